@@ -9,13 +9,13 @@ The IsoFLOP and IsoLoss figures need the digitised Chinchilla Figure 4 runs (col
 import sys
 from pathlib import Path
 
-from scalingplan import plotting
-from scalingplan.catalogue import find_model
+from scalingplan.output import plotting
+from scalingplan.catalogues.models import find_model
 from scalingplan.fitting.approach2 import fit_approach2
 from scalingplan.fitting.approach3 import fit_approach3
 from scalingplan.fitting.runs import exclude, read_runs
-from scalingplan.registry import load_laws
-from scalingplan.render import human_count, sci
+from scalingplan.catalogues.registry import load_laws
+from scalingplan.output.render import human_count, sci
 
 DOCS = Path(__file__).resolve().parent
 IMAGES = DOCS / "img"

@@ -7,10 +7,11 @@ Python API (budgets may be floats or numpy arrays)::
     law = scalingplan.load_law("chinchilla-3"); law.allocate(np.logspace(18, 26, 10**6))
 """
 
-from .errors import InputError
-from .planning import Allocation, allocate, allocate_loss, allocate_params, assess, compare
-from .registry import available, load_law, load_laws
-from .units import PF_DAY
+from scalingplan.errors import InputError
+from scalingplan.planning.allocation import (Allocation, allocate, allocate_loss, allocate_params,
+                                             assess, compare)
+from scalingplan.catalogues.registry import available, load_law, load_laws
+from scalingplan.constants import PF_DAY
 
 __version__ = "0.1.0"
 

@@ -2,7 +2,7 @@
 
 import math
 
-from .errors import InputError
+from scalingplan.errors import InputError
 
 SUFFIXES = {"k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12, "p": 1e15}
 

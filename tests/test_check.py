@@ -1,13 +1,13 @@
-"""scalingplan.check: reading plan files and evaluating each limit, passing and failing."""
+"""scalingplan.checks.plans: reading plan files and evaluating each limit, passing and failing."""
 
 import math
 import textwrap
 
 import pytest
 
-from scalingplan import flops as counting
+from scalingplan.compute import counting
 from scalingplan import load_law
-from scalingplan.check import evaluate, load_plan
+from scalingplan.checks.plans import evaluate, load_plan
 from scalingplan.errors import InputError
 
 MINIMAL = """\
@@ -233,7 +233,7 @@ def test_malformed_plans_are_one_line_input_errors(tmp_path, text, fragments):
 
 
 def test_every_registry_law_can_judge_a_plan(tmp_path):
-    from scalingplan.registry import available
+    from scalingplan.catalogues.registry import available
 
     for name in available():
         law = load_law(name)

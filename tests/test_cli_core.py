@@ -96,12 +96,12 @@ def test_budget_given_twice_or_not_at_all(cli):
 
 
 def test_internal_error_has_its_own_exit_code(cli, monkeypatch):
-    import scalingplan.planning
+    import scalingplan.planning.allocation
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(scalingplan.planning, "allocate", broken)
+    monkeypatch.setattr(scalingplan.planning.allocation, "allocate", broken)
     result = cli("allocate", "--flops", "1e21")
     assert result.exit_code == 3
     assert "internal error" in result.stderr and "Traceback" not in result.output

@@ -5,7 +5,7 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scalingplan.hardware import default_mfu
+from scalingplan.compute.hardware import default_mfu
 
 def run_json(cli, *args):
     result = cli(*args, "--json")

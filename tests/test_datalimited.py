@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scalingplan import constraints, inference, load_law
+from scalingplan.planning import data_and_inference as constraints
+from scalingplan.planning import optimise as inference
+from scalingplan import load_law
 from scalingplan.laws import ParametricLaw
 
 LAW = load_law("muennighoff2023")

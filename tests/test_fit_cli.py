@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from scalingplan.laws.parametric import ParametricLaw
-from scalingplan.registry import load_law
+from scalingplan.catalogues.registry import load_law
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "chinchilla_fig4_extracted.csv"  # ../shared beside the checkout
 CHINCHILLA_OPTIONS = ["--params-col", "Model Size", "--flops-col", "Training FLOP"]

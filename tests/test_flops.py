@@ -1,4 +1,4 @@
-"""Counting functions in scalingplan.flops, pinned to Kaplan et al. 2020 and Hoffmann et al. 2022."""
+"""Counting functions in scalingplan.compute.counting, pinned to Kaplan et al. 2020 and Hoffmann et al. 2022."""
 
 import math
 
@@ -7,18 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scalingplan.errors import InputError
-from scalingplan.flops import (
-    Architecture,
-    chinchilla_forward_terms,
-    chinchilla_training_flops,
-    kaplan_forward_per_token,
-    kaplan_nonembedding_params,
-    kaplan_training_flops,
-    make_architecture,
-    six_nd,
-    training_flops,
-)
-from scalingplan.units import PF_DAY, pf_days
+from scalingplan.compute.counting import (Architecture, chinchilla_forward_terms,
+                                          chinchilla_training_flops, kaplan_forward_per_token,
+                                          kaplan_nonembedding_params, kaplan_training_flops,
+                                          make_architecture, six_nd, training_flops)
+from scalingplan.constants import PF_DAY, pf_days
 
 # Hoffmann et al. 2022, Table A4: params, layers, d_model, ffw, heads, kq size, ratio to 6ND.
 TABLE_A4 = [

@@ -1,21 +1,13 @@
-"""The accelerator catalogue and hardware budgets (scalingplan.hardware)."""
+"""The accelerator catalogue and hardware budgets (scalingplan.compute.hardware)."""
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from scalingplan.errors import InputError
-from scalingplan.hardware import (
-    check_mfu,
-    default_mfu,
-    find_accelerator,
-    flops_for,
-    gpu_hours_for,
-    hardware_budget,
-    hardware_rows,
-    load_catalogue,
-    wall_clock_days,
-)
+from scalingplan.compute.hardware import (check_mfu, default_mfu, find_accelerator, flops_for,
+                                          gpu_hours_for, hardware_budget, hardware_rows, load_catalogue,
+                                          wall_clock_days)
 
 
 def test_h100_budget_1024_gpus_30_days():

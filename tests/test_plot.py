@@ -1,4 +1,4 @@
-"""`scalingplan plot` and `scalingplan.plotting`: valid images that depend on their input, labelled axes,
+"""`scalingplan plot` and `scalingplan.output.plotting`: valid images that depend on their input, labelled axes,
 the character plot, and the optional matplotlib extra (absent: one line, exit 2)."""
 
 import os
@@ -12,13 +12,13 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from scalingplan import plotting  # noqa: E402
-from scalingplan.catalogue import find_model  # noqa: E402
+from scalingplan.output import plotting  # noqa: E402
+from scalingplan.catalogues.models import find_model  # noqa: E402
 from scalingplan.fitting.approach2 import fit_approach2  # noqa: E402
 from scalingplan.fitting.runs import read_runs  # noqa: E402
 from scalingplan.laws.parametric import ParametricLaw  # noqa: E402
 from scalingplan.laws.powerlaw import PowerLaw  # noqa: E402
-from scalingplan.registry import load_laws  # noqa: E402
+from scalingplan.catalogues.registry import load_laws  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "chinchilla_fig4_extracted.csv"  # ../shared beside the checkout
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -7,7 +7,7 @@ import zipfile
 import pytest
 
 from scalingplan import InputError, available, load_law
-from scalingplan.registry import expand, law_document, main_laws
+from scalingplan.catalogues.registry import expand, law_document, main_laws
 
 MINIMAL = "{name: my-law, form: parametric, constants: {E: 1.69, A: 406.4, B: 410.7, alpha: 0.34, beta: 0.28}}"
 

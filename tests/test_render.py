@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from scalingplan.render import Column, Table, human_count, render, sci
+from scalingplan.output.render import Column, Table, human_count, render, sci
 
 
 @pytest.mark.parametrize("value, text", [

@@ -4,13 +4,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from .. import planning
-from ..budget import resolve_budget
-from ..errors import InputError
-from ..numbers import parse_positive
-from ..render import Column, Table, human_count, sci
-from .common import (Count, Days, Flops, Format, Gpu, GpuHours, Json, Laws, Mfu, PfDays, emit,
-                     handles_errors, output_format, warn)
+from scalingplan.planning import allocation as planning
+from scalingplan.compute.budget import resolve_budget
+from scalingplan.errors import InputError
+from scalingplan.numbers import parse_positive
+from scalingplan.output.render import Column, Table, human_count, sci
+from scalingplan.cli.common import (Count, Days, Flops, Format, Gpu, GpuHours, Json, Laws, Mfu, PfDays,
+                                    emit, handles_errors, output_format, warn)
 
 COLUMNS = [
     Column("Law", "law", "text"),
@@ -102,8 +102,8 @@ def allocate(
 
 
 def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens):
-    """allocate with --unique-tokens and/or --inference-tokens (scalingplan.constraints)."""
-    from .. import constraints
+    """allocate with --unique-tokens and/or --inference-tokens (scalingplan.planning.data_and_inference)."""
+    from scalingplan.planning import data_and_inference as constraints
 
     unique = None if unique_tokens is None else parse_positive(unique_tokens, "--unique-tokens")
     served = None if inference_tokens is None else parse_positive(inference_tokens, "--inference-tokens")

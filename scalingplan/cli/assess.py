@@ -4,12 +4,12 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from .. import planning
-from ..catalogue import find_model
-from ..errors import InputError
-from ..numbers import parse_positive
-from ..render import Column, Table, human_count, sci
-from .common import Format, Json, Laws, emit, handles_errors, output_format
+from scalingplan.planning import allocation as planning
+from scalingplan.catalogues.models import find_model
+from scalingplan.errors import InputError
+from scalingplan.numbers import parse_positive
+from scalingplan.output.render import Column, Table, human_count, sci
+from scalingplan.cli.common import Format, Json, Laws, emit, handles_errors, output_format
 
 COLUMNS = [
     Column("Law", "law", "text"),
@@ -77,7 +77,7 @@ def assess(
         if unique is None:
             flops, assessments = planning.assess(n, d, law)
         else:
-            from ..constraints import assess_limited
+            from scalingplan.planning.data_and_inference import assess_limited
 
             flops, assessments = assess_limited(n, d, unique, law)
         results.append({"name": name, "params": n, "tokens": d, "flops": flops, "source": source,

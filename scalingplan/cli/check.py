@@ -6,10 +6,10 @@ from typing import Annotated, List
 
 import typer
 
-from ..check import METHOD_TEXT, evaluate, load_plan
-from ..errors import EXIT_CHECK_FAILED
-from ..render import KINDS, Column, Table, human_count, sci
-from .common import Json, emit, handles_errors, output_format
+from scalingplan.checks.plans import METHOD_TEXT, evaluate, load_plan
+from scalingplan.errors import EXIT_CHECK_FAILED
+from scalingplan.output.render import KINDS, Column, Table, human_count, sci
+from scalingplan.cli.common import Json, emit, handles_errors, output_format
 
 CheckFormat = Annotated[str, typer.Option(
     "--format", "-f", help="Output format: table, json, csv, markdown, or github (table plus workflow "

@@ -7,8 +7,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from ..errors import EXIT_INPUT, EXIT_INTERNAL, InputError
-from ..render import FORMATS, render
+from scalingplan.errors import EXIT_INPUT, EXIT_INTERNAL, InputError
+from scalingplan.output.render import FORMATS, render
 
 Format = Annotated[str, typer.Option("--format", "-f", help="Output format: table, json, csv or markdown.")]
 Json = Annotated[bool, typer.Option("--json", help="Short for --format json.")]

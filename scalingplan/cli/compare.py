@@ -5,12 +5,12 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from .. import planning
-from ..budget import resolve_budget
-from ..numbers import parse_positive
-from ..render import Column, Table
-from .common import (Count, Days, Format, Gpu, GpuHours, Json, Mfu, emit, handles_errors,
-                     output_format)
+from scalingplan.planning import allocation as planning
+from scalingplan.compute.budget import resolve_budget
+from scalingplan.numbers import parse_positive
+from scalingplan.output.render import Column, Table
+from scalingplan.cli.common import (Count, Days, Format, Gpu, GpuHours, Json, Mfu, emit, handles_errors,
+                                    output_format)
 
 COLUMNS = [
     Column("FLOPs", "flops", "flops"),

@@ -4,12 +4,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from .. import hardware
-from ..errors import InputError
-from ..numbers import parse_positive
-from ..render import Column, Table, sci
-from ..units import PF_DAY
-from .common import Format, Json, emit, handles_errors, output_format
+from scalingplan.compute import hardware
+from scalingplan.errors import InputError
+from scalingplan.numbers import parse_positive
+from scalingplan.output.render import Column, Table, sci
+from scalingplan.constants import PF_DAY
+from scalingplan.cli.common import Format, Json, emit, handles_errors, output_format
 
 UNITS = ("flops", "pf-days", "gpu-hours")
 

@@ -8,12 +8,12 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from ..errors import InputError
-from ..numbers import parse_positive
-from ..render import Column, Table
-from .common import Format, Json, emit, handles_errors, output_format
-from .runs import (DropHighest, FlopsCol, GroupTol, LossCol, MaxFlops, MaxLoss, MinFlops, ParamsCol,
-                   RunsFile, TokensCol, load_runs)
+from scalingplan.errors import InputError
+from scalingplan.numbers import parse_positive
+from scalingplan.output.render import Column, Table
+from scalingplan.cli.common import Format, Json, emit, handles_errors, output_format
+from scalingplan.cli.run_options import (DropHighest, FlopsCol, GroupTol, LossCol, MaxFlops, MaxLoss,
+                                         MinFlops, ParamsCol, RunsFile, TokensCol, load_runs)
 
 METHODS = ("approach3", "approach2")
 
@@ -50,7 +50,7 @@ def progress_bar(description: str, enabled: bool):
         return
     from rich.progress import Progress
 
-    from ..render import console
+    from scalingplan.output.render import console
 
     with Progress(console=console(stderr=True), transient=True) as bar:
         task = bar.add_task(description, total=None)
@@ -85,8 +85,8 @@ def fit(
     Example: scalingplan fit runs.csv --bootstrap 200 --budget 5.76e23 -o mylaw.yaml
     (Chinchilla's digitised runs: --params-col "Model Size" --flops-col "Training FLOP" --drop-highest-loss 5).
     """
-    from ..fitting import report
-    from ..fitting.bootstrap import bootstrap as run_bootstrap
+    from scalingplan.fitting import report
+    from scalingplan.fitting.bootstrap import bootstrap as run_bootstrap
 
     fmt = output_format(fmt, json_)
     method = method.lower()
@@ -102,12 +102,12 @@ def fit(
     data = load_runs(runs, params_col, tokens_col, flops_col, loss_col, drop_highest_loss, max_loss,
                      min_flops, max_flops)
     if method == "approach3":
-        from ..fitting.approach3 import fit_approach3
+        from scalingplan.fitting.approach3 import fit_approach3
 
         with progress_bar("fitting (starts converged)", True) as progress:
             result = fit_approach3(data, progress=progress)
     else:
-        from ..fitting.approach2 import fit_approach2
+        from scalingplan.fitting.approach2 import fit_approach2
 
         result = fit_approach2(data, group_tol)
     boot = None
@@ -133,7 +133,7 @@ def _write_yaml(path: Path, data: dict) -> None:
 
 
 def _constant_table(payload: dict, boot) -> Table:
-    from ..fitting.report import MEANINGS
+    from scalingplan.fitting.report import MEANINGS
 
     values = dict(payload["params"], a=payload["a"], b=payload["b"])
     if "G" in payload and "G" not in values:

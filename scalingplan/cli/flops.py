@@ -4,12 +4,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from .. import flops as counting
-from ..errors import InputError
-from ..numbers import parse_positive
-from ..render import Column, Table, human_count, sci
-from ..units import PF_DAY
-from .common import Format, Json, emit, handles_errors, output_format
+from scalingplan.compute import counting
+from scalingplan.errors import InputError
+from scalingplan.numbers import parse_positive
+from scalingplan.output.render import Column, Table, human_count, sci
+from scalingplan.constants import PF_DAY
+from scalingplan.cli.common import Format, Json, emit, handles_errors, output_format
 
 METHOD_NAMES = {
     "6nd": "6ND",
@@ -124,7 +124,7 @@ def flops(
         raise InputError(f"--method: unknown method '{method}'; choose one of {', '.join(counting.METHODS)}")
     entry = None
     if model is not None:
-        from ..catalogue import find_model
+        from scalingplan.catalogues.models import find_model
 
         entry = find_model(model)
     given = dict(layers=layers, d_model=d_model, heads=heads, kv_size=kv_size, ffw_size=ffw_size,

@@ -4,10 +4,10 @@ from typing import Annotated
 
 import typer
 
-from ..errors import InputError
-from ..registry import expand, law_document, load_law
-from ..render import Column, Table
-from .common import Format, Json, emit, handles_errors, output_format
+from scalingplan.errors import InputError
+from scalingplan.catalogues.registry import expand, law_document, load_law
+from scalingplan.output.render import Column, Table
+from scalingplan.cli.common import Format, Json, emit, handles_errors, output_format
 
 app = typer.Typer(help="List the law registry, or show one law: formula, constants, citation, notes.\n\n"
                        "Example: scalingplan laws   (then: scalingplan laws show chinchilla-3)",
@@ -94,7 +94,7 @@ def list_laws(ctx: typer.Context, fmt: Format = "table", json_: Json = False):
     if ctx.invoked_subcommand:
         return
     fmt = output_format(fmt, json_)
-    from ..registry import available, main_laws
+    from scalingplan.catalogues.registry import available, main_laws
 
     main = set(main_laws())
     rows = []

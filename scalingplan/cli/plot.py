@@ -6,12 +6,12 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from ..errors import InputError
-from ..numbers import parse_positive
-from ..render import Column, Table, sci
-from .common import Flops, Format, Json, Laws, emit, handles_errors, output_format
-from .runs import (DropHighest, FlopsCol, GroupTol, LossCol, MaxFlops, MaxLoss, MinFlops, ParamsCol,
-                   RunsFile, TokensCol, load_runs)
+from scalingplan.errors import InputError
+from scalingplan.numbers import parse_positive
+from scalingplan.output.render import Column, Table, sci
+from scalingplan.cli.common import Flops, Format, Json, Laws, emit, handles_errors, output_format
+from scalingplan.cli.run_options import (DropHighest, FlopsCol, GroupTol, LossCol, MaxFlops, MaxLoss,
+                                         MinFlops, ParamsCol, RunsFile, TokensCol, load_runs)
 
 app = typer.Typer(help="Figures: the compute-optimal frontier of the laws, and IsoFLOP / IsoLoss plots of "
                        "fits to your runs. Needs matplotlib: pip install 'scalingplan\\[plot]'.\n\n"
@@ -35,7 +35,7 @@ MODEL_COLUMNS = [Column("Model", "name", "text"), Column("Params", "params", "co
 
 def _check_output(output: Path, dpi: int) -> None:
     """Reject a bad file name or resolution before any work, and a missing matplotlib."""
-    from ..plotting import image_format, require_matplotlib
+    from scalingplan.output.plotting import image_format, require_matplotlib
 
     image_format(output)
     if dpi < 10:
@@ -64,10 +64,10 @@ def frontier(
     budget 5.76e23). Without --output, prints a character plot and the allocations at the budget.
     Example: scalingplan plot frontier --law chinchilla-3 --law llama3 --flops 1e25 -o frontier.png
     """
-    from .. import planning
-    from ..catalogue import find_model
-    from ..plotting import frontier_text, model_flops
-    from .allocate import COLUMNS, allocation_notes
+    from scalingplan.planning import allocation as planning
+    from scalingplan.catalogues.models import find_model
+    from scalingplan.output.plotting import frontier_text, model_flops
+    from scalingplan.cli.allocate import COLUMNS, allocation_notes
 
     fmt = output_format(fmt, json_)
     laws = planning.resolve(list(law) if law else list(FIGURE1_LAWS))
@@ -79,7 +79,7 @@ def frontier(
         raise InputError(f"--to ({hi:g}) must be larger than --from ({lo:g})")
     written = None
     if output is not None:
-        from ..plotting import frontier_figure, save_figure
+        from scalingplan.output.plotting import frontier_figure, save_figure
 
         _check_output(output, dpi)
         written = str(save_figure(frontier_figure(laws, models, budget, (lo, hi)), output, dpi))
@@ -98,8 +98,8 @@ def frontier(
 
 
 def _fit_output(result, budgets, written, fmt):
-    from ..fitting import report
-    from .fit import fit_tables
+    from scalingplan.fitting import report
+    from scalingplan.cli.fit import fit_tables
 
     payload = report.fit_summary(result, budgets)
     payload["file"] = written
@@ -132,9 +132,9 @@ def isoflop(
 
     Example: scalingplan plot isoflop runs.csv -o isoflop.png
     """
-    from ..fitting.approach2 import fit_approach2
-    from ..fitting.report import DEFAULT_BUDGETS
-    from ..plotting import isoflop_figure, save_figure
+    from scalingplan.fitting.approach2 import fit_approach2
+    from scalingplan.fitting.report import DEFAULT_BUDGETS
+    from scalingplan.output.plotting import isoflop_figure, save_figure
 
     fmt = output_format(fmt, json_)
     _check_output(output, dpi)
@@ -171,10 +171,10 @@ def fit_plot(
 
     Example: scalingplan plot fit runs.csv --flops 5.76e23 -o isoloss.png
     """
-    from ..fitting.approach3 import fit_approach3
-    from ..fitting.report import DEFAULT_BUDGETS
-    from ..plotting import isoloss_figure, save_figure
-    from .fit import progress_bar
+    from scalingplan.fitting.approach3 import fit_approach3
+    from scalingplan.fitting.report import DEFAULT_BUDGETS
+    from scalingplan.output.plotting import isoloss_figure, save_figure
+    from scalingplan.cli.fit import progress_bar
 
     fmt = output_format(fmt, json_)
     _check_output(output, dpi)

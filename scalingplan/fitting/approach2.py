@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
-from ..laws.base import tokens_for
-from .runs import Runs, check_fit_input
+from scalingplan.errors import InputError
+from scalingplan.laws.base import tokens_for
+from scalingplan.fitting.runs import Runs, check_fit_input
 
 GROUP_TOLERANCE_DEX = 0.1
 MIN_GROUP_RUNS = 3

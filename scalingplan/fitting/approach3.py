@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import InputError
-from ..laws.parametric import ParametricLaw
-from .lbfgs import STATUS_TEXT, BatchResult, minimize_batch
-from .runs import Runs, check_fit_input
+from scalingplan.errors import InputError
+from scalingplan.laws.parametric import ParametricLaw
+from scalingplan.fitting.lbfgs import STATUS_TEXT, BatchResult, minimize_batch
+from scalingplan.fitting.runs import Runs, check_fit_input
 
 HUBER_DELTA = 1e-3
 POLISH, POLISH_GTOL, POLISH_FTOL = 20, 1e-9, 1e-15

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
-from .approach2 import Approach2Fit, fit_approach2
-from .approach3 import Approach3Fit, fit_approach3
-from .runs import Runs
+from scalingplan.errors import InputError
+from scalingplan.fitting.approach2 import Approach2Fit, fit_approach2
+from scalingplan.fitting.approach3 import Approach3Fit, fit_approach3
+from scalingplan.fitting.runs import Runs
 
 
 def quantities(fit, budgets=()) -> dict:

@@ -4,8 +4,8 @@ import datetime
 
 import numpy as np
 
-from .approach2 import Approach2Fit
-from .approach3 import HUBER_DELTA, Approach3Fit
+from scalingplan.fitting.approach2 import Approach2Fit
+from scalingplan.fitting.approach3 import HUBER_DELTA, Approach3Fit
 
 DEFAULT_BUDGETS = (1e20, 1e22, 5.76e23, 1e25)
 """Budgets shown when none are asked for (5.76e23 is the Gopher/Chinchilla budget, Hoffmann et al. 2022)."""

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, closest
-from ..laws.base import FLOPS_PER_PARAM_TOKEN
+from scalingplan.errors import InputError, closest
+from scalingplan.laws.base import FLOPS_PER_PARAM_TOKEN
 
 COLUMN_NAMES = {
     "params": ("params", "n"),

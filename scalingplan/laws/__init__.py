@@ -3,11 +3,11 @@
 Every form answers the same questions (see ``Law``); the registry builds them from cited data files.
 """
 
-from .base import FLOPS_PER_PARAM_TOKEN, Law
-from .datalimited import DataConstrainedLaw
-from .kaplan import KaplanLaw
-from .parametric import ParametricLaw
-from .powerlaw import PowerLaw
+from scalingplan.laws.base import FLOPS_PER_PARAM_TOKEN, Law
+from scalingplan.laws.datalimited import DataConstrainedLaw
+from scalingplan.laws.kaplan import KaplanLaw
+from scalingplan.laws.parametric import ParametricLaw
+from scalingplan.laws.powerlaw import PowerLaw
 
 FORMS = {"parametric": ParametricLaw, "power-law": PowerLaw, "kaplan": KaplanLaw,
          "data-constrained": DataConstrainedLaw}

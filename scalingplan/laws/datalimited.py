@@ -9,7 +9,7 @@ U_D = min(U, D) (their ``optimal_allocation``); U_N = min(N, N_opt(U_D)) with N_
 Without a unique-token limit the law is its parametric base L = E + A/N^α + B/D^β.
 """
 
-from .parametric import ParametricLaw, parametric_loss
+from scalingplan.laws.parametric import ParametricLaw, parametric_loss
 
 
 def effective_count(count, unique, decay):

@@ -4,8 +4,8 @@ Parameters are non-embedding (Kaplan §2.1); budgets on the compute-efficient fr
 PF-days (Table 6), which this form takes as the user's budget C (FLOPs) divided by one PF-day.
 """
 
-from ..units import PF_DAY
-from .base import Law, tokens_for
+from scalingplan.constants import PF_DAY
+from scalingplan.laws.base import Law, tokens_for
 
 
 class KaplanLaw(Law):

@@ -1,6 +1,6 @@
 """Hoffmann et al. 2022 Approach 3: L(N, D) = E + A/N^α + B/D^β (arXiv:2203.15556, eq. 2)."""
 
-from .base import FLOPS_PER_PARAM_TOKEN, Law, tokens_for
+from scalingplan.laws.base import FLOPS_PER_PARAM_TOKEN, Law, tokens_for
 
 
 def parametric_loss(params, tokens, E, A, B, alpha, beta):

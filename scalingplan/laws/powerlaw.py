@@ -1,6 +1,6 @@
 """Power-law allocation rules: one quantity is G·C^a, the other spends the rest of C = 6ND."""
 
-from .base import FLOPS_PER_PARAM_TOKEN, Law, tokens_for
+from scalingplan.laws.base import FLOPS_PER_PARAM_TOKEN, Law, tokens_for
 
 
 class PowerLaw(Law):

@@ -18,10 +18,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import flops as counting
-from .errors import InputError, closest
-from .render import human_count, sci
-from .units import PF_DAY
+from scalingplan.compute import counting
+from scalingplan.errors import InputError, closest
+from scalingplan.output.render import human_count, sci
+from scalingplan.constants import PF_DAY
 
 TOP_KEYS = ("name", "budget", "model", "law", "laws", "hardware", "limits")
 BUDGET_KEYS = ("flops", "pf_days", "gpu", "count", "days", "gpu_hours", "mfu")
@@ -148,20 +148,20 @@ def _raw(doc, keys):
 
 
 def _mfu(doc, *keys) -> float:
-    from .hardware import check_mfu
+    from scalingplan.compute.hardware import check_mfu
 
     return _call(doc, keys, check_mfu, doc.number(*keys))
 
 
 def _budget(doc) -> dict:
     """The budget section: each value checked where it stands, then ``budget.resolve_budget``."""
-    from .budget import resolve_budget
+    from scalingplan.compute.budget import resolve_budget
 
     section = _section(doc, "budget", BUDGET_KEYS)
     values = {}
     for key in section:
         if key == "gpu":
-            from .hardware import find_accelerator
+            from scalingplan.compute.hardware import find_accelerator
 
             values[key] = _call(doc, ("budget", key), find_accelerator, str(section[key]))["name"]
         elif key == "count":
@@ -179,7 +179,7 @@ def _budget(doc) -> dict:
 
 def _hardware(doc, budget: dict) -> dict | None:
     """The accelerators that run the plan, from a ``hardware`` section or a hardware budget."""
-    from .hardware import default_mfu, find_accelerator
+    from scalingplan.compute.hardware import default_mfu, find_accelerator
 
     section = _section(doc, "hardware", HARDWARE_KEYS, required=False)
     if section is not None:
@@ -228,7 +228,7 @@ def _model(doc) -> tuple:
         name_keys = ("model", "name")
     entry = None
     if "name" in section:
-        from .catalogue import find_model
+        from scalingplan.catalogues.models import find_model
 
         entry = _call(doc, name_keys, find_model, str(section["name"]))
     arch = None
@@ -262,7 +262,7 @@ def _model(doc) -> tuple:
 
 
 def _laws(doc) -> list:
-    from .registry import expand, is_path, load_law
+    from scalingplan.catalogues.registry import expand, is_path, load_law
 
     if "law" in doc.data and "laws" in doc.data:
         raise doc.error(("laws",), "give 'law' or 'laws', not both")
@@ -323,7 +323,7 @@ def parse_plan(doc) -> Plan:
 
 def load_plan(path) -> Plan:
     """Read and validate a plan file."""
-    from .yamlfile import read_yaml
+    from scalingplan.catalogues.yamlfile import read_yaml
 
     return parse_plan(read_yaml(path, "plan file"))
 
@@ -338,7 +338,7 @@ def _budget_use(plan: Plan, limit: float) -> CheckResult:
 
 
 def _params_ratio(plan: Plan, limit: float, law) -> CheckResult:
-    from .planning import plan as optimum
+    from scalingplan.planning.allocation import plan as optimum
 
     best = optimum(law, plan.flops)
     ratio = plan.params / best.params

@@ -8,8 +8,8 @@ import json
 import os
 from pathlib import Path
 
-from .errors import InputError
-from .numbers import parse_number
+from scalingplan.errors import InputError
+from scalingplan.numbers import parse_number
 
 
 class YamlDoc:

@@ -4,12 +4,12 @@ with extra keys (``epochs``, ``inference_flops``, ...), and the one-line warning
 
 from functools import partial
 
-from . import inference
-from .errors import InputError
-from .laws import DataConstrainedLaw
-from .planning import Allocation, plan, resolve
-from .registry import available, load_law
-from .render import human_count
+from scalingplan.planning import optimise as inference
+from scalingplan.errors import InputError
+from scalingplan.laws import DataConstrainedLaw
+from scalingplan.planning.allocation import Allocation, plan, resolve
+from scalingplan.catalogues.registry import available, load_law
+from scalingplan.output.render import human_count
 
 
 def resolve_for_data_limit(laws=None) -> list:

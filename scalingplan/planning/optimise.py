@@ -10,7 +10,7 @@ solve their first-order condition with Newton's method; tests check that conditi
 
 import math
 
-from .laws.base import FLOPS_PER_PARAM_TOKEN
+from scalingplan.laws.base import FLOPS_PER_PARAM_TOKEN
 
 INFERENCE_FLOPS_PER_PARAM_TOKEN = 2.0
 """Inference FLOPs per parameter per token (forward pass only)."""

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
-from .laws.base import tokens_for
-from .render import human_count, sci
+from scalingplan.errors import InputError
+from scalingplan.laws.base import tokens_for
+from scalingplan.output.render import human_count, sci
 
 INSTALL_HINT = "matplotlib is not installed; install the plot extra: pip install 'scalingplan[plot]'"
 SAVE_FORMATS = ("png", "svg", "pdf")

@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..numbers import parse_positive
+from scalingplan.numbers import parse_positive
 
 RunsFile = Annotated[Path, typer.Argument(
     help="CSV of runs: parameters, tokens (or training FLOPs) and final loss.", show_default=False)]
@@ -27,7 +27,7 @@ def _positive(value, what):
 def load_runs(path, params_col, tokens_col, flops_col, loss_col, drop_highest_loss, max_loss, min_flops,
               max_flops):
     """Read the runs CSV, then apply the exclusions the options ask for."""
-    from ..fitting.runs import exclude, read_runs
+    from scalingplan.fitting.runs import exclude, read_runs
 
     runs = read_runs(path, params_col, tokens_col, flops_col, loss_col)
     return exclude(runs, drop_highest_loss, _positive(max_loss, "--max-loss"),

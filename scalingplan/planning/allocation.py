@@ -3,10 +3,10 @@ across budgets; assessments of trained models. Inputs may be floats or numpy arr
 
 from dataclasses import dataclass, field
 
-from .errors import InputError
-from .laws.base import tokens_for
-from .registry import load_laws
-from .units import pf_days
+from scalingplan.errors import InputError
+from scalingplan.laws.base import tokens_for
+from scalingplan.catalogues.registry import load_laws
+from scalingplan.constants import pf_days
 
 
 @dataclass

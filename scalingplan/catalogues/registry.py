@@ -8,8 +8,8 @@ with the law as metadata.
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import InputError, closest
-from .paths import config_path
+from scalingplan.errors import InputError, closest
+from scalingplan.catalogues.paths import config_path
 
 REQUIRED_KEYS = ("name", "form", "constants")
 
@@ -26,7 +26,7 @@ def is_path(name: str) -> bool:
 @lru_cache(maxsize=None)
 def _registry() -> dict:
     """name -> parsed file for every registry file, oldest publication first (loaded once per process)."""
-    from .yamlfile import read_yaml_cached
+    from scalingplan.catalogues.yamlfile import read_yaml_cached
 
     docs = read_yaml_cached(sorted(_laws_dir().glob("*.yaml")), "registry", "law file")
     docs.sort(key=lambda doc: (str((doc.data.get("citation") or {}).get("year", "")), doc.path))
@@ -91,7 +91,7 @@ def expand(names) -> list:
 def law_document(name: str):
     """The parsed YAML document of a registry law or a law file."""
     if is_path(name):
-        from .yamlfile import read_yaml
+        from scalingplan.catalogues.yamlfile import read_yaml
 
         return read_yaml(name, "law file")
     return _registry()[canonical_name(name)]
@@ -99,7 +99,7 @@ def law_document(name: str):
 
 def build_law(doc):
     """Validate a parsed law file and build its law object."""
-    from .laws import FORMS
+    from scalingplan.laws import FORMS
 
     data = doc.data
     for key in REQUIRED_KEYS:

@@ -2,14 +2,14 @@
 
 from functools import lru_cache
 
-from .errors import InputError, closest
-from .paths import config_path
+from scalingplan.errors import InputError, closest
+from scalingplan.catalogues.paths import config_path
 
 
 @lru_cache(maxsize=None)
 def load_models() -> dict:
     """name -> model dict with float ``params`` and ``tokens`` (and ``architecture`` if known)."""
-    from .yamlfile import read_yaml_cached
+    from scalingplan.catalogues.yamlfile import read_yaml_cached
 
     doc = read_yaml_cached([config_path("models.yaml")], "models", "model catalogue")[0]
     models = {}

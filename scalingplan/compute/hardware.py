@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import functools
 
-from .errors import InputError, closest
-from .numbers import parse_number, parse_positive
+from scalingplan.errors import InputError, closest
+from scalingplan.numbers import parse_number, parse_positive
 
 SECONDS_PER_HOUR = 3600.0
 HOURS_PER_DAY = 24.0
@@ -25,8 +25,8 @@ def load_catalogue() -> dict:
 
     Each accelerator: name, aliases, peak_flops (FLOP/s), precision, source.
     """
-    from .paths import config_path
-    from .yamlfile import read_yaml_cached
+    from scalingplan.catalogues.paths import config_path
+    from scalingplan.catalogues.yamlfile import read_yaml_cached
 
     doc = read_yaml_cached([config_path("hardware.yaml")], "hardware", "hardware catalogue")[0]
     accelerators = []

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import InputError
-from .numbers import parse_number
+from scalingplan.errors import InputError
+from scalingplan.numbers import parse_number
 
 #: Feed-forward width as a multiple of d_model when none is given (Kaplan 2020 §2.1; GPT-3 Table 2.1;
 #: Chinchilla Table 4).

@@ -1,8 +1,8 @@
 """A training budget from what the user states: FLOPs, PF-days, or hardware × time."""
 
-from .errors import InputError
-from .numbers import parse_number, parse_positive
-from .units import PF_DAY
+from scalingplan.errors import InputError
+from scalingplan.numbers import parse_number, parse_positive
+from scalingplan.constants import PF_DAY
 
 
 def resolve_budget(flops=None, pf_days=None, gpu=None, count=None, days=None,
@@ -27,7 +27,7 @@ def resolve_budget(flops=None, pf_days=None, gpu=None, count=None, days=None,
     if hardware_given:
         if gpu is None:
             raise InputError("--count, --days, --gpu-hours and --mfu need --gpu to name the accelerator")
-        from .hardware import hardware_budget
+        from scalingplan.compute.hardware import hardware_budget
 
         hardware = hardware_budget(
             gpu,

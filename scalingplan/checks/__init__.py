@@ -1,0 +1,1 @@
+"""Budget checks for CI: plan files and their limits."""

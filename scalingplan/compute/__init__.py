@@ -1,0 +1,1 @@
+"""Compute: counting FLOPs and parameters, accelerators, budgets."""

@@ -1,0 +1,1 @@
+"""Output: tables, JSON, CSV, markdown and plots."""

@@ -1,0 +1,1 @@
+"""Planning on top of the laws: allocations, comparisons, assessments, data limits, inference."""
