@@ -17,7 +17,7 @@ import numpy as np
 from scalingplan.fitting import approach3 as a3
 from scalingplan.fitting.runs import exclude, read_runs
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "chinchilla_fig4_extracted.csv"  # ../shared beside the checkout
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "chinchilla_fig4_extracted.csv"
 
 
 def scipy_loop(runs, starts):

@@ -19,7 +19,7 @@ from scalingplan.output.render import human_count, sci
 
 DOCS = Path(__file__).resolve().parent
 IMAGES = DOCS / "img"
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "chinchilla_fig4_extracted.csv"  # ../shared beside the checkout
+DEFAULT_DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "chinchilla_fig4_extracted.csv"
 DPI = 110
 
 FIGURE1 = dict(laws=["kaplan2020", "chinchilla"], models=["chinchilla", "gopher", "gpt-3", "mt-nlg"],

@@ -1,4 +1,8 @@
 import os
+import tempfile
+
+# Tests never write the registry cache under the real home directory.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="scalingplan-test-cache-")
 
 # Deterministic CLI output: no colour, no terminal detection, a fixed width.
 os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")

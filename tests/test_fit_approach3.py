@@ -10,7 +10,7 @@ from scalingplan.fitting import approach3 as a3
 from scalingplan.fitting.lbfgs import minimize_batch
 from scalingplan.fitting.runs import exclude, make_runs, read_runs
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "chinchilla_fig4_extracted.csv"  # ../shared beside the checkout
+DATA = Path(__file__).resolve().parent / "data" / "chinchilla_fig4_extracted.csv"
 
 CHINCHILLA = dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)  # Hoffmann et al. 2022, App. D.2
 

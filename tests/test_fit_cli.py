@@ -9,7 +9,7 @@ import pytest
 from scalingplan.laws.parametric import ParametricLaw
 from scalingplan.catalogues.registry import load_law
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "chinchilla_fig4_extracted.csv"  # ../shared beside the checkout
+DATA = Path(__file__).resolve().parent / "data" / "chinchilla_fig4_extracted.csv"
 CHINCHILLA_OPTIONS = ["--params-col", "Model Size", "--flops-col", "Training FLOP"]
 TRUTH = dict(E=1.8, A=500.0, B=2000.0, alpha=0.35, beta=0.37)
 
