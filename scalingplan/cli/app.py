@@ -20,6 +20,9 @@ COMMANDS = {
     "fit": ("fit", "fit"),
     "plot": ("plot", "app"),
     "check": ("check", "check"),
+    "sweep": ("sweep", "sweep"),
+    "suggest": ("suggest", "suggest"),
+    "fit-compare": ("fit_compare", "fit_compare"),
 }
 
 

@@ -10,8 +10,8 @@ import typer
 
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
-from scalingplan.output.render import Column, Table
-from scalingplan.cli.common import Format, Json, emit, handles_errors, output_format
+from scalingplan.output.render import Column, Table, sci
+from scalingplan.cli.common import Format, Json, emit, handles_errors, output_format, warn
 from scalingplan.cli.run_options import (DropHighest, FlopsCol, GroupTol, LossCol, MaxFlops, MaxLoss,
                                          MinFlops, ParamsCol, RunsFile, TokensCol, load_runs)
 
@@ -61,6 +61,7 @@ def progress_bar(description: str, enabled: bool):
 def fit(
     runs: RunsFile,
     method: Annotated[str, typer.Option("--method", "-m", help="approach3 (parametric loss) or approach2 (IsoFLOP parabolas).")] = "approach3",
+    form: Annotated[str, typer.Option("--form", help="Loss form for approach3: chinchilla (E + A/N^alpha + B/D^beta), kaplan (Kaplan eq. 1.5) or gadre (Gadre et al. eq. 4).")] = "chinchilla",
     params_col: ParamsCol = None,
     tokens_col: TokensCol = None,
     flops_col: FlopsCol = None,
@@ -92,6 +93,13 @@ def fit(
     method = method.lower()
     if method not in METHODS:
         raise InputError(f"--method: unknown method '{method}'; choose approach3 or approach2")
+    from scalingplan.fitting.forms import FORMS
+
+    form = form.lower()
+    if form not in FORMS:
+        raise InputError(f"--form: unknown form '{form}'; choose {', '.join(FORMS)}")
+    if method == "approach2" and form != "chinchilla":
+        raise InputError("--form applies to approach3 only (approach2 fits N_opt = G·C^a)")
     if bootstrap < 0:
         raise InputError(f"--bootstrap: must be 0 or more, got {bootstrap}")
     if not 0 < ci < 100:
@@ -105,7 +113,7 @@ def fit(
         from scalingplan.fitting.approach3 import fit_approach3
 
         with progress_bar("fitting (starts converged)", True) as progress:
-            result = fit_approach3(data, progress=progress)
+            result = fit_approach3(data, progress=progress, form=FORMS[form])
     else:
         from scalingplan.fitting.approach2 import fit_approach2
 
@@ -116,6 +124,12 @@ def fit(
         with progress_bar("bootstrap (resamples)", True) as progress:
             boot = run_bootstrap(result, bootstrap, seed, workers, budgets, ci / 100, progress)
     payload = report.fit_summary(result, budgets, boot)
+    far = payload["extrapolation"]
+    if far:
+        warn("extrapolating far beyond the runs' FLOPs "
+             f"({sci(float(data.flops.min()))} to {sci(float(data.flops.max()))}): "
+             + ", ".join(f"{sci(row['flops'])} is {abs(row['decades']):.1f} decades "
+                         f"{'above' if row['decades'] > 0 else 'below'}" for row in far))
     if output is not None:
         law_name = name or f"fit-{runs.stem}"
         _write_yaml(output, report.law_file(result, law_name, boot))
@@ -136,15 +150,17 @@ def _constant_table(payload: dict, boot) -> Table:
     from scalingplan.fitting.report import MEANINGS
 
     values = dict(payload["params"], a=payload["a"], b=payload["b"])
-    if "G" in payload and "G" not in values:
-        values["G"] = payload["G"]
+    for key in ("G", "M_star"):
+        if key in payload and key not in values:
+            values[key] = payload[key]
     rows = []
     for key, value in values.items():
-        low, high = boot.interval(key) if boot is not None else (None, None)
+        low, high = boot.interval(key) if boot is not None and key in boot.names else (None, None)
         rows.append({"name": key, "value": value, "low": low, "high": high, "meaning": MEANINGS[key][1]})
     columns = CONSTANT_COLUMNS if boot is not None else [c for c in CONSTANT_COLUMNS if c.key not in ("low", "high")]
     data = payload["data"]
-    title = (f"{payload['method']} fit to {data['n_points']} of {data['rows']} runs in {data['file']}")
+    form = f" ({payload['form']} form)" if payload.get("form", "chinchilla") != "chinchilla" else ""
+    title = f"{payload['method']}{form} fit to {data['n_points']} of {data['rows']} runs in {data['file']}"
     notes = []
     if boot is not None:
         lo, hi = boot.percentiles

@@ -68,12 +68,13 @@ def fit_parabola(params, loss, flops) -> IsoFlopGroup:
     if c2 <= 0:
         return IsoFlopGroup(budget, len(x), (c2, c1, c0), span, nan, nan, nan, False, "parabola opens downward")
     vertex = -c1 / (2 * c2)
+    coefficients = (float(c2), float(c1), float(c0))
+    if not x.min() <= vertex <= x.max():  # checked first: a nearly flat parabola's vertex can overflow
+        return IsoFlopGroup(budget, len(x), coefficients, span, nan, nan, nan, False,
+                            "minimum outside the sizes trained")
     params_opt = float(10**vertex)
-    group = IsoFlopGroup(budget, len(x), (float(c2), float(c1), float(c0)), span, params_opt,
-                         float(tokens_for(budget, params_opt)), float(c0 - c1**2 / (4 * c2)), True)
-    if not x.min() <= vertex <= x.max():
-        group.used, group.reason = False, "minimum outside the sizes trained"
-    return group
+    return IsoFlopGroup(budget, len(x), coefficients, span, params_opt, float(tokens_for(budget, params_opt)),
+                        float(c0 - c1**2 / (4 * c2)), True)
 
 
 def power_law_fit(flops, values):

@@ -91,6 +91,33 @@ def _log_data(runs: Runs):
     return np.log(runs.params), np.log(runs.tokens), np.log(runs.loss)
 
 
+@dataclass(frozen=True)
+class Form:
+    """A loss form fitted the Approach 3 way: Huber on log loss, multi-start L-BFGS.
+
+    ``objective(theta, log_n, log_d, log_loss, delta)`` gives (value, gradient) per row of theta;
+    ``predict_log(theta, log_n, log_d)`` the model's log loss; ``constants`` maps θ to named constants
+    and ``law`` those constants to a planner law."""
+
+    name: str
+    parameters: tuple
+    objective: object
+    predict_log: object
+    grid: object
+    constants: object
+    law: object
+    equation: str
+
+
+def _predict_log(theta, log_n, log_d):
+    a, b, e, alpha, beta = theta
+    return np.logaddexp(np.logaddexp(a - alpha * log_n, b - beta * log_d), e)
+
+
+CHINCHILLA = Form("chinchilla", NAMES, huber_objective, _predict_log, initial_grid, to_constants,
+                  lambda constants: ParametricLaw("fit", constants), "L = E + A/N^alpha + B/D^beta")
+
+
 @dataclass
 class Approach3Fit:
     """The best of the multi-start fit, with the data it was fitted to."""
@@ -108,28 +135,31 @@ class Approach3Fit:
     status: str
     minima: np.ndarray = field(repr=False)
     """Distinct end points of converged starts (rows θ), best first: warm starts for resampled refits."""
+    form: Form = CHINCHILLA
 
     @property
-    def law(self) -> ParametricLaw:
-        return ParametricLaw("fit", self.constants)
+    def law(self):
+        return self.form.law(self.constants)
 
     @property
     def n_points(self) -> int:
         return len(self.runs)
 
 
-def fit_approach3(runs: Runs, starts=None, delta=HUBER_DELTA, chunk=1500, progress=None) -> Approach3Fit:
-    """Fit E, A, B, α, β to ``runs`` from every start (default: the paper's 4,500-point grid).
+def fit_approach3(runs: Runs, starts=None, delta=HUBER_DELTA, chunk=1500, progress=None,
+                  form: Form = CHINCHILLA) -> Approach3Fit:
+    """Fit ``form`` (default E, A, B, α, β) to ``runs`` from every start (default: the form's grid,
+    for Chinchilla's form the paper's 4,500 points).
 
     Starts are run ``chunk`` at a time through the batched L-BFGS (chunks keep the working arrays
     small enough to stay in cache). Raises InputError if the best start did not converge.
     """
-    check_fit_input(runs, 5)
+    check_fit_input(runs, len(form.parameters))
     log_n, log_d, log_loss = _log_data(runs)
-    starts = initial_grid() if starts is None else np.atleast_2d(np.asarray(starts, dtype=float))
+    starts = form.grid() if starts is None else np.atleast_2d(np.asarray(starts, dtype=float))
 
     def fun(theta):
-        return huber_objective(theta, log_n, log_d, log_loss, delta)
+        return form.objective(theta, log_n, log_d, log_loss, delta)
 
     results = []
     for lo in range(0, len(starts), chunk):
@@ -151,18 +181,13 @@ def fit_approach3(runs: Runs, starts=None, delta=HUBER_DELTA, chunk=1500, progre
         raise InputError(f"the fit did not converge: the best start {STATUS_TEXT[result.status[best]]} "
                          f"after {grid.iterations[order[best]] + result.iterations[best]} iterations")
     theta = result.x[best]
-    residual = _predict_log(theta, log_n, log_d) - log_loss
+    residual = form.predict_log(theta, log_n, log_d) - log_loss
     return Approach3Fit(
-        constants=to_constants(theta), theta=theta, objective=float(result.f[best]),
+        constants=form.constants(theta), theta=theta, objective=float(result.f[best]),
         rms_log_residual=float(np.sqrt(np.mean(residual**2))), runs=runs, n_starts=len(starts),
         n_converged=int(grid.converged.sum()), iterations=int(grid.iterations[order[best]] + result.iterations[best]),
-        status=STATUS_TEXT[result.status[best]], minima=_distinct_minima(grid),
+        status=STATUS_TEXT[result.status[best]], minima=_distinct_minima(grid), form=form,
     )
-
-
-def _predict_log(theta, log_n, log_d):
-    a, b, e, alpha, beta = theta
-    return np.logaddexp(np.logaddexp(a - alpha * log_n, b - beta * log_d), e)
 
 
 def predict_loss(constants: dict, params, tokens):

@@ -14,15 +14,15 @@ import numpy as np
 from scalingplan.errors import InputError
 from scalingplan.fitting.approach2 import Approach2Fit, fit_approach2
 from scalingplan.fitting.approach3 import Approach3Fit, fit_approach3
+from scalingplan.fitting.forms import derived
 from scalingplan.fitting.runs import Runs
 
 
 def quantities(fit, budgets=()) -> dict:
     """The numbers a bootstrap gives intervals for: constants, exponents, allocation at each budget."""
     if isinstance(fit, Approach3Fit):
-        law = fit.law
-        values = dict(fit.constants, G=law.G, a=law.a, b=law.b)
-        allocate = law.allocate
+        values = dict(fit.constants, **derived(fit.form, fit.constants))
+        allocate = fit.law.allocate
     else:
         values = dict(fit.constants)
         allocate = fit.allocate
@@ -60,7 +60,7 @@ def _refit(runs: Runs, fit, rng, budgets):
     if isinstance(fit, Approach3Fit):
         index = rng.integers(0, len(runs), len(runs))
         try:
-            return quantities(fit_approach3(runs.subset(index), starts=fit.minima), budgets)
+            return quantities(fit_approach3(runs.subset(index), starts=fit.minima, form=fit.form), budgets)
         except InputError:
             return None
     parts = [rng.choice(np.flatnonzero(fit.labels == label), size=np.count_nonzero(fit.labels == label))

@@ -6,6 +6,10 @@ import numpy as np
 
 from scalingplan.fitting.approach2 import Approach2Fit
 from scalingplan.fitting.approach3 import HUBER_DELTA, Approach3Fit
+from scalingplan.fitting.forms import GADRE, derived, gadre_as_parametric
+
+FAR_DECADES = 1.0
+"""A budget more than this many decades outside the runs' FLOPs is flagged as a far extrapolation."""
 
 DEFAULT_BUDGETS = (1e20, 1e22, 5.76e23, 1e25)
 """Budgets shown when none are asked for (5.76e23 is the Gopher/Chinchilla budget, Hoffmann et al. 2022)."""
@@ -20,7 +24,28 @@ MEANINGS = {
     "a": ("", "exponent of N_opt in C"),
     "G_D": ("tokens / FLOPs^b", "prefactor of D_opt = G_D·C^b"),
     "b": ("", "exponent of D_opt in C"),
+    "N_c": ("params", "model-size scale: (N_c/N)^(alpha_N/alpha_D)"),
+    "D_c": ("tokens", "data scale: D_c/D"),
+    "alpha_N": ("", "model-size exponent"),
+    "alpha_D": ("", "data exponent (outer power)"),
+    "a_M": ("", "over-training term: a_M·M^eta·C^-eta"),
+    "b_M": ("", "under-training term: b_M·M^-eta·C^-eta"),
+    "eta": ("", "compute exponent"),
+    "M_star": ("tokens / param", "compute-optimal M = D/N = (b_M/a_M)^(1/(2 eta))"),
 }
+
+
+def extrapolation(flops, budgets, far=FAR_DECADES) -> list:
+    """Budgets more than ``far`` decades outside [min, max] of the runs' ``flops``, with the signed
+    distance in decades (positive above the largest run, negative below the smallest)."""
+    low, high = np.log10(np.min(flops)), np.log10(np.max(flops))
+    rows = []
+    for budget in budgets:
+        x = np.log10(budget)
+        decades = x - high if x > high else (x - low if x < low else 0.0)
+        if abs(decades) > far:
+            rows.append({"flops": float(budget), "decades": float(decades)})
+    return rows
 
 
 def method_of(fit) -> str:
@@ -32,9 +57,11 @@ def fit_summary(fit: Approach3Fit | Approach2Fit, budgets=DEFAULT_BUDGETS, boot=
     if isinstance(fit, Approach3Fit):
         law = fit.law
         params = dict(fit.constants)
-        a, b = law.a, law.b
-        extra = {"G": law.G, "objective": fit.objective, "huber_delta": HUBER_DELTA,
-                 "starts": fit.n_starts, "starts_converged": fit.n_converged, "status": fit.status}
+        extra = derived(fit.form, params)
+        a, b = extra.pop("a"), extra.pop("b")
+        extra.update({"form": fit.form.name, "equation": fit.form.equation, "objective": fit.objective,
+                      "huber_delta": HUBER_DELTA, "starts": fit.n_starts, "starts_converged": fit.n_converged,
+                      "status": fit.status})
         quality = "rms_log_loss_residual"
     else:
         params = {"G": fit.G, "a": fit.a, "G_D": fit.G_D, "b": fit.b}
@@ -65,6 +92,7 @@ def fit_summary(fit: Approach3Fit | Approach2Fit, budgets=DEFAULT_BUDGETS, boot=
         quality: fit.rms_log_residual,
         **extra,
         "allocations": allocations,
+        "extrapolation": extrapolation(fit.runs.flops, budgets),
         "data": dict(fit.runs.source, n_points=fit.n_points),
     }
     if boot is not None:
@@ -81,10 +109,10 @@ def law_file(fit: Approach3Fit | Approach2Fit, name: str, boot=None, today=None)
     today = today or datetime.date.today().isoformat()
     method = method_of(fit)
     if isinstance(fit, Approach3Fit):
-        names, values = ("E", "A", "B", "alpha", "beta"), fit.constants
-        form, how = "parametric", (f"Approach 3 of Hoffmann et al. 2022: L = E + A/N^alpha + B/D^beta, "
-                                   f"Huber (delta = {HUBER_DELTA:g}) on log loss, L-BFGS from "
-                                   f"{fit.n_starts} starts, best kept")
+        law = fit.law
+        names, values, form = law.constant_names, law.constants, law.form
+        how = (f"Approach 3 of Hoffmann et al. 2022 applied to {fit.form.equation}: Huber (delta = "
+               f"{HUBER_DELTA:g}) on log loss, L-BFGS from {fit.n_starts} starts, best kept")
     else:
         names, values = ("G", "a"), fit.constants
         form, how = "power-law", (f"Approach 2 of Hoffmann et al. 2022: parabolas in log N per IsoFLOP "
@@ -93,7 +121,7 @@ def law_file(fit: Approach3Fit | Approach2Fit, name: str, boot=None, today=None)
     constants = {}
     for key in names:
         unit, meaning = MEANINGS[key]
-        if boot is not None:
+        if boot is not None and key in boot.names:
             low, high = boot.interval(key)
             lo_p, hi_p = boot.percentiles
             meaning += f" (bootstrap {lo_p:g}th-{hi_p:g}th percentiles {low:.4g} to {high:.4g})"
@@ -113,7 +141,22 @@ def law_file(fit: Approach3Fit | Approach2Fit, name: str, boot=None, today=None)
             "exclusions": source.get("exclusions", []), "method": method, "date": today,
         },
     }
+    if isinstance(fit, Approach3Fit) and fit.form is GADRE:
+        fitted = dict(fit.constants, **derived(GADRE, fit.constants))
+        data["fitted_form"] = {"name": "gadre", "equation": GADRE.equation,
+                               "constants": {key: float(fitted[key]) for key in ("E", "a_M", "b_M", "eta", "M_star")},
+                               "as_parametric": "alpha = beta = 2 eta, A = a_M·6^-eta, B = b_M·6^-eta"}
     if boot is not None:
         data["provenance"]["bootstrap"] = {"resamples": boot.n_resamples, "seed": boot.seed,
-                                           "percentiles": list(boot.percentiles)}
+                                           "percentiles": list(boot.percentiles),
+                                           "samples": law_samples(fit, boot)}
     return data
+
+
+def law_samples(fit, boot) -> dict:
+    """The law file's constants in every bootstrap refit, column by column (``fit-compare`` reads them)."""
+    rows = [dict(zip(boot.names, row)) for row in boot.samples]
+    if isinstance(fit, Approach3Fit) and fit.form is GADRE:
+        rows = [gadre_as_parametric(row) for row in rows]
+    names = fit.law.constant_names if isinstance(fit, Approach3Fit) else ("G", "a")
+    return {key: [float(row[key]) for row in rows] for key in names}

@@ -1,0 +1,81 @@
+"""`scalingplan sweep`: an IsoFLOP design of runs to train (Hoffmann et al. 2022 §3.2)."""
+
+from typing import Annotated, Optional
+
+import typer
+
+from scalingplan.errors import InputError
+from scalingplan.numbers import parse_positive
+from scalingplan.output.render import Column, Table, sci
+from scalingplan.cli.common import Format, Gpu, Json, Mfu, emit, handles_errors, output_format
+
+COLUMNS = [
+    Column("Budget", "flops", "flops"),
+    Column("Params", "params", "count"),
+    Column("Tokens", "tokens", "count"),
+    Column("Layers", "layers", "plain"),
+    Column("d_model", "d_model", "plain"),
+    Column("Heads", "heads", "plain"),
+    Column("FFW", "ffw_size", "plain"),
+    Column("GPU-hours", "gpu_hours", "plain"),
+]
+CSV_KEYS = ("flops", "params", "tokens", "loss", "layers", "d_model", "heads", "ffw_size", "gpu_hours")
+DEFAULT_LAW = "epoch2024"
+
+
+def hardware(gpu, mfu) -> dict:
+    """{name, peak_flops, mfu} of ``--gpu`` (empty without one)."""
+    from scalingplan.compute.hardware import check_mfu, default_mfu, find_accelerator
+
+    if gpu is None:
+        if mfu is not None:
+            raise InputError("--mfu needs --gpu")
+        return {}
+    entry = find_accelerator(gpu)
+    return {"gpu": entry["name"], "peak_flops": entry["peak_flops"],
+            "mfu": check_mfu(mfu) if mfu is not None else default_mfu()}
+
+
+@handles_errors
+def sweep(
+    low: Annotated[str, typer.Option("--from", help="Smallest budget in FLOPs.")] = "1e18",
+    high: Annotated[str, typer.Option("--to", help="Largest budget in FLOPs.")] = "1e20",
+    budgets: Annotated[int, typer.Option("--budgets", help="Number of budgets, log-spaced.")] = 5,
+    per_budget: Annotated[int, typer.Option("--per-budget", help="Model sizes per budget.")] = 9,
+    spread: Annotated[float, typer.Option("--spread", help="Width of each budget's sizes in decades, centred on the prior law's optimum.")] = 1.0,
+    law: Annotated[Optional[str], typer.Option("--law", "-l", help=f"Prior law whose optimum centres each budget (default {DEFAULT_LAW}).")] = None,
+    gpu: Gpu = None,
+    mfu: Mfu = None,
+    fmt: Format = "table",
+    json_: Json = False,
+):
+    """An IsoFLOP sweep: model sizes around a prior law's optimum at each budget, with shapes and cost.
+
+    Example: scalingplan sweep --from 1e18 --to 1e20 --budgets 5 --per-budget 9 --gpu h100
+    (--format csv writes a runs file for 'scalingplan fit', with an empty loss column to fill in).
+    """
+    from scalingplan.catalogues.registry import load_law
+    from scalingplan.fitting.design import sweep_runs
+
+    fmt = output_format(fmt, json_)
+    prior = load_law(law or DEFAULT_LAW)
+    device = hardware(gpu, mfu)
+    runs = sweep_runs(prior, parse_positive(low, "--from"), parse_positive(high, "--to"), budgets, per_budget,
+                      spread, device.get("peak_flops"), device.get("mfu"))
+    total_flops = sum(run["flops"] for run in runs)
+    total_hours = sum(run["gpu_hours"] for run in runs) if device else None
+    payload = {"schema_version": 1, "law": prior.name, "spread_decades": spread,
+               "budgets": sorted({run["flops"] for run in runs}), "per_budget": per_budget,
+               **device, "runs": runs,
+               "total": {"runs": len(runs), "flops": total_flops, "gpu_hours": total_hours}}
+    notes = [f"{len(runs)} runs, {sci(total_flops)} FLOPs in all"
+             + (f", {total_hours:,.0f} {device['gpu']} GPU-hours at MFU {device['mfu']:g}." if device else
+                "; give --gpu for GPU-hours."),
+             f"Sizes span {spread:g} decades around {prior.name}'s N_opt at each budget; tokens D = C/(6N).",
+             "Shapes: width a multiple of 128 near d_model/n_layer = 128, head dim 128, FFW 4·d_model, "
+             "vocabulary 32,000; Params counts them (12·L·d² + V·d)."]
+    columns = COLUMNS if device else COLUMNS[:-1]
+    table = Table(columns, runs, f"IsoFLOP sweep: {len(payload['budgets'])} budgets × {per_budget} sizes",
+                  notes)
+    csv_table = Table([Column(key, key) for key in CSV_KEYS], runs)
+    emit(fmt, payload, [table], csv_table)

@@ -1,0 +1,84 @@
+"""IsoFLOP sweep designs (Hoffmann et al. 2022 §3.2) and synthetic runs drawn from a known law.
+
+A design fixes a few training budgets and, at each, a spread of model sizes around a prior law's
+compute-optimal size; tokens spend the budget, D = C/(6N). Hoffmann et al. trained nine budgets from
+6e18 to 3e21 FLOPs this way (Figure 3); Approach 2 reads each budget's optimum off a parabola.
+"""
+
+import numpy as np
+
+from scalingplan.errors import InputError
+from scalingplan.laws.base import tokens_for
+from scalingplan.fitting.runs import Runs, make_runs
+
+
+def isoflop_design(law, low: float, high: float, n_budgets: int, per_budget: int, spread: float = 1.0):
+    """(flops, params, tokens), one entry per run: ``n_budgets`` budgets log-spaced over [low, high],
+    each with ``per_budget`` sizes log-spaced over ``spread`` decades centred on ``law``'s N_opt."""
+    if not 0 < low <= high:
+        raise InputError(f"--from/--to: need 0 < from <= to, got {low:g} and {high:g}")
+    if n_budgets < 1 or (n_budgets == 1) != (low == high):
+        raise InputError(f"--budgets: need one budget when from = to and at least 2 otherwise, got {n_budgets}")
+    if per_budget < 3:
+        raise InputError(f"--per-budget: need at least 3 sizes per budget for a parabola, got {per_budget}")
+    if not 0 < spread <= 4:
+        raise InputError(f"--spread: must be in (0, 4] decades, got {spread:g}")
+    budgets = np.geomspace(low, high, n_budgets)
+    centre = np.asarray(law.allocate(budgets)[0], dtype=float)
+    offsets = np.linspace(-spread / 2, spread / 2, per_budget)
+    params = (centre[:, None] * 10.0 ** offsets[None, :]).ravel()
+    flops = np.repeat(budgets, per_budget)
+    return flops, params, tokens_for(flops, params)
+
+
+def simulate_runs(law, params, tokens, noise: float, rng) -> Runs:
+    """Runs whose final losses are ``law``'s loss times exp(ε), ε ~ Normal(0, ``noise``) independently:
+    multiplicative noise, the error model behind fitting log loss (Hoffmann et al. 2022 eq. 3)."""
+    params = np.asarray(params, dtype=float)
+    tokens = np.asarray(tokens, dtype=float)
+    loss = law.loss(params, tokens) * np.exp(noise * rng.standard_normal(params.shape))
+    return make_runs(params, loss, tokens=tokens, source={"file": "simulated"})
+
+
+VOCAB, SEQ_LEN, HEAD_DIM, ASPECT = 32_000, 2048, 128, 128
+
+
+def simple_shape(params: float) -> dict:
+    """A dense transformer near ``params`` total parameters by a fixed rule (not a search): width a
+    multiple of 128 near the aspect ratio d_model/n_layer = 128, heads of dimension 128, feed-forward
+    4·d_model, a 32,000-token embedding (Chinchilla's vocabulary); the layer count then comes closest
+    to ``params``. Parameters are counted by ``Architecture.params_total`` (12·L·d² + V·d)."""
+    from scalingplan.compute.counting import make_architecture
+
+    # d from 12·d³/ASPECT + V·d = N, by Newton's method from above
+    d = max(params / VOCAB, (params * ASPECT / 12) ** (1 / 3))
+    for _ in range(50):
+        d -= (12 * d**3 / ASPECT + VOCAB * d - params) / (36 * d**2 / ASPECT + VOCAB)
+    d_model = HEAD_DIM * max(1, round(d / HEAD_DIM))
+    layers = max(1, round((params - VOCAB * d_model) / (12 * d_model**2)))
+    arch = make_architecture(layers, d_model, heads=d_model // HEAD_DIM, vocab=VOCAB, seq_len=SEQ_LEN)
+    return {"layers": arch.layers, "d_model": arch.d_model, "heads": arch.heads, "ffw_size": arch.ffw_size,
+            "params": arch.params_total}
+
+
+def shaped_run(budget: float, target: float, peak_flops=None, mfu=None) -> dict:
+    """One run at ``budget`` for a model near ``target`` parameters: the shape's parameter count is the
+    run's N and its tokens spend the budget exactly (D = C/(6N)); GPU-hours = C/(peak·MFU)/3600 when a
+    peak is given."""
+    from scalingplan.compute.hardware import gpu_hours_for
+
+    shape = simple_shape(float(target))
+    run = {"flops": float(budget), "params": float(shape["params"]),
+           "tokens": float(tokens_for(budget, shape["params"])), "target_params": float(target),
+           **{k: v for k, v in shape.items() if k != "params"}}
+    run["tokens_per_param"] = run["tokens"] / run["params"]
+    run["gpu_hours"] = gpu_hours_for(budget, peak_flops, mfu) if peak_flops else None
+    return run
+
+
+def sweep_runs(law, low, high, n_budgets, per_budget, spread=1.0, peak_flops=None, mfu=None) -> list:
+    """The runs of an IsoFLOP sweep (``isoflop_design``), each shaped by ``shaped_run``."""
+    flops, params, _ = isoflop_design(law, low, high, n_budgets, per_budget, spread)
+    budgets = np.unique(flops)
+    return [dict(shaped_run(budget, target, peak_flops, mfu), budget=int(np.searchsorted(budgets, budget)))
+            for budget, target in zip(flops, params)]
