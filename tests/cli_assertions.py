@@ -9,3 +9,10 @@ def assert_one_line_error(result, *fragments):
     assert "Traceback" not in result.output
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
+
+
+def write_runs_csv(path, params, tokens, loss):
+    """A runs file for `fit` with the common column names, at full precision."""
+    rows = "".join(f"{n:.17g},{d:.17g},{l:.17g}\n" for n, d, l in zip(params, tokens, loss))
+    path.write_text("params,tokens,loss\n" + rows)
+    return path
