@@ -96,3 +96,20 @@ def test_fit_compare_intervals_from_two_bootstrapped_fits(cli, tmp_path):
 
 def test_fit_compare_needs_loss_laws(cli):
     assert_one_line_error(cli("fit-compare", "chinchilla-1", "chinchilla-3"), "predicts no loss")
+
+
+def test_bootstrap_intervals_cover_at_their_nominal_rate():
+    """Approach 2 on a small sweep (3 budgets × 7 sizes, 1e18..1e20, truth Besiroglu et al. eq. 3,
+    noise σ = 0.005), 100 replicates × 50 resamples, seed 0: the nominal 80% and 95% intervals on
+    N_opt at 1e22 must cover the truth within 3 binomial standard errors of nominal,
+    3·√(p(1−p)/100) = 0.12 and 0.065. (Observed at this seed: see docs/fit.md for the full table,
+    approach 3 included.)"""
+    from scalingplan.fitting.coverage import simulate_coverage
+
+    truth = ParametricLaw("truth", TRUTH)
+    design = isoflop_design(truth, 1e18, 1e20, 3, 7)
+    result = simulate_coverage(truth, design, 0.005, "approach2", replicates=100, resamples=50, seed=0)
+    assert result.failed == 0
+    for nominal in (0.8, 0.95):
+        tolerance = 3 * np.sqrt(nominal * (1 - nominal) / 100)
+        assert abs(result.rate(nominal) - nominal) <= tolerance, (nominal, result.rate(nominal))

@@ -21,6 +21,11 @@ POLISH, POLISH_GTOL, POLISH_FTOL = 20, 1e-9, 1e-15
 L-BFGS-B's default stopping rule (decrease below 2.2e−9·max(|f|, 1)) can stop early in the flat valley
 of (A, B); the polish makes the result the local minimum itself."""
 NAMES = ("a", "b", "e", "alpha", "beta")
+GRID_RUNS = 400
+"""With more runs than this, the full start grid runs on GRID_RUNS of them, evenly spaced in order
+of budget and size, and the POLISH best end points are then refined on every run: the grid only has
+to find the basins, and its cost grows as starts × runs (10⁴ runs would cost 40 times the Chinchilla
+fit). Fits to fewer runs, and every bootstrap refit, use all runs throughout."""
 
 
 def initial_grid() -> np.ndarray:
@@ -152,7 +157,8 @@ def fit_approach3(runs: Runs, starts=None, delta=HUBER_DELTA, chunk=1500, progre
     for Chinchilla's form the paper's 4,500 points).
 
     Starts are run ``chunk`` at a time through the batched L-BFGS (chunks keep the working arrays
-    small enough to stay in cache). Raises InputError if the best start did not converge.
+    small enough to stay in cache), on at most GRID_RUNS runs. Raises InputError if the best start
+    did not converge.
     """
     check_fit_input(runs, len(form.parameters))
     log_n, log_d, log_loss = _log_data(runs)
@@ -161,6 +167,14 @@ def fit_approach3(runs: Runs, starts=None, delta=HUBER_DELTA, chunk=1500, progre
     def fun(theta):
         return form.objective(theta, log_n, log_d, log_loss, delta)
 
+    grid_fun = fun
+    if len(runs) > GRID_RUNS and len(starts) > POLISH:
+        order = np.lexsort((log_n, runs.flops))
+        pick = order[np.linspace(0, len(runs) - 1, GRID_RUNS).round().astype(int)]
+
+        def grid_fun(theta):
+            return form.objective(theta, log_n[pick], log_d[pick], log_loss[pick], delta)
+
     results = []
     for lo in range(0, len(starts), chunk):
         block = starts[lo:lo + chunk]
@@ -168,7 +182,7 @@ def fit_approach3(runs: Runs, starts=None, delta=HUBER_DELTA, chunk=1500, progre
         if progress is not None:
             def report(done, total, offset=lo):
                 progress(offset + done, len(starts))
-        results.append(minimize_batch(fun, block, progress=report))
+        results.append(minimize_batch(grid_fun, block, progress=report))
     grid = BatchResult(*(np.concatenate([getattr(r, name) for r in results])
                          for name in ("x", "f", "g", "iterations", "status")))
     finite = np.isfinite(grid.f)
