@@ -138,8 +138,12 @@ def test_kaplan_and_chinchilla_counts_differ_only_in_attention_over_context(arch
 
 @given(shapes)
 def test_chinchilla_terms_add_up(arch):
+    # Appendix F per layer (terms are returned summed over the layers): QKV 2·S·3·d·d_attn, logits
+    # and values 2·S²·d_attn each, softmax 3·H·S², final linear 2·S·d_attn·d, dense 2·S·2·d·d_ff.
     terms = chinchilla_forward_terms(arch)
-    per_layer = sum(v for k, v in terms.items() if k.startswith("attention_")) + terms["dense"]
+    s, d, da, f = arch.seq_len, arch.d_model, arch.d_attn, arch.ffw_size
+    per_layer = (2 * s * 3 * d * da + 2 * s * s * da + 3 * arch.heads * s * s + 2 * s * s * da
+                 + 2 * s * da * d + 2 * s * 2 * d * f)
     assert terms["forward_total"] == pytest.approx(
         terms["embeddings"] + arch.layers * per_layer + terms["logits"], rel=1e-12)
     assert terms["embeddings"] == terms["logits"] == 2 * arch.seq_len * arch.vocab * arch.d_model
