@@ -36,11 +36,12 @@ def find_model(name: str) -> dict:
                      f"known models: {', '.join(load_models())}")
 
 
-def training_tokens(model: dict) -> float:
-    """The catalogue model's training tokens, or InputError when they were never published."""
+def training_tokens(model: dict, hint: str = "") -> float:
+    """The catalogue model's training tokens, or InputError (ending in ``hint``) when they were never
+    published."""
     if model["tokens"] is None:
-        raise InputError(f"{model['name']}: training tokens unknown ({model.get('tokens_note', 'not published')}); "
-                         "give --tokens")
+        raise InputError(f"{model['name']}: training tokens unknown: {model.get('tokens_note', 'not published')}"
+                         + (f"; {hint}" if hint else ""))
     return model["tokens"]
 
 

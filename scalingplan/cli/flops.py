@@ -194,7 +194,7 @@ def flops(
     elif entry is not None:
         from scalingplan.catalogues.models import training_tokens
 
-        d = training_tokens(entry)
+        d = training_tokens(entry, "give --tokens")
     else:
         raise InputError("give --tokens (the number of training tokens), or a --model from the catalogue")
     headline = counting.training_flops(method, n, d, arch, causal)
