@@ -191,3 +191,192 @@ def test_bad_architectures(kwargs, message):
     with pytest.raises(InputError, match=message) as info:
         make_architecture(**args)
     assert "\n" not in str(info.value)
+
+
+# --- Modern shapes: grouped-query attention, gated MLPs, mixtures of experts, latent attention ------
+import dataclasses  # noqa: E402
+
+from scalingplan.compute.counting import (attention_context_per_token, hardware_training_flops,  # noqa: E402
+                                          inference_flops_per_token)
+from test_models_catalogue import tensors  # noqa: E402
+
+modern = st.builds(
+    lambda layers, kv_heads, group, head_dim, ffw, vocab, seq, mlp, emb, norm, qkv_bias, qk_norm: Architecture(
+        layers=layers, d_model=kv_heads * group * head_dim, heads=kv_heads * group, kv_size=head_dim,
+        kv_heads=kv_heads, ffw_size=ffw, vocab=vocab, seq_len=seq, mlp=mlp, embeddings=emb, norm=norm,
+        qkv_bias=qkv_bias, qk_norm=qk_norm),
+    st.integers(1, 64), st.integers(1, 16), st.integers(1, 8), st.sampled_from([32, 64, 128, 256]),
+    st.integers(1, 50_000), st.integers(100, 300_000), st.integers(16, 32_768),
+    st.sampled_from(["gelu", "swiglu", "geglu"]), st.sampled_from(["tied", "untied"]),
+    st.sampled_from(["none", "rmsnorm", "layernorm"]), st.booleans(), st.booleans())
+
+
+@st.composite
+def any_shape(draw):
+    """Dense, mixture-of-experts (with shared experts and leading dense layers) or latent attention."""
+    arch = draw(modern)
+    if draw(st.booleans()):
+        experts = draw(st.integers(1, 64))
+        arch = dataclasses.replace(arch, experts=experts, active_experts=draw(st.integers(1, experts)),
+                                   shared_experts=draw(st.integers(0, 2)), expert_ffw_size=draw(st.integers(1, 20_000)),
+                                   dense_layers=draw(st.integers(0, arch.layers - 1)), router_bias=draw(st.booleans()))
+    if draw(st.booleans()):
+        arch = dataclasses.replace(arch, kv_heads=None, qkv_bias=False, qk_norm=False,
+                                   kv_lora_rank=draw(st.integers(1, 1024)), q_lora_rank=draw(st.integers(0, 2048)),
+                                   rope_head_dim=draw(st.integers(0, 128)), v_head_dim=draw(st.integers(1, 256)))
+    return arch
+
+
+@given(any_shape())
+def test_counts_match_the_tensor_listing(arch):
+    assert arch.params_total == sum(tensors(arch).values())
+
+
+#: Every count-valued shape field; increasing any of them never lowers a count (dense_layers is left
+#: out: a leading dense layer may be smaller or larger than the MoE layer it replaces).
+GROWING = ("layers", "d_model", "heads", "kv_size", "ffw_size", "vocab", "seq_len", "kv_heads", "norms_per_layer",
+           "experts", "active_experts", "shared_experts", "expert_ffw_size", "q_lora_rank", "kv_lora_rank",
+           "rope_head_dim", "v_head_dim")
+
+
+def counts(arch):
+    return (arch.params_total, arch.params_active, arch.params_embedding, arch.params_nonembedding,
+            kaplan_training_flops(arch, 1e9), chinchilla_training_flops(arch, 1e9),
+            chinchilla_training_flops(arch, 1e9, causal=True), inference_flops_per_token(arch, 4096),
+            hardware_training_flops(arch, 1e9, "full"))
+
+
+@given(any_shape(), st.sampled_from(GROWING), st.integers(1, 64))
+def test_counts_are_monotone_in_every_dimension(arch, field, step):
+    value = getattr(arch, field)
+    if value is None:  # kv_heads, expert_ffw_size, v_head_dim default to another field's value
+        value = {"kv_heads": arch.heads, "expert_ffw_size": arch.ffw_size, "v_head_dim": arch.kv_size}[field]
+    if field in ("experts", "active_experts", "kv_lora_rank", "q_lora_rank") and value == 0:
+        return  # 0 switches a part off (dense MLP, full attention, full Q projection): not a size
+    if field == "active_experts":
+        bigger = dataclasses.replace(arch, active_experts=min(arch.experts, value + step))
+    else:
+        bigger = dataclasses.replace(arch, **{field: value + step})
+    for before, after in zip(counts(arch), counts(bigger)):
+        assert after >= before * (1 - 1e-12)
+
+
+@given(any_shape())
+def test_active_at_most_total(arch):
+    assert arch.params_active <= arch.params_total
+    assert arch.params_active_nonembedding <= arch.params_nonembedding
+    if not arch.is_moe:
+        assert arch.params_active == arch.params_total
+
+
+@given(modern, st.booleans())
+def test_one_expert_is_the_dense_model_plus_its_router(dense, router_bias):
+    moe = dataclasses.replace(dense, experts=1, active_experts=1, router_bias=router_bias)
+    router = dense.layers * (dense.d_model + int(router_bias))
+    assert moe.params_total == dense.params_total + router
+    assert moe.params_active == moe.params_total
+    # FLOPs: the router's 2·d per token per layer, forward.
+    assert kaplan_forward_per_token(moe) == kaplan_forward_per_token(dense) + 2 * dense.layers * dense.d_model
+
+
+def test_grouped_query_attention_in_appendix_f():
+    # Llama 3 70B (Llama Team 2024, Table 3): 64 query heads and 8 key/value heads of 128. QKV term:
+    # 2·S·(d·64·128 + 2·d·8·128) per layer; the context terms use all 64 query heads.
+    arch = make_architecture(80, 8192, heads=64, kv_heads=8, ffw_size=28672, mlp="swiglu", vocab=128256, seq_len=8192)
+    terms = chinchilla_forward_terms(arch)
+    s = 8192
+    assert terms["attention_qkv"] == 80 * 2 * s * (8192 * 8192 + 2 * 8192 * 1024)
+    assert terms["attention_logits"] == terms["attention_values"] == 80 * 2 * s * s * 8192
+    assert terms["dense"] == 80 * 2 * s * 3 * 8192 * 28672
+
+
+def test_causal_mask_halves_the_context_terms():
+    arch = make_architecture(32, 4096, heads=32, kv_heads=8, mlp="swiglu", vocab=32000, seq_len=4096)
+    full, causal = chinchilla_forward_terms(arch), chinchilla_forward_terms(arch, causal=True)
+    for key in ("attention_logits", "attention_softmax", "attention_values"):
+        assert causal[key] == full[key] / 2
+    for key in ("attention_qkv", "attention_linear", "dense", "embeddings", "logits"):
+        assert causal[key] == full[key]
+    context = 2 * 32 * 4096 * 4096
+    assert kaplan_forward_per_token(arch) - kaplan_forward_per_token(arch, causal=True) == context / 2
+
+
+@given(any_shape())
+def test_palm_model_flops(arch):
+    # Chowdhery et al. 2022, App. B: model FLOPs per token 6N + 12·L·H·Q·T (N non-embedding, both S×S
+    # products in the backward pass too). Appendix F without the softmax, embedding and logit terms is
+    # exactly that, with Q the query/key size and the value size averaged for latent attention.
+    terms = chinchilla_forward_terms(arch)
+    per_token = 3 * (terms["forward_layers"] - terms["attention_softmax"]) / arch.seq_len
+    q = (arch.qk_dim + arch.v_dim) / 2
+    palm = 6 * arch.matrix_params() + 12 * arch.layers * arch.heads * q * arch.seq_len
+    assert per_token == pytest.approx(palm, rel=1e-9)
+
+
+def test_recomputation_hardware_flops():
+    # PaLM App. B: with full recomputation the hardware runs one more forward: 8ND instead of 6ND when
+    # the weights dominate. GPT-3 175B at a 2048 context, per-layer terms: 4/3 within 3%.
+    arch = make_architecture(96, 12288, heads=96, vocab=50257, seq_len=2048)
+    model = chinchilla_training_flops(arch, 1e9)
+    terms = chinchilla_forward_terms(arch)
+    assert hardware_training_flops(arch, 1e9, "none") == model
+    assert hardware_training_flops(arch, 1e9, "full") == pytest.approx(model + terms["forward_layers"] * 1e9 / 2048)
+    assert hardware_training_flops(arch, 1e9, "full") / model == pytest.approx(4 / 3, rel=0.03)
+    selective = sum(terms[k] for k in ("attention_logits", "attention_softmax", "attention_values"))
+    assert hardware_training_flops(arch, 1e9, "selective") == pytest.approx(model + selective * 1e9 / 2048)
+    with pytest.raises(InputError, match="recompute"):
+        hardware_training_flops(arch, 1e9, "half")
+
+
+@given(any_shape(), st.integers(1, 300))
+def test_generating_a_sequence_matches_causal_attention(arch, length):
+    # Brute force: generating tokens 1..S one at a time attends to 1, 2, ..., S cached positions; the
+    # sum of the per-token context FLOPs is the full S×S scores and values times (S + 1) / (2 S).
+    weights = 2.0 * (arch.matrix_params() + arch.vocab * arch.d_model)
+    generated = sum(inference_flops_per_token(arch, ctx) - weights for ctx in range(1, length + 1))
+    full = attention_context_per_token(arch, length)
+    per_sequence = length * (full["attention_logits"] + full["attention_values"])
+    assert generated == pytest.approx(per_sequence * (length + 1) / (2 * length), rel=1e-9)
+
+
+def test_llama_3_70b_worked_example():
+    # docs/flops.md: Llama 3 70B (Llama Team 2024, Table 3; config.json: RMSNorm, untied, vocab 128256).
+    arch = make_architecture(80, 8192, heads=64, kv_heads=8, ffw_size=28672, vocab=128256, seq_len=8192,
+                             mlp="swiglu", embeddings="untied", norm="rmsnorm")
+    assert arch.attention_projections() == (8192 * 8192 + 2 * 8192 * 1024, 8192 * 8192)
+    per_layer = 2 * 8192 * 8192 + 2 * 8192 * 1024 + 3 * 8192 * 28672 + 2 * 8192
+    assert per_layer == 855_654_400
+    assert arch.params_embedding == 2 * 128256 * 8192 == 2_101_346_304
+    assert arch.params_total == 80 * per_layer + 8192 + 2_101_346_304 == 70_553_706_496
+    # The dense-era count (4 d_model^2 attention, 2 GELU matrices of 4 d_model, one embedding) for the
+    # same layers, width and ffw: 60.1B.
+    old = make_architecture(80, 8192, heads=64, ffw_size=28672, vocab=128256, seq_len=8192)
+    assert old.params_total == pytest.approx(60.1e9, rel=0.001)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(heads=8, kv_heads=3), "must divide --heads"),
+    (dict(heads=8, mlp="relu"), "--mlp: unknown value"),
+    (dict(heads=8, embeddings="shared"), "--embeddings"),
+    (dict(heads=8, experts=8), "needs --active-experts"),
+    (dict(heads=8, experts=8, active_experts=9), "between 1 and --experts"),
+    (dict(heads=8, active_experts=2), "needs --experts"),
+    (dict(heads=8, kv_size=64, head_dim=128), "same size"),
+    (dict(heads=8, rope_head_dim=64), "needs --kv-lora-rank"),
+    (dict(heads=8, experts=8, active_experts=2, dense_layers=4), "fewer than --layers"),
+    (dict(heads=8, qkv_bias="maybe"), "true or false"),
+    (dict(heads=8, colour=1), "unknown shape key"),
+])
+def test_bad_modern_architectures(kwargs, message):
+    args = dict(layers=4, d_model=512, vocab=1000, seq_len=128)
+    args.update(kwargs)
+    with pytest.raises(InputError, match=message) as info:
+        make_architecture(**args)
+    assert "\n" not in str(info.value)
+
+
+def test_old_architectures_count_as_before():
+    # The defaults (kv_heads = heads, GELU, tied, no norms, dense) are the 2020-2022 convention.
+    arch = make_architecture(80, 8192, heads=64, vocab=32_000, seq_len=2048)
+    assert arch.params_nonembedding == 2 * 8192 * 80 * (2 * 8192 + 4 * 8192)
+    assert arch.params_total == arch.params_active == arch.params_nonembedding + 32_000 * 8192

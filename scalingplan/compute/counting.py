@@ -156,8 +156,8 @@ class Architecture:
 
     @property
     def router_weights(self) -> int:
-        """d_model x experts per MoE layer, plus one bias per expert where the router has one."""
-        return (self.d_model + int(self.router_bias)) * self.experts
+        """The d_model x experts router matrix of one MoE layer."""
+        return self.d_model * self.experts
 
     def ffw_weights(self, active: bool) -> float:
         """MLP weights over all layers: dense layers, then experts (all, or those a token uses)."""
@@ -166,7 +166,7 @@ class Architecture:
         if self.is_moe:
             width = self.expert_ffw_size or self.ffw_size
             used = (self.active_experts if active else self.experts) + self.shared_experts
-            total += float(self.moe_layers) * (used * self.mlp_weights(width) + self.router_weights)
+            total += float(self.moe_layers) * used * self.mlp_weights(width)
         return total
 
     @property
@@ -177,11 +177,12 @@ class Architecture:
     def matrix_params(self, active: bool = True) -> float:
         """Non-embedding weight matrices (attention, MLPs, routers): what costs 2 FLOPs per token."""
         qkv, out = self.attention_projections()
-        return float(self.layers) * (qkv + out) + self.ffw_weights(active)
+        return float(self.layers) * (qkv + out) + self.ffw_weights(active) + float(self.moe_layers) * self.router_weights
 
     # -- parameter counts ------------------------------------------------------------------------
     def _nonembedding(self, active: bool) -> float:
-        extras = float(self.layers) * self.attention_extras() + self.params_norms
+        router_bias = self.experts if self.router_bias else 0
+        extras = float(self.layers) * self.attention_extras() + self.params_norms + float(self.moe_layers) * router_bias
         return self.matrix_params(active) + extras
 
     @property
@@ -369,16 +370,15 @@ def chinchilla_forward_terms(arch: Architecture, causal: bool = False) -> dict:
     s, d, v = arch.seq_len, arch.d_model, arch.vocab
     qkv, out = arch.attention_projections()
     context = attention_context_per_token(arch, s, causal)
-    router = float(arch.moe_layers) * arch.d_model * arch.experts
     terms = {
         "embeddings": 2.0 * s * v * d,
         "attention_qkv": 2.0 * s * arch.layers * qkv,
         **{key: s * value for key, value in context.items()},
         "attention_linear": 2.0 * s * arch.layers * out,
-        "dense": 2.0 * s * (arch.ffw_weights(active=True) - router),
+        "dense": 2.0 * s * arch.ffw_weights(active=True),
     }
     if arch.is_moe:
-        terms["router"] = 2.0 * s * router
+        terms["router"] = 2.0 * s * arch.moe_layers * arch.router_weights
     terms["logits"] = 2.0 * s * d * v
     terms["forward_layers"] = sum(value for key, value in terms.items() if key not in ("embeddings", "logits"))
     terms["forward_total"] = terms["embeddings"] + terms["forward_layers"] + terms["logits"]
