@@ -73,8 +73,9 @@ def propose(target: float, count: str = "total", mlp: str = "swiglu", kv_heads: 
     base = dict(vocab=vocab, seq_len=seq_len, mlp=mlp, embeddings=embeddings, norm=norm,
                 experts=experts, active_experts=active_experts)
     found = []
-    # 12 L d² >= N/c and d >= low L bound the depth: L³ <= N / (12 low²) up to the MLP/embedding share.
-    max_layers = max(2, int(2 * (target / (12 * low * low)) ** (1 / 3)) + 2)
+    # Every layer holds at least 10 d² weights (Q and O, and 8 d² of MLP) and d >= low L, so
+    # 10 low² L³ <= N bounds the depth.
+    max_layers = int((target * (1 + tolerance) / (10 * low * low)) ** (1 / 3)) + 1
     for layers in range(1, max_layers + 1):
         widths = range(WIDTH_MULTIPLE * max(1, math.ceil(low * layers / WIDTH_MULTIPLE)),
                        int(high * layers) + 1, WIDTH_MULTIPLE)
