@@ -191,3 +191,40 @@ def test_models_without_published_tokens_say_so(cli):
     out = json.loads(cli("flops", "--model", "mixtral-8x7b", "--tokens", "1e12", "--json").stdout)
     assert out["params"] == 12.9e9  # 6ND by active parameters
     assert out["parameters"]["total"] == pytest.approx(46.7e9, rel=0.005)
+
+
+def write_plan(tmp_path, model: str):
+    path = tmp_path / "plan.yaml"
+    path.write_text(f"budget: {{flops: 1e25}}\nmodel: {model}\nlaw: chinchilla-1\nlimits: {{max_budget_use: 1.0}}\n")
+    return path
+
+
+def test_plan_files_take_modern_shapes(tmp_path):
+    from scalingplan.checks.plans import load_plan
+
+    shape = ("{layers: 32, d_model: 4096, heads: 32, kv_heads: 8, head_dim: 128, ffw_size: 14336, vocab: 32000, "
+             "seq_len: 4096, mlp: swiglu, embeddings: untied, norm: rmsnorm, experts: 8, active_experts: 2}")
+    plan = load_plan(write_plan(tmp_path, f"{{architecture: {shape}, tokens: 1e12, flops_method: 6nd}}"))
+    # Mixtral 8x7B's shape: 6ND uses the 12.9B active parameters.
+    assert plan.params == pytest.approx(12.9e9, rel=0.005)
+    assert plan.flops == pytest.approx(6 * plan.params * 1e12, rel=1e-12)
+    named = load_plan(write_plan(tmp_path, "{name: deepseek-v3}"))
+    assert named.params == 37e9 and named.tokens == 14.8e12
+
+
+@pytest.mark.parametrize("model, fragments", [
+    ("{architecture: {layers: 2, d_model: 64, heads: 4, kv_heads: 3, vocab: 100, seq_len: 64}, tokens: 1e9}",
+     ["model.architecture", "kv_heads 3 must divide heads 4"]),
+    ("{architecture: {layers: 2, d_model: 64, heads: 4, mlp: relu, vocab: 100, seq_len: 64}, tokens: 1e9}",
+     ["model.architecture", "mlp"]),
+    ("{name: mistral-7b}", ["model.name", "training tokens unknown"]),
+])
+def test_plan_file_shape_errors(tmp_path, model, fragments):
+    from scalingplan.checks.plans import load_plan
+    from scalingplan.errors import InputError
+
+    with pytest.raises(InputError) as info:
+        load_plan(write_plan(tmp_path, model))
+    assert "\n" not in str(info.value)
+    for fragment in fragments:
+        assert fragment in str(info.value)
