@@ -368,3 +368,36 @@ def test_old_architectures_count_as_before():
     arch = make_architecture(80, 8192, heads=64, vocab=32_000, seq_len=2048)
     assert arch.params_nonembedding == 2 * 8192 * 80 * (2 * 8192 + 4 * 8192)
     assert arch.params_total == arch.params_active == arch.params_nonembedding + 32_000 * 8192
+
+
+def test_flops_cli_takes_modern_shapes(cli):
+    import json
+
+    args = ["flops", "--tokens", "15e12", "--layers", "80", "--d-model", "8192", "--heads", "64", "--kv-heads", "8",
+            "--ffw-size", "28672", "--mlp", "swiglu", "--embeddings", "untied", "--norm", "rmsnorm",
+            "--vocab", "128256", "--seq-len", "8192", "--json"]
+    out = json.loads(cli(*args).stdout)
+    assert out["params"] == out["parameters"]["total"] == out["parameters"]["active"] == 70_553_706_496
+    assert out["parameters"]["embedding"] + out["parameters"]["non_embedding"] == out["parameters"]["total"]
+    assert out["architecture"]["kv_heads"] == 8 and out["architecture"]["head_dim"] == 128
+    assert "swiglu" in out["parameter_convention"] and out["causal"] is False
+    hardware = {h["recompute"]: h for h in out["hardware"]}
+    chinchilla = next(c["flops"] for c in out["counts"] if c["method"] == "chinchilla")
+    assert hardware["none"]["hardware_flops"] == chinchilla < hardware["selective"]["hardware_flops"] \
+        < hardware["full"]["hardware_flops"]
+    assert out["inference_flops_per_token"] == pytest.approx(1.605e11, rel=1e-3)
+    causal = json.loads(cli(*args, "--causal", "--method", "chinchilla").stdout)
+    assert causal["causal"] is True and causal["flops"] < chinchilla
+    moe = json.loads(cli(*args, "--experts", "8", "--active-experts", "2").stdout)
+    assert moe["params"] == moe["parameters"]["active"] < moe["parameters"]["total"]
+
+
+def test_flops_cli_bad_shapes(cli):
+    from cli_assertions import assert_one_line_error
+
+    base = ["flops", "--tokens", "1e12", "--layers", "2", "--d-model", "512", "--heads", "8", "--vocab", "1000",
+            "--seq-len", "128"]
+    assert_one_line_error(cli(*base, "--kv-heads", "3"), "--kv-heads 3 must divide --heads 8")
+    assert_one_line_error(cli(*base, "--mlp", "relu"), "--mlp")
+    assert_one_line_error(cli(*base, "--experts", "4"), "--active-experts")
+    assert_one_line_error(cli(*base, "--kv-size", "32", "--head-dim", "64"), "same size")

@@ -43,8 +43,7 @@ PARAM_NAMES = {
     "kaplan_nonembedding": "Kaplan 12·n_layer·d_model²",
     "total_with_relative_position": "total + d_model·d_attn per layer (relative positions; how Gopher/Chinchilla are counted)",
 }
-RECOMPUTE_NAMES = {"none": "none", "selective": "selective (attention over the context)",
-                   "full": "full (every layer's forward once more)"}
+RECOMPUTE_NAMES = {"none": "none", "selective": "selective (S×S attention)", "full": "full (one more forward)"}
 
 
 def shape_option(flag: str, text: str):
@@ -94,9 +93,8 @@ def breakdown(arch: counting.Architecture, params: float, tokens: float, causal:
     for key, value in counting.chinchilla_forward_terms(arch, causal).items():
         if key.startswith("forward_"):
             continue
-        label = key if key in ("embeddings", "logits") else f"{key} (all layers)"
         training = 3.0 * value * sequences
-        term_rows.append({"term": label, "forward_per_sequence": value, "training_flops": training,
+        term_rows.append({"term": key, "forward_per_sequence": value, "training_flops": training,
                           "share": training / totals["chinchilla"]})
     hardware = [{"recompute": mode, "hardware_flops": (hw := counting.hardware_training_flops(arch, tokens, mode, causal)),
                  "ratio_to_model": hw / totals["chinchilla"]} for mode in counting.RECOMPUTE]
@@ -215,7 +213,8 @@ def flops(
     notes = [
         f"N: {n_source}; ratios are to 6·N·D with this N"
         + ("; a mixture of experts is counted by its active parameters." if moe else "."),
-        "Kaplan: 3 × (2·N_non-embedding + 2·n_layer·n_ctx·d_attn) per token (Kaplan et al. 2020, Table 1).",
+        "Kaplan: 3 × (2·N + 2·n_layer·n_ctx·d_attn) per token, N the non-embedding weight matrices a token "
+        "passes through (Kaplan et al. 2020, Table 1).",
         "Chinchilla: Hoffmann et al. 2022 Appendix F, backward = 2 × forward; its Table A4 ratios use the "
         "per-layer terms only and N with the relative-position projections (docs/flops.md).",
         "Attention over the context: " + ("causal mask (half the S×S terms)." if causal else "full S×S (no causal mask)."),
@@ -225,9 +224,9 @@ def flops(
     emit(fmt, payload, [
         Table(COLUMNS, detail["counts"], title, notes),
         Table(PARAM_COLUMNS, params_rows, "Parameter counts", [f"Counted with: {detail['parameter_convention']}."]),
-        Table(TERM_COLUMNS, detail["chinchilla_terms"], "Chinchilla Appendix F terms"),
+        Table(TERM_COLUMNS, detail["chinchilla_terms"], "Chinchilla Appendix F terms (summed over the layers)"),
         Table(HARDWARE_COLUMNS, [dict(r, recompute=RECOMPUTE_NAMES[r["recompute"]]) for r in detail["hardware"]],
               "Model vs hardware FLOPs with activation recomputation (PaLM App. B)",
-              [f"Inference: {sci(infer)} FLOPs per generated token at a {arch.seq_len:,}-token context "
+              [f"Inference: {sci(infer)} FLOPs per generated token with {arch.seq_len:,} tokens of context "
                "(2 × active weights incl. the output layer + attention over the context)."]),
     ])
