@@ -202,7 +202,7 @@ def test_parser_errors_are_one_line_from_the_installed_command(args, fragment):
     assert len(result.stderr.strip().splitlines()) == 1 and fragment in result.stderr
 
 
-@pytest.mark.parametrize("command", ["allocate", "compare", "assess", "laws", "laws show", "flops", "convert",
+@pytest.mark.parametrize("command", ["allocate", "compare", "assess", "laws", "laws show", "flops", "shape", "convert",
                                      "fit", "check", "plot", "plot frontier", "plot isoflop", "plot fit",
                                      "sweep", "suggest", "fit-compare"])
 def test_every_command_help_has_an_example(cli, command):

@@ -6,11 +6,10 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
 
 from cli_assertions import assert_one_line_error, write_runs_csv
 from scalingplan.catalogues.registry import load_law
-from scalingplan.fitting.design import isoflop_design, simple_shape
+from scalingplan.fitting.design import isoflop_design
 
 CHINCHILLA_3 = "chinchilla-3"  # Hoffmann et al. 2022 App. D.2: a = 0.28/(0.34+0.28) = 0.452
 
@@ -27,14 +26,14 @@ def test_design_is_isoflop_and_centred_on_the_prior_optimum():
         assert np.median(sizes) == pytest.approx(np.log10(law.allocate(budget)[0]))
 
 
-@settings(max_examples=40)
-@given(st.floats(2e7, 5e11))
-def test_simple_shape_follows_its_rule_and_lands_near_the_target(params):
-    shape = simple_shape(params)
-    assert shape["d_model"] % 128 == 0 and shape["heads"] * 128 == shape["d_model"]
-    assert shape["ffw_size"] == 4 * shape["d_model"]
-    assert shape["params"] == 12 * shape["layers"] * shape["d_model"] ** 2 + 32000 * shape["d_model"]
-    assert abs(np.log(shape["params"] / params)) < 0.25
+def test_sweep_shapes_come_from_the_shape_search(cli):
+    from scalingplan.compute.shapes import propose
+
+    result = cli("sweep", "--from", "1e19", "--to", "1e19", "--budgets", "1", "--per-budget", "3", "--json")
+    for run in json.loads(result.stdout)["runs"]:
+        best = propose(run["target_params"], tolerance=0.02, top=1)[0]
+        assert (run["layers"], run["d_model"], run["ffw_size"]) == (best["layers"], best["d_model"], best["ffw_size"])
+        assert run["params"] == best["params"] and abs(run["params"] / run["target_params"] - 1) <= 0.02
 
 
 def test_sweep_json_contract_and_gpu_hours(cli):

@@ -13,7 +13,6 @@ A plan (numbers may be written 6e23, 70e9, 70B, 1.4T)::
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from scalingplan.constants import PF_DAY
 TOP_KEYS = ("name", "budget", "model", "law", "laws", "hardware", "limits")
 BUDGET_KEYS = ("flops", "pf_days", "gpu", "count", "days", "gpu_hours", "mfu")
 MODEL_KEYS = ("name", "params", "tokens", "architecture", "flops_method")
-ARCH_KEYS = tuple(f.name for f in dataclasses.fields(counting.Architecture))
+ARCH_KEYS = counting.SHAPE_KEYS
 HARDWARE_KEYS = ("gpu", "count", "mfu")
 LIMIT_KEYS = ("max_budget_use", "max_params_ratio", "min_tokens_per_param", "max_loss",
               "unique_tokens", "max_epochs", "max_days")
@@ -206,9 +205,10 @@ def _architecture(doc, shapes, keys: tuple):
     if not isinstance(shapes, dict):
         raise doc.error(keys, f"expected a mapping of {', '.join(ARCH_KEYS)}")
     _known_keys(doc, keys, shapes, ARCH_KEYS)
-    values = {key: _whole(doc, *keys, key) for key in shapes}
+    words = set(counting.WORD_KEYS) | set(counting.FLAG_KEYS)
+    values = {key: shapes[key] if key in words else doc.number(*keys, key) for key in shapes}
     missing = [k for k in ("layers", "d_model", "vocab", "seq_len") if k not in values]
-    if "heads" not in values and "kv_size" not in values:
+    if not {"heads", "kv_size", "head_dim"} & set(values):
         missing.append("heads or kv_size")
     if missing:
         raise doc.error(keys, f"incomplete: give {', '.join(missing)}")
@@ -239,15 +239,19 @@ def _model(doc) -> tuple:
     if "params" in section:
         params = _positive(doc, "model", "params")
     elif entry is not None:
-        params = entry["params"]
+        from scalingplan.catalogues.models import counted_params
+
+        params = counted_params(entry)
     elif "architecture" in section:
-        params = arch.params_total
+        params = arch.params_active
     else:
         raise doc.error(("model",), "give params and tokens, a catalogue model name, or an architecture and tokens")
     if "tokens" in section:
         tokens = _positive(doc, "model", "tokens")
     elif entry is not None:
-        tokens = entry["tokens"]
+        from scalingplan.catalogues.models import training_tokens
+
+        tokens = _call(doc, name_keys, training_tokens, entry)
     else:
         raise doc.error(("model",), "missing key 'tokens' (the number of training tokens)")
     method = section.get("flops_method", "chinchilla" if "architecture" in section else "6nd")

@@ -56,6 +56,8 @@ def allocate(
     days: Days = None,
     gpu_hours: GpuHours = None,
     mfu: Mfu = None,
+    shapes: Annotated[bool, typer.Option(
+        "--shapes", help="Add a proposed shape (layers, width, heads, ffw) to each allocation; see 'scalingplan shape'.")] = False,
     fmt: Format = "table",
     json_: Json = False,
 ):
@@ -72,7 +74,7 @@ def allocate(
                          + (f"; got {' and '.join(asked)}" if asked else ""))
     skipped = []
     if unique_tokens is not None or inference_tokens is not None:
-        return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens)
+        return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, shapes)
     if budget:
         plans = planning.allocate(budget["flops"], law)
         title = f"Compute-optimal allocation for {sci(budget['flops'])} FLOPs ({budget['pf_days']:,.1f} PF-days)"
@@ -98,10 +100,33 @@ def allocate(
         "budget": budget,
         "allocations": rows,
     }
-    emit(fmt, payload, [Table(COLUMNS, rows, title, allocation_notes(rows))])
+    emit(fmt, payload, [Table(COLUMNS, rows, title, allocation_notes(rows))] + shape_tables(rows, law, shapes))
 
 
-def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens):
+def shape_tables(rows: list, law, wanted: bool) -> list:
+    """With --shapes: each row gains ``shape``, the best candidate of ``scalingplan shape`` (default
+    conventions) for its parameters (non-embedding ones for a law that counts those); and a table."""
+    if not wanted:
+        return []
+    from scalingplan.compute.shapes import propose
+
+    forms = {one.name: one.form for one in planning.resolve(law)}
+    shown = []
+    for row in rows:
+        count = "non-embedding" if forms.get(row["law"]) == "kaplan" else "total"
+        found = propose(float(row["params"]), count=count, top=1)
+        row["shape"] = dict(found[0], count=count) if found else None
+        if found:
+            shown.append(dict(row["shape"], law=row["law"], error_percent=100 * row["shape"]["error"]))
+    note = ("Shapes: SwiGLU, untied embeddings, vocab 32,000, head dim 128, d_model/n_layer near 128 (see "
+            "'scalingplan shape'); kaplan2020 sizes are matched as non-embedding parameters.")
+    columns = [Column("Law", "law", "text"), Column("Layers", "layers", "exact"), Column("d_model", "d_model", "exact"),
+               Column("Heads", "heads", "exact"), Column("FFW", "ffw_size", "exact"), Column("Params", "params", "count"),
+               Column("Error %", "error_percent", "plain")]
+    return [Table(columns, shown, "Proposed shapes", [note])]
+
+
+def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, shapes=False):
     """allocate with --unique-tokens and/or --inference-tokens (scalingplan.planning.data_and_inference)."""
     from scalingplan.planning import data_and_inference as constraints
 
@@ -144,4 +169,4 @@ def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens)
     query = {key: value for key, value in (("flops", budget and budget["flops"]), ("loss", target),
                                            ("unique_tokens", unique), ("inference_tokens", served)) if value}
     payload = {"schema_version": 1, "query": query, "budget": budget, "allocations": rows}
-    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(rows) + notes)])
+    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(rows) + notes)] + shape_tables(rows, law, shapes))

@@ -16,6 +16,7 @@ COMMANDS = {
     "assess": ("assess", "assess"),
     "laws": ("laws", "app"),
     "flops": ("flops", "flops"),
+    "shape": ("shape", "shape"),
     "convert": ("convert", "convert"),
     "fit": ("fit", "fit"),
     "plot": ("plot", "app"),

@@ -72,8 +72,8 @@ def sweep(
              + (f", {total_hours:,.0f} {device['gpu']} GPU-hours at MFU {device['mfu']:g}." if device else
                 "; give --gpu for GPU-hours."),
              f"Sizes span {spread:g} decades around {prior.name}'s N_opt at each budget; tokens D = C/(6N).",
-             "Shapes: width a multiple of 128 near d_model/n_layer = 128, head dim 128, FFW 4·d_model, "
-             "vocabulary 32,000; Params counts them (12·L·d² + V·d)."]
+             "Shapes from 'scalingplan shape' conventions (SwiGLU, head dim 128, width a multiple of 128, "
+             "aspect near 128, vocabulary 32,000, untied); Params is the shape's total count."]
     columns = COLUMNS if device else COLUMNS[:-1]
     table = Table(columns, runs, f"IsoFLOP sweep: {len(payload['budgets'])} budgets × {per_budget} sizes",
                   notes)

@@ -40,25 +40,21 @@ def simulate_runs(law, params, tokens, noise: float, rng) -> Runs:
     return make_runs(params, loss, tokens=tokens, source={"file": "simulated"})
 
 
-VOCAB, SEQ_LEN, HEAD_DIM, ASPECT = 32_000, 2048, 128, 128
+SHAPE_TOLERANCES = (0.02, 0.05, 0.1, 0.25)
+"""Tolerances tried in turn: small models have few shapes, so the search widens until one fits."""
 
 
-def simple_shape(params: float) -> dict:
-    """A dense transformer near ``params`` total parameters by a fixed rule (not a search): width a
-    multiple of 128 near the aspect ratio d_model/n_layer = 128, heads of dimension 128, feed-forward
-    4·d_model, a 32,000-token embedding (Chinchilla's vocabulary); the layer count then comes closest
-    to ``params``. Parameters are counted by ``Architecture.params_total`` (12·L·d² + V·d)."""
-    from scalingplan.compute.counting import make_architecture
+def shape_for(params: float) -> dict:
+    """The best-ranked shape of ``scalingplan.compute.shapes.propose`` for ``params`` total parameters
+    (its default conventions: SwiGLU, head dim 128, width a multiple of 128, aspect near 128)."""
+    from scalingplan.compute.shapes import propose
 
-    # d from 12·d³/ASPECT + V·d = N, by Newton's method from above
-    d = max(params / VOCAB, (params * ASPECT / 12) ** (1 / 3))
-    for _ in range(50):
-        d -= (12 * d**3 / ASPECT + VOCAB * d - params) / (36 * d**2 / ASPECT + VOCAB)
-    d_model = HEAD_DIM * max(1, round(d / HEAD_DIM))
-    layers = max(1, round((params - VOCAB * d_model) / (12 * d_model**2)))
-    arch = make_architecture(layers, d_model, heads=d_model // HEAD_DIM, vocab=VOCAB, seq_len=SEQ_LEN)
-    return {"layers": arch.layers, "d_model": arch.d_model, "heads": arch.heads, "ffw_size": arch.ffw_size,
-            "params": arch.params_total}
+    for tolerance in SHAPE_TOLERANCES:
+        found = propose(params, tolerance=tolerance, top=1)
+        if found:
+            return found[0]
+    raise InputError(f"no transformer shape within {SHAPE_TOLERANCES[-1]:.0%} of {params:.3g} parameters; "
+                     "narrow --spread or raise --from")
 
 
 def shaped_run(budget: float, target: float, peak_flops=None, mfu=None) -> dict:
@@ -67,10 +63,10 @@ def shaped_run(budget: float, target: float, peak_flops=None, mfu=None) -> dict:
     peak is given."""
     from scalingplan.compute.hardware import gpu_hours_for
 
-    shape = simple_shape(float(target))
+    shape = shape_for(float(target))
     run = {"flops": float(budget), "params": float(shape["params"]),
            "tokens": float(tokens_for(budget, shape["params"])), "target_params": float(target),
-           **{k: v for k, v in shape.items() if k != "params"}}
+           **{k: shape[k] for k in ("layers", "d_model", "heads", "kv_heads", "head_dim", "ffw_size")}}
     run["tokens_per_param"] = run["tokens"] / run["params"]
     run["gpu_hours"] = gpu_hours_for(budget, peak_flops, mfu) if peak_flops else None
     return run
