@@ -119,3 +119,17 @@ def test_form_with_approach2_is_an_input_error(cli, tmp_path):
     path.write_text("params,tokens,loss\n1e8,1e9,3\n2e8,1e9,2.9\n")
     assert_one_line_error(cli("fit", path, "--method", "approach2", "--form", "kaplan"), "--form")
     assert_one_line_error(cli("fit", path, "--form", "kaplam"), "--form", "kaplam")
+
+
+@pytest.mark.parametrize("name", list(forms.FORMS))
+def test_fits_of_every_form_travel_to_worker_processes(name):
+    """Bootstrap workers receive the fit by pickle, so a form holds no lambdas."""
+    import pickle
+
+    law = KaplanNDLaw("k", KAPLAN) if name == "kaplan" else ParametricLaw("g", forms.gadre_as_parametric(GADRE_C4))
+    fit = fit_approach3(grid_runs(law), starts=forms.FORMS[name].grid()[::50], form=forms.FORMS[name])
+    from scalingplan.fitting.bootstrap import quantities
+
+    copy = pickle.loads(pickle.dumps(fit))
+    assert copy.form == forms.FORMS[name]
+    assert quantities(copy, [1e21]) == quantities(fit, [1e21])

@@ -119,8 +119,13 @@ def _predict_log(theta, log_n, log_d):
     return np.logaddexp(np.logaddexp(a - alpha * log_n, b - beta * log_d), e)
 
 
+def parametric_law(constants) -> ParametricLaw:
+    return ParametricLaw("fit", constants)
+
+
+# module-level functions only: a fit travels to bootstrap worker processes by pickle
 CHINCHILLA = Form("chinchilla", NAMES, huber_objective, _predict_log, initial_grid, to_constants,
-                  lambda constants: ParametricLaw("fit", constants), "L = E + A/N^alpha + B/D^beta")
+                  parametric_law, "L = E + A/N^alpha + B/D^beta")
 
 
 @dataclass

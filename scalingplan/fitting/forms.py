@@ -92,12 +92,23 @@ def gadre_as_parametric(constants) -> dict:
             "alpha": 2 * eta, "beta": 2 * eta}
 
 
+def _kaplan_law(constants) -> KaplanNDLaw:
+    return KaplanNDLaw("fit", constants)
+
+
+def _gadre_predict(theta, log_n, log_d):
+    return CHINCHILLA.predict_log(_tied(theta)[0], log_n, log_d)
+
+
+def _gadre_law(constants) -> ParametricLaw:
+    return ParametricLaw("fit", gadre_as_parametric(constants))
+
+
 KAPLAN = Form("kaplan", ("log_N_c", "log_D_c", "alpha_N", "alpha_D"), kaplan_objective, _kaplan_predict,
-              _kaplan_grid, _kaplan_constants, lambda constants: KaplanNDLaw("fit", constants),
+              _kaplan_grid, _kaplan_constants, _kaplan_law,
               "L = [(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D (Kaplan et al. 2020 eq. 1.5)")
-GADRE = Form("gadre", ("a", "b", "e", "kappa"), gadre_objective,
-             lambda theta, log_n, log_d: CHINCHILLA.predict_log(_tied(theta)[0], log_n, log_d),
-             _gadre_grid, gadre_constants, lambda constants: ParametricLaw("fit", gadre_as_parametric(constants)),
+GADRE = Form("gadre", ("a", "b", "e", "kappa"), gadre_objective, _gadre_predict, _gadre_grid,
+             gadre_constants, _gadre_law,
              "L = E + (a_M·M^eta + b_M·M^-eta)·C^-eta, M = D/N (Gadre et al. 2024 eq. 4)")
 FORMS = {form.name: form for form in (CHINCHILLA, KAPLAN, GADRE)}
 
@@ -106,8 +117,8 @@ def derived(form: Form, constants: dict) -> dict:
     """Exponents of the optimum N_opt ∝ C^a, D_opt ∝ C^b, and what else each form implies."""
     law = form.law(constants)
     values = {"a": law.a, "b": law.b}
-    if form is CHINCHILLA:
+    if form.name == CHINCHILLA.name:
         values["G"] = law.G
-    if form is GADRE:
+    if form.name == GADRE.name:
         values["M_star"] = (constants["b_M"] / constants["a_M"]) ** (1 / (2 * constants["eta"]))
     return values

@@ -141,7 +141,7 @@ def law_file(fit: Approach3Fit | Approach2Fit, name: str, boot=None, today=None)
             "exclusions": source.get("exclusions", []), "method": method, "date": today,
         },
     }
-    if isinstance(fit, Approach3Fit) and fit.form is GADRE:
+    if isinstance(fit, Approach3Fit) and fit.form.name == GADRE.name:
         fitted = dict(fit.constants, **derived(GADRE, fit.constants))
         data["fitted_form"] = {"name": "gadre", "equation": GADRE.equation,
                                "constants": {key: float(fitted[key]) for key in ("E", "a_M", "b_M", "eta", "M_star")},
@@ -156,7 +156,7 @@ def law_file(fit: Approach3Fit | Approach2Fit, name: str, boot=None, today=None)
 def law_samples(fit, boot) -> dict:
     """The law file's constants in every bootstrap refit, column by column (``fit-compare`` reads them)."""
     rows = [dict(zip(boot.names, row)) for row in boot.samples]
-    if isinstance(fit, Approach3Fit) and fit.form is GADRE:
+    if isinstance(fit, Approach3Fit) and fit.form.name == GADRE.name:
         rows = [gadre_as_parametric(row) for row in rows]
     names = fit.law.constant_names if isinstance(fit, Approach3Fit) else ("G", "a")
     return {key: [float(row[key]) for row in rows] for key in names}
