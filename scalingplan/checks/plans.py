@@ -21,7 +21,7 @@ from pathlib import Path
 from scalingplan.compute import counting
 from scalingplan.errors import InputError, closest
 from scalingplan.output.render import human_count, sci
-from scalingplan.constants import PF_DAY
+from scalingplan.constants import PF_DAY, SECONDS_PER_DAY
 
 TOP_KEYS = ("name", "budget", "model", "law", "laws", "hardware", "limits")
 BUDGET_KEYS = ("flops", "pf_days", "gpu", "count", "days", "gpu_hours", "mfu")
@@ -32,7 +32,6 @@ LIMIT_KEYS = ("max_budget_use", "max_params_ratio", "min_tokens_per_param", "max
               "unique_tokens", "max_epochs", "max_days")
 METHOD_TEXT = {"6nd": "6ND", "kaplan": "Kaplan 2020 Table 1 count",
                "chinchilla": "Chinchilla Appendix F count"}
-SECONDS_PER_DAY = 86400.0
 
 
 @dataclass
@@ -354,7 +353,7 @@ def _params_ratio(plan: Plan, limit: float, law) -> CheckResult:
 
 
 def _counting_note(law) -> str:
-    return f" ({law.name} counts non-embedding parameters)" if law.form == "kaplan" else ""
+    return "" if law.params_kind == "total" else f" ({law.name} counts {law.params_kind} parameters)"
 
 
 def _tokens_per_param(plan: Plan, limit: float) -> CheckResult:

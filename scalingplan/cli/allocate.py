@@ -23,17 +23,23 @@ COLUMNS = [
 ]
 
 
-def allocation_notes(rows: list) -> list:
-    """Conventions a reader needs beside the numbers."""
+def allocation_notes(plans: list) -> list:
+    """Conventions a reader needs beside the numbers: the loss scale, and each law's own notes."""
     notes = []
-    if any(r["loss"] is not None for r in rows):
+    if any(p.loss is not None for p in plans):
         notes.append("Loss: predicted final loss in nats/token, on each law's own data and tokenizer; "
                      "compare it within a law, not across laws.")
-    for row in rows:
-        if "batch_tokens" in row:
-            notes.append(f"{row['law']}: non-embedding parameters; Table 6 frontier batch "
-                         f"{sci(row['batch_tokens'])} tokens for {row['steps']:,.0f} steps.")
+    for p in plans:
+        notes.extend(p.notes)
     return notes
+
+
+def law_columns(plans: list) -> list:
+    """Table columns for the extra keys the plans' laws add, each once."""
+    columns = []
+    for p in plans:
+        columns.extend(Column(*spec) for spec in p.columns if Column(*spec) not in columns)
+    return columns
 
 
 @handles_errors
@@ -98,7 +104,7 @@ def allocate(
         "budget": budget,
         "allocations": rows,
     }
-    emit(fmt, payload, [Table(COLUMNS, rows, title, allocation_notes(rows))])
+    emit(fmt, payload, [Table(COLUMNS + law_columns(plans), rows, title, allocation_notes(plans))])
 
 
 def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens):
@@ -144,4 +150,4 @@ def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens)
     query = {key: value for key, value in (("flops", budget and budget["flops"]), ("loss", target),
                                            ("unique_tokens", unique), ("inference_tokens", served)) if value}
     payload = {"schema_version": 1, "query": query, "budget": budget, "allocations": rows}
-    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(rows) + notes)])
+    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(plans) + notes)])

@@ -83,12 +83,13 @@ def frontier(
 
         _check_output(output, dpi)
         written = str(save_figure(frontier_figure(laws, models, budget, (lo, hi)), output, dpi))
-    rows = [planning.plan(one, budget).as_dict() for one in laws]
+    plans = [planning.plan(one, budget) for one in laws]
+    rows = [p.as_dict() for p in plans]
     model_rows = [{"name": str(m.get("display", m["name"])), "params": m["params"], "tokens": m["tokens"],
                    "flops": model_flops(m)} for m in models]
     payload = {"schema_version": 1, "flops_range": [lo, hi], "budget_flops": budget, "file": written,
                "allocations": rows, "models": model_rows}
-    notes = allocation_notes(rows) + ([f"Figure written to {written}."] if written else [])
+    notes = allocation_notes(plans) + ([f"Figure written to {written}."] if written else [])
     tables = [Table(COLUMNS, rows, f"Compute-optimal allocation at the budget line ({sci(budget)} FLOPs)", notes)]
     if model_rows:
         tables.append(Table(MODEL_COLUMNS, model_rows, "Models on the figure"))
