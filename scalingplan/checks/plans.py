@@ -63,8 +63,7 @@ class Plan:
 
     def summary(self) -> dict:
         return {"file": self.file, "name": self.name, "params": self.params, "tokens": self.tokens,
-                "flops": self.flops, "flops_method": self.flops_method, "budget_flops": self.budget["flops"],
-                "budget": self.budget["description"], "laws": [law.name for law in self.laws],
+                "flops": self.flops, "flops_method": self.flops_method, "budget": self.budget, "laws": [law.name for law in self.laws],
                 "hardware": self.hardware, "days": self.days}
 
 

@@ -8,7 +8,8 @@ from scalingplan.errors import InputError
 from scalingplan.laws.base import tokens_for
 from scalingplan.catalogues.registry import expand, law_document, load_law
 from scalingplan.output.render import Column, Table
-from scalingplan.cli.common import Format, Json, emit, handles_errors, output_format
+from scalingplan.cli.common import emit
+from scalingplan.cli.options import OUTPUT, with_options
 
 app = typer.Typer(help="List the law registry, or show one law: formula, constants, citation, notes.\n\n"
                        "Example: scalingplan laws   (then: scalingplan laws show chinchilla-3)",
@@ -63,15 +64,14 @@ def citation_text(citation) -> str:
 
 
 @app.callback()
-@handles_errors
-def list_laws(ctx: typer.Context, fmt: Format = "table", json_: Json = False):
+@with_options(OUTPUT)
+def list_laws(ctx: typer.Context, fmt: str = "table"):
     """List the law registry (main laws are used when no --law is given).
 
     Example: scalingplan laws   (then: scalingplan laws show chinchilla-3)
     """
     if ctx.invoked_subcommand:
         return
-    fmt = output_format(fmt, json_)
     from scalingplan.catalogues.registry import available, main_laws
 
     main = set(main_laws())
@@ -85,21 +85,19 @@ def list_laws(ctx: typer.Context, fmt: Format = "table", json_: Json = False):
                Column("Aliases", "aliases", "text"), Column("Summary", "summary", "text")]
     notes = ["Family 'chinchilla' = chinchilla-1, chinchilla-2, chinchilla-3. "
              "Any law argument may also be a path to a law file."]
-    emit(fmt, {"schema_version": 1, "laws": rows}, [Table(columns, rows, "Law registry", notes)])
+    emit(fmt, {"laws": rows}, [Table(columns, rows, "Law registry", notes)])
 
 
 @app.command("show")
-@handles_errors
+@with_options(OUTPUT)
 def show(
     name: Annotated[str, typer.Argument(help="Law name, alias or path to a law file.")],
-    fmt: Format = "table",
-    json_: Json = False,
+    fmt: str = "table",
 ):
     """Show one law: formula, constants, citation, notes and the paper's own projections.
 
     Example: scalingplan laws show chinchilla-3
     """
-    fmt = output_format(fmt, json_)
     names = expand([name])
     if len(names) != 1:
         raise InputError(f"'{name}' is a family of {len(names)} laws ({', '.join(names)}); show one of them")
@@ -118,7 +116,7 @@ def show(
         tables.append(Table(PUBLISHED_COLUMNS, comparison,
                             f"Published projections beside this law: {published.get('source', '')}"))
     tables.append(Table([Column("Notes", "note", "text")], [{"note": n} for n in notes], ""))
-    payload = {"schema_version": 1, "name": law.name, "form": law.form, "formula": formula,
+    payload = {"name": law.name, "form": law.form, "formula": formula,
                "constants": constants, "citation": data.get("citation"), "notes": notes,
                "published_comparison": comparison, "source": str(law.meta.get("source"))}
     if law.derived():
