@@ -201,7 +201,8 @@ def flops(
                "params": n, "tokens": d}
     if entry is not None:
         payload["model"] = entry["name"]
-    title = (f"Training FLOPs for {human_count(n)} parameters × {human_count(d)} tokens: "
+    kind = "active parameters" if moe and params is None else "parameters"
+    title = (f"Training FLOPs for {human_count(n)} {kind} × {human_count(d)} tokens: "
              f"{sci(headline)} ({METHOD_NAMES[method]})")
     if arch is None:
         row = {"name": METHOD_NAMES["6nd"], "flops": headline, "pf_days": headline / PF_DAY, "ratio_to_6nd": 1.0}
