@@ -14,13 +14,13 @@ from scalingplan.cli.options import OUTPUT, with_options
 
 COLUMNS = [
     Column("Layers", "layers", "exact"),
-    Column("d_model", "d_model", "exact"),
+    Column("Width", "d_model", "exact"),
     Column("Heads", "heads", "exact"),
-    Column("KV heads", "kv_heads", "exact"),
+    Column("KV", "kv_heads", "exact"),
     Column("FFW", "ffw_size", "exact"),
     Column("Params", "params", "count"),
     Column("Aspect", "aspect_ratio", "plain"),
-    Column("Error %", "error_percent", "plain"),
+    Column("Miss %", "error_percent", "plain"),
 ]
 SHAPE_OPTIONS = ("mlp", "kv_heads", "head_dim", "vocab", "embeddings", "norm", "seq_len", "experts", "active_experts")
 
@@ -84,4 +84,5 @@ def shape(
     if not candidates:
         notes.append("No shape within the tolerance: widen --tolerance or the aspect range.")
     title = f"Shapes with {human_count(target)} {count.lower()} parameters (within {100 * tol:g}%)"
-    emit(fmt, payload, [Table(COLUMNS, candidates, title, notes)])
+    columns = COLUMNS + ([Column("Total", "total_params", "count")] if settings["experts"] else [])
+    emit(fmt, payload, [Table(columns, candidates, title, notes)])
