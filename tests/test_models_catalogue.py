@@ -109,7 +109,7 @@ def tensors(a) -> dict:
             out[p + "kv_a_layernorm"] = norm * a.kv_lora_rank
             out[p + "kv_b_proj"] = a.kv_lora_rank * h * (hd + v)
         else:
-            for proj, width in (("q_proj", h * hd), ("k_proj", kv * hd), ("v_proj", kv * hd)):
+            for proj, width in (("q_proj", h * hd), ("k_proj", kv * hd), ("v_proj", kv * v)):
                 out[p + proj] = d * width + (width if a.qkv_bias else 0)
             if a.qk_norm:
                 out[p + "q_norm"] = norm * h * hd

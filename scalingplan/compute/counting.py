@@ -69,7 +69,8 @@ class Architecture:
     token, ``shared_experts`` always used, and a d_model x experts router. kv_lora_rank > 0 is
     DeepSeek's multi-head latent attention (MLA): K and V come from a rank-kv_lora_rank latent,
     Q from a rank-q_lora_rank one (0: a full projection), plus rope_head_dim decoupled RoPE
-    dimensions per query head and one shared RoPE key.
+    dimensions per query head and one shared RoPE key. v_head_dim (default kv_size) is the value
+    size per head.
     """
 
     layers: int
@@ -136,14 +137,14 @@ class Architecture:
                  else d * h * self.qk_dim)
             kv = d * (self.kv_lora_rank + self.rope_head_dim) + self.kv_lora_rank * h * (self.kv_size + self.v_dim)
             return q + kv, h * self.v_dim * d
-        return d * h * self.kv_size + 2 * d * self.n_kv_heads * self.kv_size, h * self.v_dim * d
+        return d * h * self.kv_size + d * self.n_kv_heads * (self.kv_size + self.v_dim), h * self.v_dim * d
 
     def attention_extras(self) -> int:
         """Biases and norms inside one attention block: QKV biases (Qwen), QK-norm over the full
         query and key widths (OLMo 2), the norms on MLA's compressed latents (DeepSeek-V2/V3)."""
         extras = 0
         if self.qkv_bias:
-            extras += self.d_attn + 2 * self.n_kv_heads * self.kv_size
+            extras += self.d_attn + self.n_kv_heads * (self.kv_size + self.v_dim)
         weight = NORM_WEIGHTS[self.norm]
         if self.qk_norm:
             extras += weight * (self.d_attn + self.n_kv_heads * self.kv_size)
@@ -234,7 +235,6 @@ class Architecture:
 
 #: Every key a shape may be given with (plan files, the catalogue, the Python API).
 SHAPE_KEYS = tuple(f.name for f in fields(Architecture)) + ("head_dim",)
-_COUNT_KEYS = [k for k in SHAPE_KEYS if k not in WORD_KEYS and k not in FLAG_KEYS]
 #: Counts that may be zero.
 _ZERO_OK = ("experts", "active_experts", "shared_experts", "dense_layers", "q_lora_rank", "kv_lora_rank",
             "rope_head_dim", "norms_per_layer")
