@@ -218,7 +218,7 @@ def flops(
         "Kaplan: 3 × (2·N + 2·n_layer·n_ctx·d_attn) per token, N the non-embedding weight matrices a token "
         "passes through (Kaplan et al. 2020, Table 1).",
         "Chinchilla: Hoffmann et al. 2022 Appendix F, backward = 2 × forward; its Table A4 ratios use the "
-        "per-layer terms only and N with the relative-position projections (docs/flops.md).",
+        "per-layer terms only and N with the relative-position projections.",
         "Attention over the context: " + ("causal mask (half the S×S terms)." if causal else "full S×S (no causal mask)."),
     ]
     params_rows = [{"name": name, "value": detail["parameters"][k]} for k, name in PARAM_NAMES.items()]
