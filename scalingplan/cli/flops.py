@@ -19,12 +19,12 @@ METHOD_NAMES = {
     "chinchilla-layers": "Chinchilla Appendix F, per-layer terms only (Table A4 convention)",
 }
 COLUMNS = [
-    Column("Method", "name", "text"),
+    Column("Method", "name", "text", wrap=True),
     Column("FLOPs", "flops", "flops"),
     Column("PF-days", "pf_days", "plain"),
     Column("÷ 6ND", "ratio_to_6nd", "plain"),
 ]
-PARAM_COLUMNS = [Column("Parameters", "name", "text"), Column("Count", "value", "count")]
+PARAM_COLUMNS = [Column("Parameters", "name", "text", wrap=True), Column("Count", "value", "count")]
 TERM_COLUMNS = [
     Column("Appendix F term", "term", "text"),
     Column("Forward FLOPs / sequence", "forward_per_sequence", "flops"),
@@ -32,7 +32,7 @@ TERM_COLUMNS = [
     Column("Share", "share", "plain"),
 ]
 HARDWARE_COLUMNS = [
-    Column("Recomputation", "recompute", "text"),
+    Column("Recomputation", "recompute", "text", wrap=True),
     Column("Hardware FLOPs", "hardware_flops", "flops"),
     Column("÷ model FLOPs (HFU/MFU)", "ratio_to_model", "plain"),
 ]
