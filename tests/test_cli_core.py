@@ -203,7 +203,7 @@ def test_parser_errors_are_one_line_from_the_installed_command(args, fragment):
 
 
 @pytest.mark.parametrize("command", ["allocate", "compare", "assess", "laws", "laws show", "flops", "convert",
-                                     "fit", "check", "plot", "plot frontier", "plot isoflop", "plot fit"])
+                                     "fit", "check", "plot", "plot frontier", "plot isoflop", "plot fit", "memory"])
 def test_every_command_help_has_an_example(cli, command):
     result = cli(*command.split(), "--help")
     assert result.exit_code == 0, result.output

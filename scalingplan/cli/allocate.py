@@ -5,12 +5,13 @@ from typing import Annotated, Optional
 import typer
 
 from scalingplan.planning import allocation as planning
-from scalingplan.compute.budget import resolve_budget
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.common import (Count, Days, Flops, Format, Gpu, GpuHours, Json, Laws, Mfu, PfDays,
                                     emit, handles_errors, output_format, warn)
+from scalingplan.cli.memory import (AllocRecompute, GridIntensity, Hparams, MicroBatch, PricePerHour, Pue, SeqLen,
+                                    budget_and_cluster, recipe_tables)
 
 COLUMNS = [
     Column("Law", "law", "text"),
@@ -30,9 +31,9 @@ def allocation_notes(rows: list) -> list:
         notes.append("Loss: predicted final loss in nats/token, on each law's own data and tokenizer; "
                      "compare it within a law, not across laws.")
     for row in rows:
-        if "batch_tokens" in row:
+        if "frontier_batch_tokens" in row:
             notes.append(f"{row['law']}: non-embedding parameters; Table 6 frontier batch "
-                         f"{sci(row['batch_tokens'])} tokens for {row['steps']:,.0f} steps.")
+                         f"{sci(row['frontier_batch_tokens'])} tokens for {row['frontier_steps']:,.0f} steps.")
     return notes
 
 
@@ -56,6 +57,13 @@ def allocate(
     days: Days = None,
     gpu_hours: GpuHours = None,
     mfu: Mfu = None,
+    hparams: Hparams = "deepseek",
+    seq_len: SeqLen = None,
+    recompute: AllocRecompute = "selective",
+    micro_batch: MicroBatch = "1",
+    price_per_hour: PricePerHour = None,
+    pue: Pue = None,
+    grid_intensity: GridIntensity = None,
     fmt: Format = "table",
     json_: Json = False,
 ):
@@ -63,16 +71,24 @@ def allocate(
 
     Example: scalingplan allocate --flops 5.8e23 (also --params 7e9, --loss 2.0, or
     --gpu h100 --count 1024 --days 30 --mfu 0.4; --unique-tokens 1T; --loss 2.0 --inference-tokens 2e12).
+    With --gpu and --count (and a budget, --params or --loss): days, memory layout, cost and energy,
+    e.g. scalingplan allocate --params 7e9 --gpu a100 --count 256.
     """
     fmt = output_format(fmt, json_)
-    budget = resolve_budget(flops, pf_days, gpu, count, days, gpu_hours, mfu)
+    budget, cluster = budget_and_cluster(flops, pf_days, gpu, count, days, gpu_hours, mfu, recompute,
+                                         micro_batch=micro_batch, price_per_hour=price_per_hour, pue=pue,
+                                         grid_intensity=grid_intensity)
+
+    def recipe(payload, rows):
+        return recipe_tables(payload, rows, hparams, seq_len, cluster)
+
     asked = [name for name, given in (("a budget", budget), ("--params", params), ("--loss", loss)) if given]
     if len(asked) != 1:
         raise InputError("give exactly one of a budget (--flops, --pf-days or --gpu ...), --params or --loss"
                          + (f"; got {' and '.join(asked)}" if asked else ""))
     skipped = []
     if unique_tokens is not None or inference_tokens is not None:
-        return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens)
+        return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, recipe)
     if budget:
         plans = planning.allocate(budget["flops"], law)
         title = f"Compute-optimal allocation for {sci(budget['flops'])} FLOPs ({budget['pf_days']:,.1f} PF-days)"
@@ -98,10 +114,10 @@ def allocate(
         "budget": budget,
         "allocations": rows,
     }
-    emit(fmt, payload, [Table(COLUMNS, rows, title, allocation_notes(rows))])
+    emit(fmt, payload, [Table(COLUMNS, rows, title, allocation_notes(rows))] + recipe(payload, rows))
 
 
-def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens):
+def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, recipe):
     """allocate with --unique-tokens and/or --inference-tokens (scalingplan.planning.data_and_inference)."""
     from scalingplan.planning import data_and_inference as constraints
 
@@ -144,4 +160,4 @@ def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens)
     query = {key: value for key, value in (("flops", budget and budget["flops"]), ("loss", target),
                                            ("unique_tokens", unique), ("inference_tokens", served)) if value}
     payload = {"schema_version": 1, "query": query, "budget": budget, "allocations": rows}
-    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(rows) + notes)])
+    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(rows) + notes)] + recipe(payload, rows))

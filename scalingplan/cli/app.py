@@ -20,6 +20,7 @@ COMMANDS = {
     "fit": ("fit", "fit"),
     "plot": ("plot", "app"),
     "check": ("check", "check"),
+    "memory": ("memory", "memory"),
 }
 
 
