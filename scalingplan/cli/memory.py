@@ -216,6 +216,9 @@ def budget_and_cluster(flops, pf_days, gpu, count, days, gpu_hours, mfu, recompu
         raise InputError("--count needs --gpu to name the accelerator")
     elif recompute.lower() not in mem.RECOMPUTE:
         raise InputError(f"--recompute: must be one of {', '.join(mem.RECOMPUTE)}, got {recompute!r}")
+    unused = [f"--{k.replace('_', '-')}" for k, v in extra.items() if v is not None and k != "micro_batch"]
+    if cluster is None and unused:
+        raise InputError(f"{', '.join(unused)} need the cluster: give --gpu and --count")
     if is_budget:
         budget = resolve_budget(flops, pf_days, gpu, count, days, gpu_hours, mfu)
     else:
