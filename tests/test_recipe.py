@@ -162,3 +162,69 @@ def test_steplaw_rule_and_cost_in_the_table(cli):
 ])
 def test_allocate_cluster_errors_are_one_line(cli, args, fragment):
     assert_one_line_error(cli("allocate", *args), fragment)
+
+
+# --- check: the recipe limits -------------------------------------------------------------------------------
+def recipe_plan(tmp_path, limits, hardware="{recompute: selective, price_per_hour: 2.5}",
+                recipe_section="{batch_tokens: 12e6, learning_rate: 3.5e-4}"):
+    from scalingplan.checks.plans import load_plan
+
+    path = tmp_path / "plan.yaml"
+    path.write_text(f"budget: {{gpu: h100, count: 512, days: 21, mfu: 0.4}}\nmodel: {{params: 34e9, tokens: 1.8e12}}\n"
+                    f"law: chinchilla-3\nhardware: {hardware}\nrecipe: {recipe_section}\nlimits: {limits}\n")
+    return load_plan(path)
+
+
+def one_check(plan, name):
+    from scalingplan.checks.plans import evaluate
+
+    (result,) = [c for c in evaluate(plan) if c.name == name]
+    return result
+
+
+def test_check_cost_and_co2_follow_the_run(tmp_path):
+    hours = 6 * 34e9 * 1.8e12 / (H100_PEAK * 0.4) / 3600
+    cost = one_check(recipe_plan(tmp_path, "{max_cost: 1e6}"), "max_cost")
+    assert cost.value == pytest.approx(2.5 * hours) and cost.passed
+    co2 = one_check(recipe_plan(tmp_path, "{max_co2_kg: 1e5}"), "max_co2_kg")
+    assert co2.value == pytest.approx(hours * 0.7 * 1.58 * 0.436) and not co2.passed
+
+
+def test_check_memory_fraction_and_min_gpus(tmp_path):
+    plan = recipe_plan(tmp_path, "{max_memory_fraction: 0.5, min_gpus: 1024}")
+    fraction = one_check(plan, "max_memory_fraction")
+    shape = mem.default_shape(34e9)
+    best = mem.fitting_layouts(34e9, shape, 512, 80e9, round(12e6 / 4096), 1, ("selective",), limit=1)[0]
+    assert fraction.value == pytest.approx(best["memory_fraction"]) and fraction.passed is (best["memory_fraction"] <= 0.5)
+    gpus = one_check(plan, "min_gpus")
+    assert gpus.value == 512 and not gpus.passed and "as few as" in gpus.message
+
+
+def test_check_batch_and_lr_against_the_rule(tmp_path):
+    plan = recipe_plan(tmp_path, "{max_batch_ratio: 1.1, max_lr_ratio: 1.5}")
+    rule = recipe.hyperparameters(34e9, 1.8e12, "deepseek")
+    batch = one_check(plan, "max_batch_ratio")
+    assert batch.value == pytest.approx(12e6 / rule["batch_tokens"]) and not batch.passed
+    lr = one_check(plan, "max_lr_ratio")
+    assert lr.value == pytest.approx(3.5e-4 / rule["learning_rate"]) and lr.passed
+
+
+@pytest.mark.parametrize("limits, hardware, recipe_section, fragment", [
+    ("{max_cost: 1}", "{recompute: full}", "{batch_tokens: 1e6}", "price_per_hour"),
+    ("{max_lr_ratio: 2}", "{recompute: full}", "{batch_tokens: 1e6}", "recipe.learning_rate"),
+    ("{max_batch_ratio: 0.5}", "{recompute: full}", "{batch_tokens: 1e6}", "at least 1"),
+    ("{max_cost: 1}", "{recompute: most}", "{batch_tokens: 1e6}", "recompute"),
+    ("{max_cost: 1}", "{price_per_hour: 2}", "{rule: magic}", "rule"),
+])
+def test_check_recipe_plan_errors(tmp_path, limits, hardware, recipe_section, fragment):
+    from scalingplan.errors import InputError
+
+    with pytest.raises(InputError, match=fragment):
+        recipe_plan(tmp_path, limits, hardware, recipe_section)
+
+
+def test_check_cli_with_recipe_limits(tmp_path, cli):
+    recipe_plan(tmp_path, "{max_memory_fraction: 0.9, max_cost: 1e6, max_batch_ratio: 2}")
+    result = cli("check", str(tmp_path / "plan.yaml"))
+    assert result.exit_code == 0, result.output
+    assert "max_memory_fraction" in result.stdout and "0.5×–2×" in result.stdout
