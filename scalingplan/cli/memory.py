@@ -195,7 +195,7 @@ RECIPE_COLUMNS = [
 ]
 CLUSTER_COLUMNS = [
     Column("Law", "law", "text"), Column("Days", "days", "plain"), Column("GPU-hours", "gpu_hours", "count"),
-    Column("Layout", "layout_text", "text"), Column("GB/GPU", "memory_gb", "plain"),
+    Column("Layout", "layout_text", "text"), Column("GB", "memory_gb", "plain"),
     Column("MWh", "energy_mwh", "plain"), Column("t CO2e", "co2_t", "plain"),
 ]
 
@@ -254,7 +254,7 @@ def recipe_tables(payload: dict, rows: list, rule: str, seq_len, cluster, shape=
     shown = []
     for row in rows:
         best = row["memory"]["layout"]
-        shown.append(dict(row, layout_text=(f"dp{best['dp']} tp{best['tp']} pp{best['pp']} z{best['zero']}"
+        shown.append(dict(row, layout_text=(f"{best['dp']}·{best['tp']}·{best['pp']} z{best['zero']}"
                                             if best else "does not fit"),
                           memory_gb=best["per_gpu"]["total"] / GB if best else None,
                           energy_mwh=None if row["energy_kwh"] is None else row["energy_kwh"] / 1000,
@@ -263,7 +263,7 @@ def recipe_tables(payload: dict, rows: list, rule: str, seq_len, cluster, shape=
     c = info["cluster"]
     notes = [f"Time: {c['utilisation_text']}; days = GPU-hours ÷ {c['count']:,} ÷ 24.",
              f"Layout: the best-throughput layout that fits {plain(c['memory_bytes'] / GB)} GB per "
-             f"{c['gpu']} with recompute {c['recompute']} (z = ZeRO stage).",
+             f"{c['gpu']} with recompute {c['recompute']}, as dp·tp·pp and ZeRO stage z; GB per GPU.",
              f"Energy = GPU-hours × TDP × PUE {c['pue']:g}; CO2 = energy × {c['grid_intensity_kg_per_kwh']:g} "
              f"kg/kWh" + (" (defaults: configs/hardware.yaml)" if {"pue", "grid_intensity"} & set(c["defaults"]) else "")
              + ("" if c["tdp_watts"] else f"; {c['gpu']} has no published TDP, so no energy") + "."]
