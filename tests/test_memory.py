@@ -7,6 +7,7 @@ from hypothesis import given, settings, strategies as st
 
 from scalingplan.compute import memory as mem
 from scalingplan.errors import InputError
+from scalingplan.output.schemas import SCHEMA_VERSION
 from tests.cli_assertions import assert_one_line_error
 
 GB = 1e9
@@ -202,7 +203,7 @@ def test_memory_json_contract(cli):
                  "--recompute", "selective", "--json")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert payload["schema_version"] == 1
+    assert payload["schema_version"] == SCHEMA_VERSION
     per_gpu = payload["per_gpu"]
     assert set(per_gpu) == {"weights", "gradients", "optimizer", "activations", "total"}
     assert per_gpu["weights"] + per_gpu["gradients"] + per_gpu["optimizer"] == pytest.approx(16.640625e9)
@@ -235,3 +236,12 @@ def test_memory_of_a_catalogue_model_uses_its_shape(cli):
 ])
 def test_memory_bad_input_is_one_line(cli, args, fragment):
     assert_one_line_error(cli("memory", *args), fragment)
+
+
+def test_memory_json_matches_its_schema(cli):
+    jsonschema = pytest.importorskip("jsonschema")
+    from scalingplan.output.schemas import schema
+
+    for args in (["--params", "70e9", "--count", "8"], ["--model", "chinchilla", "--count", "64", "--tp", "8"]):
+        payload = json.loads(cli("memory", "--gpu", "h100", *args, "--json").stdout)
+        jsonschema.validate(payload, schema("memory"), cls=jsonschema.Draft202012Validator)

@@ -228,3 +228,16 @@ def test_check_cli_with_recipe_limits(tmp_path, cli):
     result = cli("check", str(tmp_path / "plan.yaml"))
     assert result.exit_code == 0, result.output
     assert "max_memory_fraction" in result.stdout and "0.5×–2×" in result.stdout
+
+
+@pytest.mark.parametrize("args", [["--params", "7e9", "--gpu", "a100", "--count", "256", "--price-per-hour", "2"],
+                                  ["--gpu", "h100", "--count", "512", "--days", "21", "--recompute", "full"],
+                                  ["--params", "1e12", "--gpu", "v100", "--count", "8"],
+                                  ["--flops", "1e23", "--unique-tokens", "1e11", "--gpu", "v4", "--count", "64"]])
+def test_allocate_on_a_cluster_matches_its_schema(cli, args):
+    jsonschema = pytest.importorskip("jsonschema")
+    from scalingplan.output.schemas import schema
+
+    result = cli("allocate", *args, "--json")
+    assert result.exit_code == 0, result.output
+    jsonschema.validate(json.loads(result.stdout), schema("allocate"), cls=jsonschema.Draft202012Validator)

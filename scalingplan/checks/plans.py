@@ -40,7 +40,6 @@ LIMIT_KEYS = ("max_budget_use", "max_params_ratio", "min_tokens_per_param", "max
 NEEDS_HARDWARE = ("max_days", "max_memory_fraction", "min_gpus", "max_cost", "max_co2_kg")
 METHOD_TEXT = {"6nd": "6ND", "kaplan": "Kaplan 2020 Table 1 count",
                "chinchilla": "Chinchilla Appendix F count"}
-SECONDS_PER_DAY = 86400.0
 
 
 @dataclass
@@ -81,8 +80,7 @@ class Plan:
 
     def summary(self) -> dict:
         return {"file": self.file, "name": self.name, "params": self.params, "tokens": self.tokens,
-                "flops": self.flops, "flops_method": self.flops_method, "budget_flops": self.budget["flops"],
-                "budget": self.budget["description"], "laws": [law.name for law in self.laws],
+                "flops": self.flops, "flops_method": self.flops_method, "budget": self.budget, "laws": [law.name for law in self.laws],
                 "hardware": self.hardware and dict({k: v for k, v in self.hardware.items() if k != "cluster"},
                                                    cluster=self.hardware["cluster"].as_dict()),
                 "days": self.days}
@@ -408,7 +406,7 @@ def _params_ratio(plan: Plan, limit: float, law) -> CheckResult:
 
 
 def _counting_note(law) -> str:
-    return f" ({law.name} counts non-embedding parameters)" if law.form == "kaplan" else ""
+    return "" if law.params_kind == "total" else f" ({law.name} counts {law.params_kind} parameters)"
 
 
 def _tokens_per_param(plan: Plan, limit: float) -> CheckResult:

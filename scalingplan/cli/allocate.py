@@ -8,10 +8,9 @@ from scalingplan.planning import allocation as planning
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
-from scalingplan.cli.common import (Count, Days, Flops, Format, Gpu, GpuHours, Json, Laws, Mfu, PfDays,
-                                    emit, handles_errors, output_format, warn)
-from scalingplan.cli.memory import (AllocRecompute, GridIntensity, Hparams, MicroBatch, PricePerHour, Pue, SeqLen,
-                                    budget_and_cluster, recipe_tables)
+from scalingplan.cli.common import emit, warn
+from scalingplan.cli.options import HARDWARE, OUTPUT, Flops, Laws, PfDays, chosen_laws, with_options
+from scalingplan.cli.memory import RECIPE, budget_and_cluster, recipe_tables
 
 COLUMNS = [
     Column("Law", "law", "text"),
@@ -24,20 +23,26 @@ COLUMNS = [
 ]
 
 
-def allocation_notes(rows: list) -> list:
-    """Conventions a reader needs beside the numbers."""
+def allocation_notes(plans: list) -> list:
+    """Conventions a reader needs beside the numbers: the loss scale, and each law's own notes."""
     notes = []
-    if any(r["loss"] is not None for r in rows):
+    if any(p.loss is not None for p in plans):
         notes.append("Loss: predicted final loss in nats/token, on each law's own data and tokenizer; "
                      "compare it within a law, not across laws.")
-    for row in rows:
-        if "frontier_batch_tokens" in row:
-            notes.append(f"{row['law']}: non-embedding parameters; Table 6 frontier batch "
-                         f"{sci(row['frontier_batch_tokens'])} tokens for {row['frontier_steps']:,.0f} steps.")
+    for p in plans:
+        notes.extend(p.notes)
     return notes
 
 
-@handles_errors
+def law_columns(plans: list) -> list:
+    """Table columns for the extra keys the plans' laws add, each once."""
+    columns = []
+    for p in plans:
+        columns.extend(Column(*spec) for spec in p.columns if Column(*spec) not in columns)
+    return columns
+
+
+@with_options(OUTPUT, HARDWARE, RECIPE)
 def allocate(
     flops: Flops = None,
     law: Laws = None,
@@ -52,35 +57,22 @@ def allocate(
         "--inference-tokens", help="Lifetime inference tokens T: minimise 6ND + 2NT for --loss, or spend a "
                                    "lifetime budget 6ND + 2NT = C (Sardana et al. 2024).")] = None,
     pf_days: PfDays = None,
-    gpu: Gpu = None,
-    count: Count = None,
-    days: Days = None,
-    gpu_hours: GpuHours = None,
-    mfu: Mfu = None,
-    hparams: Hparams = "deepseek",
-    seq_len: SeqLen = None,
-    recompute: AllocRecompute = "selective",
-    micro_batch: MicroBatch = "1",
-    price_per_hour: PricePerHour = None,
-    pue: Pue = None,
-    grid_intensity: GridIntensity = None,
-    fmt: Format = "table",
-    json_: Json = False,
+    hardware: dict = None,
+    recipe: dict = None,
+    fmt: str = "table",
 ):
     """Compute-optimal parameters, tokens, tokens/param, loss and PF-days for a budget, per law.
 
     Example: scalingplan allocate --flops 5.8e23 (also --params 7e9, --loss 2.0, or
     --gpu h100 --count 1024 --days 30 --mfu 0.4; --unique-tokens 1T; --loss 2.0 --inference-tokens 2e12).
-    With --gpu and --count (and a budget, --params or --loss): days, memory layout, cost and energy,
-    e.g. scalingplan allocate --params 7e9 --gpu a100 --count 256.
+    With --gpu and --count (and a budget, --params or --loss): batch, learning rate, days, memory
+    layout, cost and energy, e.g. scalingplan allocate --params 7e9 --gpu a100 --count 256.
     """
-    fmt = output_format(fmt, json_)
-    budget, cluster = budget_and_cluster(flops, pf_days, gpu, count, days, gpu_hours, mfu, recompute,
-                                         micro_batch=micro_batch, price_per_hour=price_per_hour, pue=pue,
-                                         grid_intensity=grid_intensity)
+    law = chosen_laws(law)
+    budget, cluster = budget_and_cluster(flops, pf_days, hardware, recipe)
 
-    def recipe(payload, rows):
-        return recipe_tables(payload, rows, hparams, seq_len, cluster)
+    def with_recipe(payload, rows):
+        return recipe_tables(payload, rows, recipe, cluster)
 
     asked = [name for name, given in (("a budget", budget), ("--params", params), ("--loss", loss)) if given]
     if len(asked) != 1:
@@ -88,7 +80,7 @@ def allocate(
                          + (f"; got {' and '.join(asked)}" if asked else ""))
     skipped = []
     if unique_tokens is not None or inference_tokens is not None:
-        return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, recipe)
+        return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe)
     if budget:
         plans = planning.allocate(budget["flops"], law)
         title = f"Compute-optimal allocation for {sci(budget['flops'])} FLOPs ({budget['pf_days']:,.1f} PF-days)"
@@ -109,15 +101,15 @@ def allocate(
         warn(f"'{name}' predicts no loss; left out of --loss")
     rows = [p.as_dict() for p in plans]
     payload = {
-        "schema_version": 1,
         "query": query,
         "budget": budget,
         "allocations": rows,
     }
-    emit(fmt, payload, [Table(COLUMNS, rows, title, allocation_notes(rows))] + recipe(payload, rows))
+    emit(fmt, payload, [Table(COLUMNS + law_columns(plans), rows, title, allocation_notes(plans))]
+         + with_recipe(payload, rows))
 
 
-def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, recipe):
+def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe):
     """allocate with --unique-tokens and/or --inference-tokens (scalingplan.planning.data_and_inference)."""
     from scalingplan.planning import data_and_inference as constraints
 
@@ -159,5 +151,5 @@ def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens,
     rows = [p.as_dict() for p in plans]
     query = {key: value for key, value in (("flops", budget and budget["flops"]), ("loss", target),
                                            ("unique_tokens", unique), ("inference_tokens", served)) if value}
-    payload = {"schema_version": 1, "query": query, "budget": budget, "allocations": rows}
-    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(rows) + notes)] + recipe(payload, rows))
+    payload = {"query": query, "budget": budget, "allocations": rows}
+    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(plans) + notes)] + with_recipe(payload, rows))

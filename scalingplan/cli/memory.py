@@ -9,7 +9,8 @@ from scalingplan.compute import memory as mem
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_number, parse_positive
 from scalingplan.output.render import Column, Table, human_count, plain, sci
-from scalingplan.cli.common import Format, Json, emit, handles_errors, output_format
+from scalingplan.cli.common import emit
+from scalingplan.cli.options import OUTPUT, Bundle, Model, PricePerHour, _option, with_options
 
 GB = 1e9
 PARTS = {
@@ -79,11 +80,11 @@ def layout_row(entry: dict, memory_bytes: float) -> dict:
     return dict(entry, total_gb=entry["per_gpu"]["total"] / GB, use=f"{entry['memory_fraction']:.0%}")
 
 
-@handles_errors
+@with_options(OUTPUT)
 def memory(
-    gpu: Annotated[str, typer.Option("--gpu", help="Accelerator, e.g. h100 (memory per chip from configs/hardware.yaml).")],
+    gpu: Annotated[str, typer.Option("--gpu", help="Accelerator, e.g. h100 (memory per chip: 'scalingplan hardware').")],
     params: Annotated[Optional[str], typer.Option("--params", help="Parameters, e.g. 70e9 or 70B.")] = None,
-    model: Annotated[Optional[str], typer.Option("--model", help="A catalogue model (its size and shape).")] = None,
+    model: Model = None,
     layers: Whole("--layers", "Transformer layers (with --d-model and --heads).") = None,
     d_model: Whole("--d-model", "Hidden size.") = None,
     heads: Whole("--heads", "Attention heads.") = None,
@@ -101,8 +102,7 @@ def memory(
     optimizer_bytes: Annotated[str, typer.Option(
         "--optimizer-bytes", help="Optimizer bytes per parameter K (12: mixed-precision Adam's fp32 "
                                   "master weights, momentum and variance).")] = "12",
-    fmt: Format = "table",
-    json_: Json = False,
+    fmt: str = "table",
 ):
     """Memory per GPU (weights, gradients, optimizer, activations) of a layout, whether it fits, and
     the layouts of the cluster that fit, by expected throughput.
@@ -111,7 +111,6 @@ def memory(
     """
     from scalingplan.compute.hardware import find_accelerator
 
-    fmt = output_format(fmt, json_)
     entry = find_accelerator(gpu)
     value, shape, shape_note = model_and_shape(params, model, layers, d_model, heads, seq_len)
     tp, pp = whole(tp, "--tp", 1), whole(pp, "--pp", 1)
@@ -137,7 +136,6 @@ def memory(
                                   optimizer_bytes=k)
     fewest, smallest = mem.fewest_gpus(value, shape, capacity, sequences, layout.micro_batch, k)
     payload = {
-        "schema_version": 1,
         "model": {"params": value, "shape": {"layers": shape.layers, "d_model": shape.d_model,
                                              "heads": shape.heads, "seq_len": shape.seq_len,
                                              "assumed": shape.assumed}, "shape_note": shape_note},
@@ -177,16 +175,22 @@ def memory(
 
 
 # --- the recipe in `allocate` -------------------------------------------------------------------------
-Hparams = Annotated[str, typer.Option(
-    "--hparams", help="Batch-size and learning-rate rule: deepseek (DeepSeek LLM eq. 1) or steplaw (Li et al. 2025).")]
-PricePerHour = Annotated[Optional[str], typer.Option("--price-per-hour", help="Price per GPU-hour, for the cost.")]
-Pue = Annotated[Optional[str], typer.Option(
-    "--pue", help="Power usage effectiveness (default 1.58, Uptime Institute 2023 average).")]
-GridIntensity = Annotated[Optional[str], typer.Option(
-    "--grid-intensity", help="kg CO2e per kWh (default 0.436, Ember's 2022 world average).")]
-AllocRecompute = Annotated[str, typer.Option(
-    "--recompute", help="With --gpu --count: none, selective or full (full: 8ND hardware FLOPs, "
-                        "--mfu read as hardware FLOPs utilisation).")]
+def _recipe_option(name, flag, text, default=None, annotation=Optional[str]):
+    return _option(name, Annotated[annotation, typer.Option(flag, help=text, rich_help_panel="Recipe")], default)
+
+
+RECIPE = Bundle("recipe", (
+    _recipe_option("hparams", "--hparams", "Batch-size and learning-rate rule: deepseek (DeepSeek LLM eq. 1) "
+                                           "or steplaw (Li et al. 2025).", "deepseek", str),
+    _recipe_option("seq_len", "--seq-len", f"Sequence length in tokens (default {mem.DEFAULT_SEQ_LEN})."),
+    _recipe_option("recompute", "--recompute", "With --gpu --count: none, selective or full (full: 8ND hardware "
+                                               "FLOPs, --mfu read as hardware FLOPs utilisation).", "selective", str),
+    _recipe_option("micro_batch", "--micro-batch", "With --gpu --count: sequences per micro-batch per GPU.", "1", str),
+    _option("price_per_hour", PricePerHour),
+    _recipe_option("pue", "--pue", "Power usage effectiveness (default 1.58, Uptime Institute 2023 average)."),
+    _recipe_option("grid_intensity", "--grid-intensity", "kg CO2e per kWh (default 0.436, Ember's 2022 world average)."),
+), lambda **given: given)
+"""The recipe options of `allocate`; the command receives them as ``recipe={...}``."""
 
 RECIPE_COLUMNS = [
     Column("Law", "law", "text"), Column("Batch tokens", "batch_tokens", "count"),
@@ -200,7 +204,7 @@ CLUSTER_COLUMNS = [
 ]
 
 
-def budget_and_cluster(flops, pf_days, gpu, count, days, gpu_hours, mfu, recompute="selective", **extra):
+def budget_and_cluster(flops, pf_days, hardware: dict, recipe: dict):
     """allocate's budget and cluster: --gpu with --days or --gpu-hours is a budget (with --count also
     the cluster); --gpu --count alone name only the cluster. With full recomputation a hardware budget
     buys 6/8 of its FLOPs as model FLOPs (the utilisation is then hardware FLOPs utilisation).
@@ -208,6 +212,10 @@ def budget_and_cluster(flops, pf_days, gpu, count, days, gpu_hours, mfu, recompu
     from scalingplan.compute.budget import resolve_budget
     from scalingplan.planning.recipe import make_cluster
 
+    gpu, count, mfu = hardware.get("gpu"), hardware.get("count"), hardware.get("mfu")
+    days, gpu_hours = hardware.get("days"), hardware.get("gpu_hours")
+    recompute = recipe["recompute"]
+    extra = {key: recipe[key] for key in ("micro_batch", "price_per_hour", "pue", "grid_intensity")}
     is_budget = days is not None or gpu_hours is not None
     cluster = None
     if gpu is not None and count is not None:
@@ -234,11 +242,12 @@ def budget_and_cluster(flops, pf_days, gpu, count, days, gpu_hours, mfu, recompu
     return budget, cluster
 
 
-def recipe_tables(payload: dict, rows: list, rule: str, seq_len, cluster, shape=None) -> list:
+def recipe_tables(payload: dict, rows: list, recipe: dict, cluster, shape=None) -> list:
     """Add the recipe to ``rows`` and ``payload['recipe']``; the tables and notes to show."""
     from scalingplan.planning.recipe import add_recipe
 
-    seq = whole(seq_len, "--seq-len", mem.DEFAULT_SEQ_LEN)
+    rule = recipe["hparams"].lower()
+    seq = whole(recipe["seq_len"], "--seq-len", mem.DEFAULT_SEQ_LEN)
     info = add_recipe(rows, rule, seq, cluster, shape)
     payload["recipe"] = info
     notes = [f"{info['hparams_source']}; batch in whole sequences of {seq}, steps = tokens ÷ batch.",

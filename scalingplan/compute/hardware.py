@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import functools
 
+from scalingplan.constants import HOURS_PER_DAY, SECONDS_PER_HOUR
 from scalingplan.errors import InputError, closest
 from scalingplan.numbers import parse_number, parse_positive
 
-SECONDS_PER_HOUR = 3600.0
-HOURS_PER_DAY = 24.0
 
 
 def _normalise(name: str) -> str:
