@@ -76,7 +76,7 @@ def model_and_shape(params=None, model=None, layers=None, d_model=None, heads=No
                           f"{mem.HEAD_DIM}-wide heads, 12·layers·d_model² ≈ the parameters.")
 
 
-def layout_row(entry: dict, memory_bytes: float) -> dict:
+def layout_row(entry: dict) -> dict:
     return dict(entry, total_gb=entry["per_gpu"]["total"] / GB, use=f"{entry['memory_fraction']:.0%}")
 
 
@@ -163,9 +163,12 @@ def memory(
              f"Activations: micro-batch {layout.micro_batch} × {shape.seq_len} tokens, "
              f"{mem.in_flight(layout, payload['layout']['micro_batches'])} in flight, global batch "
              f"{sequences:,.0f} sequences.", shape_note]
+    if payload["layout"]["micro_batches"] < 1:
+        notes.append(f"The global batch of {sequences:,.0f} sequences is smaller than dp × micro-batch = "
+                     f"{dp * layout.micro_batch:,}: give a larger --batch-tokens or fewer data-parallel ranks.")
     tables = [Table([Column("Part", "part", "text"), Column("GB", "gb", "plain"), Column("Formula", "formula", "text")],
                     rows, title, notes)]
-    ranked = [layout_row(entry_, capacity) for entry_ in layouts]
+    ranked = [layout_row(entry_) for entry_ in layouts]
     tables.append(Table(LAYOUT_COLUMNS, ranked,
                         f"Layouts of {count:,} GPUs that fit, best expected throughput first",
                         ["Throughput: 1 − pipeline bubble (p−1)/(m+p−1), ÷ 4/3 with full recomputation; "
