@@ -198,7 +198,7 @@ RECIPE = Bundle("recipe", (
 RECIPE_COLUMNS = [
     Column("Law", "law", "text"), Column("Batch tokens", "batch_tokens", "count"),
     Column("Sequences", "batch_sequences", "plain"), Column("LR", "learning_rate", "plain"),
-    Column("Steps", "steps", "count"),
+    Column("Steps", "steps", "count"), Column("Shape", "shape_text", "text"),
 ]
 CLUSTER_COLUMNS = [
     Column("Law", "law", "text"), Column("Days", "days", "plain"), Column("GPU-hours", "gpu_hours", "count"),
@@ -254,13 +254,16 @@ def recipe_tables(payload: dict, rows: list, recipe: dict, cluster, shape=None) 
     info = add_recipe(rows, rule, seq, cluster, shape)
     payload["recipe"] = info
     notes = [f"{info['hparams_source']}; batch in whole sequences of {seq}, steps = tokens ÷ batch.",
-             f"Shape for DeepSeek's attention term and the memory: {info['shape']}."]
+             f"Shape: layers × d_model, for DeepSeek's attention term and the memory; "
+             f"{'* ' if any(row['shape']['assumed'] for row in rows) else ''}{info['shape']}."]
     for row in rows:
         if "critical_batch_tokens" in row:
             notes.append(f"{row['law']}: critical batch B_crit(L) = B*/L^(1/α_B) = "
                          f"{human_count(row['critical_batch_tokens'])} tokens at loss {row['loss']:.3f} "
                          f"(Kaplan eq. 1.4).")
-    tables = [Table(RECIPE_COLUMNS, rows, f"Training recipe ({rule})", notes)]
+    shapes = [dict(row, shape_text=f"{row['shape']['layers']} × {row['shape']['d_model']}"
+                                   + ("*" if row["shape"]["assumed"] else "")) for row in rows]
+    tables = [Table(RECIPE_COLUMNS, shapes, f"Training recipe ({rule})", notes)]
     if cluster is None:
         return tables
     shown = []
