@@ -84,8 +84,8 @@ def test_help_states_default_mfu_and_its_source(cli):
     (["1e23", "--count", "2.5"], "--count"),
     (["1e23", "--price-per-hour", "-1"], "--price-per-hour"),
     (["1e23", "--from", "joules"], "unknown unit"),
-    (["--", "-5"], "value: must be positive"),
-    (["lots"], "value: 'lots' is not a number"),
+    (["--", "-5"], "VALUE: must be positive"),
+    (["lots"], "VALUE: 'lots' is not a number"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message, cli):
     result = cli("convert", *args)

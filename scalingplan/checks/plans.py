@@ -18,7 +18,6 @@ seq_len}`` for the batch and learning-rate limits.
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,20 +106,13 @@ class CheckResult:
 
 
 # --- reading a plan ----------------------------------------------------------------------------------
-def _rephrase(message: str, keys: tuple) -> str:
-    """A library message in plan terms: '--d-model' -> 'd_model', no repeated key prefix."""
-    message = re.sub(r"--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"), message)
-    if keys and message.startswith(f"{keys[-1]}: "):
-        message = message[len(str(keys[-1])) + 2:]
-    return message
-
-
 def _call(doc, keys: tuple, function, *args, **kwargs):
     """``function(*args)``, turning its InputError into one naming this plan's file, line and key."""
     try:
         return function(*args, **kwargs)
     except InputError as exc:
-        raise doc.error(keys, _rephrase(str(exc), keys)) from None
+        where = keys + (exc.field,) if exc.field and (not keys or keys[-1] != exc.field) else keys
+        raise doc.error(where, exc.render(spell=str, prefix=False)) from None
 
 
 def _section(doc, key: str, allowed: tuple, required: bool = True) -> dict | None:

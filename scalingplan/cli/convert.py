@@ -60,7 +60,7 @@ def convert(
     unit = unit.lower()
     if unit not in UNITS:
         raise InputError(f"--from: unknown unit '{unit}'; choose one of {', '.join(UNITS)}")
-    amount = parse_positive(value, "value")
+    amount = parse_positive(value, "VALUE")
     mfu_value = hardware.default_mfu() if mfu is None else hardware.check_mfu(mfu)
     source = {"value": amount, "unit": unit}
     if unit == "gpu-hours":
