@@ -192,7 +192,7 @@ def test_fewest_gpus_for_70b_on_h100():
 def test_bad_layouts_are_input_errors():
     shape = mem.default_shape(7e9)
     for layout, fragment in ((mem.Layout(0), "--dp"), (mem.Layout(1, zero=4), "--zero"),
-                             (mem.Layout(1, recompute="some"), "--recompute"), (mem.Layout(1, pp=64), "--pp 64")):
+                             (mem.Layout(1, recompute="some"), "--recompute"), (mem.Layout(1, pp=64), "--pp: 64 stages")):
         with pytest.raises(InputError, match=fragment):
             mem.check_layout(layout, shape)
 

@@ -342,7 +342,7 @@ def _recipe(doc) -> dict | None:
     if section is None:
         return None
     out = {key: _positive(doc, "recipe", key) for key in ("batch_tokens", "learning_rate") if key in section}
-    out["rule"] = _call(doc, ("recipe", "rule"), check_rule, section.get("rule", "deepseek"))
+    out["rule"] = _call(doc, ("recipe", "rule"), check_rule, section.get("rule", "deepseek"), None)
     out["seq_len"] = _whole(doc, "recipe", "seq_len") if "seq_len" in section else None
     return out
 

@@ -41,7 +41,7 @@ def whole(value, flag: str, default=None):
         return default
     number = parse_number(value, flag)
     if number < 1 or number != int(number):
-        raise InputError(f"{flag}: must be a positive whole number, got {value!r}")
+        raise InputError(f"must be a positive whole number, got {value!r}", flag)
     return int(number)
 
 
@@ -226,7 +226,7 @@ def budget_and_cluster(flops, pf_days, hardware: dict, recipe: dict):
     elif gpu is None and count is not None:
         raise InputError("--count needs --gpu to name the accelerator")
     elif recompute.lower() not in mem.RECOMPUTE:
-        raise InputError(f"--recompute: must be one of {', '.join(mem.RECOMPUTE)}, got {recompute!r}")
+        raise InputError(f"must be one of {', '.join(mem.RECOMPUTE)}, got {recompute!r}", "recompute")
     unused = [f"--{k.replace('_', '-')}" for k, v in extra.items() if v is not None and k != "micro_batch"]
     if cluster is None and unused:
         raise InputError(f"{', '.join(unused)} need the cluster: give --gpu and --count")

@@ -137,13 +137,13 @@ def check_layout(layout: Layout, shape: Shape | None = None) -> Layout:
     for name in ("dp", "tp", "pp", "micro_batch"):
         value = getattr(layout, name)
         if not isinstance(value, int) or value < 1:
-            raise InputError(f"--{name.replace('_', '-')}: must be a positive whole number, got {value!r}")
+            raise InputError(f"must be a positive whole number, got {value!r}", name)
     if layout.zero not in ZERO_STAGES:
-        raise InputError(f"--zero: must be 0, 1, 2 or 3, got {layout.zero!r}")
+        raise InputError(f"must be 0, 1, 2 or 3, got {layout.zero!r}", "zero")
     if layout.recompute not in RECOMPUTE:
-        raise InputError(f"--recompute: must be one of {', '.join(RECOMPUTE)}, got {layout.recompute!r}")
+        raise InputError(f"must be one of {', '.join(RECOMPUTE)}, got {layout.recompute!r}", "recompute")
     if shape is not None and layout.pp > shape.layers:
-        raise InputError(f"--pp {layout.pp}: more pipeline stages than the model's {shape.layers} layers")
+        raise InputError(f"{layout.pp} stages are more than the model's {shape.layers} layers", "pp")
     return layout
 
 

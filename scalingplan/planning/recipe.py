@@ -51,10 +51,11 @@ def steplaw_hparams(params, tokens):
     return 0.58 * tokens ** 0.571, 1.79 * params ** -0.713 * tokens ** 0.307
 
 
-def check_rule(rule: str) -> str:
+def check_rule(rule: str, field: str | None = "hparams") -> str:
+    """The rule's name, lower case; InputError (about ``field``) for an unknown one."""
     rule = str(rule).lower()
     if rule not in RULES:
-        raise InputError(f"--hparams: unknown rule '{rule}'; choose one of {', '.join(RULES)}")
+        raise InputError(f"unknown rule '{rule}'; choose one of {', '.join(RULES)}", field)
     return rule
 
 
@@ -130,15 +131,15 @@ def make_cluster(gpu, count, mfu=None, recompute="selective", micro_batch=1, pri
     utilisation = catalogue["default_mfu"] if mfu is None else hardware.check_mfu(mfu)
     pue = catalogue["default_pue"] if pue is None else parse_positive(pue, "--pue")
     if pue < 1.0:
-        raise InputError(f"--pue: must be at least 1 (total facility power / IT power), got {pue:g}")
+        raise InputError(f"must be at least 1 (total facility power / IT power), got {pue:g}", "pue")
     grid = catalogue["default_grid_intensity"] if grid_intensity is None else parse_positive(
         grid_intensity, "--grid-intensity")
     price = None if price_per_hour is None else parse_positive(price_per_hour, "--price-per-hour")
     micro = parse_positive(micro_batch, "--micro-batch")
     if micro != int(micro):
-        raise InputError(f"--micro-batch: must be a whole number, got {micro_batch!r}")
+        raise InputError(f"must be a whole number, got {micro_batch!r}", "micro_batch")
     if recompute not in mem.RECOMPUTE:
-        raise InputError(f"--recompute: must be one of {', '.join(mem.RECOMPUTE)}, got {recompute!r}")
+        raise InputError(f"must be one of {', '.join(mem.RECOMPUTE)}, got {recompute!r}", "recompute")
     return Cluster(entry, hardware.check_count(count), utilisation, recompute, int(micro), price, pue, grid,
                    defaults)
 
