@@ -241,3 +241,29 @@ def test_allocate_on_a_cluster_matches_its_schema(cli, args):
     result = cli("allocate", *args, "--json")
     assert result.exit_code == 0, result.output
     jsonschema.validate(json.loads(result.stdout), schema("allocate"), cls=jsonschema.Draft202012Validator)
+
+
+def test_the_docs_example_512_h100s_for_three_weeks(cli):
+    """docs/recipe.md, step by step from the formulas: budget, Approach 3, shape, DeepSeek eq. 1,
+    ZeRO 3 with selective recomputation, days, cost, energy and CO2."""
+    payload = json.loads(cli("allocate", "--gpu", "h100", "--count", "512", "--days", "21", "--law", "chinchilla-3",
+                             "--price-per-hour", "2.5", "--json").stdout)
+    (row,) = payload["allocations"]
+    gpu_hours = 512 * 21 * 24
+    flops = gpu_hours * 3600 * H100_PEAK * 0.30
+    A, B, alpha, beta = 406.4, 410.7, 0.34, 0.28  # Hoffmann et al. App. D.2
+    n = (alpha * A / (beta * B)) ** (1 / (alpha + beta)) * (flops / 6) ** (beta / (alpha + beta))
+    d = flops / (6 * n)
+    assert (row["params"], row["tokens"]) == (pytest.approx(n), pytest.approx(d))
+    assert row["shape"] == {"layers": 48, "d_model": 6144, "heads": 48, "seq_len": 4096, "assumed": True}
+    compute = (6 * n + 12 * 48 * 6144 * 4096) * d
+    assert row["batch_sequences"] == round(0.2920 * compute ** 0.3271 / 4096) == 3424
+    assert row["learning_rate"] == pytest.approx(0.3118 * compute ** -0.125)
+    assert row["steps"] == math.ceil(d / (3424 * 4096))
+    layout = row["memory"]["layout"]
+    assert (layout["dp"], layout["tp"], layout["pp"], layout["zero"]) == (512, 1, 1, 3)
+    assert layout["per_gpu"]["total"] == pytest.approx(16 * n / 512 + 34 * 4096 * 6144 * 48)
+    assert row["days"] == pytest.approx(21) and row["gpu_hours"] == pytest.approx(gpu_hours)
+    assert row["cost"] == pytest.approx(2.5 * gpu_hours)
+    assert row["energy_kwh"] == pytest.approx(gpu_hours * 0.7 * 1.58)
+    assert row["co2_kg"] == pytest.approx(gpu_hours * 0.7 * 1.58 * 0.436)
