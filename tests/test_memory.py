@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 from scalingplan.compute import memory as mem
 from scalingplan.errors import InputError
 from scalingplan.output.schemas import SCHEMA_VERSION
-from tests.cli_assertions import assert_one_line_error
+from cli_assertions import assert_one_line_error
 
 GB = 1e9
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 from scalingplan.compute import memory as mem
 from scalingplan.planning import recipe
-from tests.cli_assertions import assert_one_line_error
+from cli_assertions import assert_one_line_error
 
 A100_PEAK, H100_PEAK = 312e12, 989.4e12  # configs/hardware.yaml, BF16 dense
 
