@@ -4,8 +4,8 @@ from scalingplan.cli.common import emit
 from scalingplan.cli.options import OUTPUT, with_options
 from scalingplan.output.render import Column, Table
 
-HARDWARE_COLUMNS = [Column("Accelerator", "name", "text"), Column("Aliases", "aliases", "text"),
-                    Column("TFLOP/s", "peak_tflops", "plain"), Column("Type", "precision", "text"),
+HARDWARE_COLUMNS = [Column("Accelerator", "name", "text"), Column("Aliases", "aliases", "text", wrap=True),
+                    Column("Peak TFLOP/s", "peak_tflops", "plain"), Column("Precision", "precision", "text"),
                     Column("GB", "memory_gb", "plain"), Column("kW", "tdp_kw", "plain")]
 MODEL_COLUMNS = [Column("Model", "name", "text"), Column("Params", "params", "count"),
                  Column("Tokens", "tokens", "count"), Column("Tokens/param", "tokens_per_param", "plain"),

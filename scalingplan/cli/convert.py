@@ -41,13 +41,13 @@ def convert(
         "--count", help="Number of accelerators: adds wall-clock days.")] = None,
     mfu: Annotated[Optional[str], typer.Option(
         "--mfu", help="Model FLOPs utilization in (0, 1]. Default 0.3: Epoch AI's assumption for LLM "
-                      "training when unreported (Sevilla et al. 2022); see configs/hardware.yaml.")] = None,
+                      "training when unreported (Sevilla et al. 2022); see 'scalingplan hardware'.")] = None,
     price_per_hour: PricePerHour = None,
     fmt: str = "table",
 ):
     """Convert compute between FLOPs, PF-days and GPU-hours on every catalogued accelerator.
 
-    Peak figures are dense per-chip throughput (configs/hardware.yaml, with sources).
+    Peak figures are dense per-chip throughput ('scalingplan hardware' lists them with sources).
 
     Examples:
 

@@ -163,4 +163,7 @@ RUNS = Bundle("runs", (
 ), load_runs)
 """A runs CSV and its column and exclusion options; the command receives the runs, read and filtered."""
 
+Starts = Annotated[int, typer.Option(
+    "--starts", help="Approach 3 starting points, spread evenly through the paper's 4,500-point grid "
+                     "(0: all of them); fewer is faster and may miss the best minimum.")]
 GroupTol = Annotated[float, typer.Option("--group-tol", help="IsoFLOP group width in decades of FLOPs (approach 2).")]
