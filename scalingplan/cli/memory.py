@@ -280,7 +280,7 @@ def recipe_tables(payload: dict, rows: list, recipe: dict, cluster, shape=None) 
              f"Layout: the best-throughput layout that fits {plain(c['memory_bytes'] / GB)} GB per "
              f"{c['gpu']} with recompute {c['recompute']}, as dp·tp·pp and ZeRO stage z; GB per GPU.",
              f"Energy = GPU-hours × TDP × PUE {c['pue']:g}; CO2 = energy × {c['grid_intensity_kg_per_kwh']:g} "
-             f"kg/kWh" + (" (defaults: configs/hardware.yaml)" if {"pue", "grid_intensity"} & set(c["defaults"]) else "")
+             f"kg/kWh" + (" (defaults, cited in 'scalingplan hardware')" if {"pue", "grid_intensity"} & set(c["defaults"]) else "")
              + ("" if c["tdp_watts"] else f"; {c['gpu']} has no published TDP, so no energy") + "."]
     if c["price_per_hour"] is not None:
         columns.insert(3, Column("Cost", "cost", "count"))
