@@ -5,12 +5,12 @@ from typing import Annotated, Optional
 import typer
 
 from scalingplan.planning import allocation as planning
-from scalingplan.compute.budget import resolve_budget
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.common import emit, warn
 from scalingplan.cli.options import HARDWARE, OUTPUT, Flops, Laws, PfDays, chosen_laws, with_options
+from scalingplan.cli.memory import RECIPE, budget_and_cluster, recipe_tables
 
 COLUMNS = [
     Column("Law", "law", "text"),
@@ -42,7 +42,7 @@ def law_columns(plans: list) -> list:
     return columns
 
 
-@with_options(OUTPUT, HARDWARE)
+@with_options(OUTPUT, HARDWARE, RECIPE)
 def allocate(
     flops: Flops = None,
     law: Laws = None,
@@ -60,22 +60,29 @@ def allocate(
     shapes: Annotated[bool, typer.Option(
         "--shapes", help="Add a proposed shape (layers, width, heads, ffw) to each allocation; see 'scalingplan shape'.")] = False,
     hardware: dict = None,
+    recipe: dict = None,
     fmt: str = "table",
 ):
     """Compute-optimal parameters, tokens, tokens/param, loss and PF-days for a budget, per law.
 
     Example: scalingplan allocate --flops 5.8e23 (also --params 7e9, --loss 2.0, or
     --gpu h100 --count 1024 --days 30 --mfu 0.4; --unique-tokens 1T; --loss 2.0 --inference-tokens 2e12).
+    With --gpu and --count (and a budget, --params or --loss): batch, learning rate, days, memory
+    layout, cost and energy, e.g. scalingplan allocate --params 7e9 --gpu a100 --count 256.
     """
     law = chosen_laws(law)
-    budget = resolve_budget(flops, pf_days, **hardware)
+    budget, cluster = budget_and_cluster(flops, pf_days, hardware, recipe)
+
+    def with_recipe(payload, rows):
+        return recipe_tables(payload, rows, recipe, cluster)
+
     asked = [name for name, given in (("a budget", budget), ("--params", params), ("--loss", loss)) if given]
     if len(asked) != 1:
         raise InputError("give exactly one of a budget (--flops, --pf-days or --gpu ...), --params or --loss"
                          + (f"; got {' and '.join(asked)}" if asked else ""))
     skipped = []
     if unique_tokens is not None or inference_tokens is not None:
-        return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, shapes)
+        return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe, shapes)
     if budget:
         plans = planning.allocate(budget["flops"], law)
         title = f"Compute-optimal allocation for {sci(budget['flops'])} FLOPs ({budget['pf_days']:,.1f} PF-days)"
@@ -101,12 +108,13 @@ def allocate(
         "allocations": rows,
     }
     emit(fmt, payload, [Table(COLUMNS + law_columns(plans), rows, title, allocation_notes(plans))]
-         + shape_tables(rows, law, shapes))
+         + with_recipe(payload, rows) + shape_tables(rows, law, shapes))
 
 
 def shape_tables(rows: list, law, wanted: bool) -> list:
-    """With --shapes: each row gains ``shape``, the best candidate of ``scalingplan shape`` (default
-    conventions) for its parameters (non-embedding ones for a law that counts those); and a table."""
+    """With --shapes: each row gains ``proposed_shape``, the best candidate of ``scalingplan shape``
+    (default conventions) for its parameters (non-embedding ones for a law that counts those); and a
+    table. (The recipe's ``shape`` is the memory module's own assumption.)"""
     if not wanted:
         return []
     from scalingplan.compute.shapes import propose
@@ -116,9 +124,9 @@ def shape_tables(rows: list, law, wanted: bool) -> list:
     for row in rows:
         count = kinds.get(row["law"], "total")
         found = propose(float(row["params"]), count=count, top=1)
-        row["shape"] = dict(found[0], count=count) if found else None
+        row["proposed_shape"] = dict(found[0], count=count) if found else None
         if found:
-            shown.append(dict(row["shape"], law=row["law"], error_percent=100 * row["shape"]["error"]))
+            shown.append(dict(row["proposed_shape"], law=row["law"], error_percent=100 * found[0]["error"]))
     note = ("Shapes: SwiGLU, untied embeddings, vocab 32,000, head dim 128, d_model/n_layer near 128 (see "
             "'scalingplan shape'); a law counting non-embedding parameters (kaplan2020) is matched as such.")
     columns = [Column("Law", "law", "text"), Column("Layers", "layers", "exact"), Column("d_model", "d_model", "exact"),
@@ -127,7 +135,7 @@ def shape_tables(rows: list, law, wanted: bool) -> list:
     return [Table(columns, shown, "Proposed shapes", [note])]
 
 
-def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, shapes=False):
+def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe, shapes=False):
     """allocate with --unique-tokens and/or --inference-tokens (scalingplan.planning.data_and_inference)."""
     from scalingplan.planning import data_and_inference as constraints
 
@@ -170,4 +178,5 @@ def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens,
     query = {key: value for key, value in (("flops", budget and budget["flops"]), ("loss", target),
                                            ("unique_tokens", unique), ("inference_tokens", served)) if value}
     payload = {"query": query, "budget": budget, "allocations": rows}
-    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(plans) + notes)] + shape_tables(rows, law, shapes))
+    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(plans) + notes)] + with_recipe(payload, rows)
+         + shape_tables(rows, law, shapes))
