@@ -397,7 +397,7 @@ def test_flops_cli_bad_shapes(cli):
 
     base = ["flops", "--tokens", "1e12", "--layers", "2", "--d-model", "512", "--heads", "8", "--vocab", "1000",
             "--seq-len", "128"]
-    assert_one_line_error(cli(*base, "--kv-heads", "3"), "--kv-heads 3 must divide --heads 8")
+    assert_one_line_error(cli(*base, "--kv-heads", "3"), "--kv-heads: 3 must divide --heads 8")
     assert_one_line_error(cli(*base, "--mlp", "relu"), "--mlp")
     assert_one_line_error(cli(*base, "--experts", "4"), "--active-experts")
     assert_one_line_error(cli(*base, "--kv-size", "32", "--head-dim", "64"), "same size")

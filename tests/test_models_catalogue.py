@@ -109,7 +109,7 @@ def tensors(a) -> dict:
             out[p + "kv_a_layernorm"] = norm * a.kv_lora_rank
             out[p + "kv_b_proj"] = a.kv_lora_rank * h * (hd + v)
         else:
-            for proj, width in (("q_proj", h * hd), ("k_proj", kv * hd), ("v_proj", kv * hd)):
+            for proj, width in (("q_proj", h * hd), ("k_proj", kv * hd), ("v_proj", kv * v)):
                 out[p + proj] = d * width + (width if a.qkv_bias else 0)
             if a.qk_norm:
                 out[p + "q_norm"] = norm * h * hd
@@ -214,7 +214,7 @@ def test_plan_files_take_modern_shapes(tmp_path):
 
 @pytest.mark.parametrize("model, fragments", [
     ("{architecture: {layers: 2, d_model: 64, heads: 4, kv_heads: 3, vocab: 100, seq_len: 64}, tokens: 1e9}",
-     ["model.architecture", "kv_heads 3 must divide heads 4"]),
+     ["model.architecture", "kv_heads", "3 must divide heads 4"]),
     ("{architecture: {layers: 2, d_model: 64, heads: 4, mlp: relu, vocab: 100, seq_len: 64}, tokens: 1e9}",
      ["model.architecture", "mlp"]),
     ("{name: mistral-7b}", ["model.name", "training tokens unknown"]),

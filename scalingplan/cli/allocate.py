@@ -5,12 +5,12 @@ from typing import Annotated, Optional
 import typer
 
 from scalingplan.planning import allocation as planning
-from scalingplan.compute.budget import resolve_budget
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
-from scalingplan.cli.common import (Count, Days, Flops, Format, Gpu, GpuHours, Json, Laws, Mfu, PfDays,
-                                    emit, handles_errors, output_format, warn)
+from scalingplan.cli.common import emit, warn
+from scalingplan.cli.options import HARDWARE, OUTPUT, Flops, Laws, PfDays, chosen_laws, with_options
+from scalingplan.cli.memory import RECIPE, budget_and_cluster, recipe_tables
 
 COLUMNS = [
     Column("Law", "law", "text"),
@@ -23,20 +23,26 @@ COLUMNS = [
 ]
 
 
-def allocation_notes(rows: list) -> list:
-    """Conventions a reader needs beside the numbers."""
+def allocation_notes(plans: list) -> list:
+    """Conventions a reader needs beside the numbers: the loss scale, and each law's own notes."""
     notes = []
-    if any(r["loss"] is not None for r in rows):
+    if any(p.loss is not None for p in plans):
         notes.append("Loss: predicted final loss in nats/token, on each law's own data and tokenizer; "
                      "compare it within a law, not across laws.")
-    for row in rows:
-        if "batch_tokens" in row:
-            notes.append(f"{row['law']}: non-embedding parameters; Table 6 frontier batch "
-                         f"{sci(row['batch_tokens'])} tokens for {row['steps']:,.0f} steps.")
+    for p in plans:
+        notes.extend(p.notes)
     return notes
 
 
-@handles_errors
+def law_columns(plans: list) -> list:
+    """Table columns for the extra keys the plans' laws add, each once."""
+    columns = []
+    for p in plans:
+        columns.extend(Column(*spec) for spec in p.columns if Column(*spec) not in columns)
+    return columns
+
+
+@with_options(OUTPUT, HARDWARE, RECIPE)
 def allocate(
     flops: Flops = None,
     law: Laws = None,
@@ -51,30 +57,32 @@ def allocate(
         "--inference-tokens", help="Lifetime inference tokens T: minimise 6ND + 2NT for --loss, or spend a "
                                    "lifetime budget 6ND + 2NT = C (Sardana et al. 2024).")] = None,
     pf_days: PfDays = None,
-    gpu: Gpu = None,
-    count: Count = None,
-    days: Days = None,
-    gpu_hours: GpuHours = None,
-    mfu: Mfu = None,
     shapes: Annotated[bool, typer.Option(
         "--shapes", help="Add a proposed shape (layers, width, heads, ffw) to each allocation; see 'scalingplan shape'.")] = False,
-    fmt: Format = "table",
-    json_: Json = False,
+    hardware: dict = None,
+    recipe: dict = None,
+    fmt: str = "table",
 ):
     """Compute-optimal parameters, tokens, tokens/param, loss and PF-days for a budget, per law.
 
     Example: scalingplan allocate --flops 5.8e23 (also --params 7e9, --loss 2.0, or
     --gpu h100 --count 1024 --days 30 --mfu 0.4; --unique-tokens 1T; --loss 2.0 --inference-tokens 2e12).
+    With --gpu and --count (and a budget, --params or --loss): batch, learning rate, days, memory
+    layout, cost and energy, e.g. scalingplan allocate --params 7e9 --gpu a100 --count 256.
     """
-    fmt = output_format(fmt, json_)
-    budget = resolve_budget(flops, pf_days, gpu, count, days, gpu_hours, mfu)
+    law = chosen_laws(law)
+    budget, cluster = budget_and_cluster(flops, pf_days, hardware, recipe)
+
+    def with_recipe(payload, rows):
+        return recipe_tables(payload, rows, recipe, cluster)
+
     asked = [name for name, given in (("a budget", budget), ("--params", params), ("--loss", loss)) if given]
     if len(asked) != 1:
         raise InputError("give exactly one of a budget (--flops, --pf-days or --gpu ...), --params or --loss"
                          + (f"; got {' and '.join(asked)}" if asked else ""))
     skipped = []
     if unique_tokens is not None or inference_tokens is not None:
-        return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, shapes)
+        return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe, shapes)
     if budget:
         plans = planning.allocate(budget["flops"], law)
         title = f"Compute-optimal allocation for {sci(budget['flops'])} FLOPs ({budget['pf_days']:,.1f} PF-days)"
@@ -95,38 +103,39 @@ def allocate(
         warn(f"'{name}' predicts no loss; left out of --loss")
     rows = [p.as_dict() for p in plans]
     payload = {
-        "schema_version": 1,
         "query": query,
         "budget": budget,
         "allocations": rows,
     }
-    emit(fmt, payload, [Table(COLUMNS, rows, title, allocation_notes(rows))] + shape_tables(rows, law, shapes))
+    emit(fmt, payload, [Table(COLUMNS + law_columns(plans), rows, title, allocation_notes(plans))]
+         + with_recipe(payload, rows) + shape_tables(rows, law, shapes))
 
 
 def shape_tables(rows: list, law, wanted: bool) -> list:
-    """With --shapes: each row gains ``shape``, the best candidate of ``scalingplan shape`` (default
-    conventions) for its parameters (non-embedding ones for a law that counts those); and a table."""
+    """With --shapes: each row gains ``proposed_shape``, the best candidate of ``scalingplan shape``
+    (default conventions) for its parameters (non-embedding ones for a law that counts those); and a
+    table. (The recipe's ``shape`` is the memory module's own assumption.)"""
     if not wanted:
         return []
     from scalingplan.compute.shapes import propose
 
-    forms = {one.name: one.form for one in planning.resolve(law)}
+    kinds = {one.name: one.params_kind for one in planning.resolve(law)}
     shown = []
     for row in rows:
-        count = "non-embedding" if forms.get(row["law"]) == "kaplan" else "total"
+        count = kinds.get(row["law"], "total")
         found = propose(float(row["params"]), count=count, top=1)
-        row["shape"] = dict(found[0], count=count) if found else None
+        row["proposed_shape"] = dict(found[0], count=count) if found else None
         if found:
-            shown.append(dict(row["shape"], law=row["law"], error_percent=100 * row["shape"]["error"]))
+            shown.append(dict(row["proposed_shape"], law=row["law"], error_percent=100 * found[0]["error"]))
     note = ("Shapes: SwiGLU, untied embeddings, vocab 32,000, head dim 128, d_model/n_layer near 128 (see "
-            "'scalingplan shape'); kaplan2020 sizes are matched as non-embedding parameters.")
+            "'scalingplan shape'); a law counting non-embedding parameters (kaplan2020) is matched as such.")
     columns = [Column("Law", "law", "text"), Column("Layers", "layers", "exact"), Column("d_model", "d_model", "exact"),
                Column("Heads", "heads", "exact"), Column("FFW", "ffw_size", "exact"), Column("Params", "params", "count"),
                Column("Error %", "error_percent", "plain")]
     return [Table(columns, shown, "Proposed shapes", [note])]
 
 
-def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, shapes=False):
+def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe, shapes=False):
     """allocate with --unique-tokens and/or --inference-tokens (scalingplan.planning.data_and_inference)."""
     from scalingplan.planning import data_and_inference as constraints
 
@@ -168,5 +177,6 @@ def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens,
     rows = [p.as_dict() for p in plans]
     query = {key: value for key, value in (("flops", budget and budget["flops"]), ("loss", target),
                                            ("unique_tokens", unique), ("inference_tokens", served)) if value}
-    payload = {"schema_version": 1, "query": query, "budget": budget, "allocations": rows}
-    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(rows) + notes)] + shape_tables(rows, law, shapes))
+    payload = {"query": query, "budget": budget, "allocations": rows}
+    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(plans) + notes)] + with_recipe(payload, rows)
+         + shape_tables(rows, law, shapes))

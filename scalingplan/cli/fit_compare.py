@@ -7,7 +7,8 @@ import typer
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table
-from scalingplan.cli.common import Format, Json, emit, handles_errors, output_format
+from scalingplan.cli.common import emit
+from scalingplan.cli.options import OUTPUT, with_options
 
 COLUMNS = [
     Column("FLOPs (B)", "flops", "flops"),
@@ -19,7 +20,7 @@ COLUMNS = [
 ]
 
 
-@handles_errors
+@with_options(OUTPUT)
 def fit_compare(
     law_a: Annotated[str, typer.Argument(help="Baseline law: a law file from 'scalingplan fit -o' or a registry name.", show_default=False)],
     law_b: Annotated[str, typer.Argument(help="Law compared with it.", show_default=False)],
@@ -27,8 +28,7 @@ def fit_compare(
     high: Annotated[str, typer.Option("--to", help="Largest budget in FLOPs.")] = "1e25",
     points: Annotated[int, typer.Option("--points", help="Budgets, log-spaced from --from to --to.")] = 7,
     ci: Annotated[float, typer.Option("--ci", help="Interval in percent, when both files carry bootstrap samples.")] = 95.0,
-    fmt: Format = "table",
-    json_: Json = False,
+    fmt: str = "table",
 ):
     """Effective compute of B over A: how many times more compute A needs to reach B's loss.
 
@@ -40,7 +40,6 @@ def fit_compare(
     from scalingplan.catalogues.registry import load_law
     from scalingplan.fitting.effective import compare
 
-    fmt = output_format(fmt, json_)
     start, stop = parse_positive(low, "--from"), parse_positive(high, "--to")
     if start > stop:
         raise InputError(f"--from {low} is above --to {high}")
@@ -60,6 +59,6 @@ def fit_compare(
     else:
         notes.append("No interval: both law files need bootstrap samples ('scalingplan fit --bootstrap K -o').")
     columns = COLUMNS if result["samples"] else COLUMNS[:-2]
-    payload = {"schema_version": 1, "law_a": a.name, "law_b": b.name, "level": result["level"],
+    payload = {"law_a": a.name, "law_b": b.name, "level": result["level"],
                "samples": result["samples"], "budgets": result["rows"]}
     emit(fmt, payload, [Table(columns, rows, f"Effective compute of {b.name} over {a.name}", notes)])

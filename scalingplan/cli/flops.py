@@ -9,7 +9,8 @@ from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.constants import PF_DAY
-from scalingplan.cli.common import Format, Json, emit, handles_errors, output_format
+from scalingplan.cli.common import emit
+from scalingplan.cli.options import OUTPUT, Model, with_options
 
 METHOD_NAMES = {
     "6nd": "6ND",
@@ -18,12 +19,12 @@ METHOD_NAMES = {
     "chinchilla-layers": "Chinchilla Appendix F, per-layer terms only (Table A4 convention)",
 }
 COLUMNS = [
-    Column("Method", "name", "text"),
+    Column("Method", "name", "text", wrap=True),
     Column("FLOPs", "flops", "flops"),
     Column("PF-days", "pf_days", "plain"),
     Column("÷ 6ND", "ratio_to_6nd", "plain"),
 ]
-PARAM_COLUMNS = [Column("Parameters", "name", "text"), Column("Count", "value", "count")]
+PARAM_COLUMNS = [Column("Parameters", "name", "text", wrap=True), Column("Count", "value", "count")]
 TERM_COLUMNS = [
     Column("Appendix F term", "term", "text"),
     Column("Forward FLOPs / sequence", "forward_per_sequence", "flops"),
@@ -31,7 +32,7 @@ TERM_COLUMNS = [
     Column("Share", "share", "plain"),
 ]
 HARDWARE_COLUMNS = [
-    Column("Recomputation", "recompute", "text"),
+    Column("Recomputation", "recompute", "text", wrap=True),
     Column("Hardware FLOPs", "hardware_flops", "flops"),
     Column("÷ model FLOPs (HFU/MFU)", "ratio_to_model", "plain"),
 ]
@@ -101,9 +102,10 @@ def breakdown(arch: counting.Architecture, params: float, tokens: float, causal:
     parameters = arch.parameters()
     parameters.update(kaplan_nonembedding=counting.kaplan_nonembedding_params(arch.layers, arch.d_model),
                       total_with_relative_position=arch.params_relative)
+    json_only = {"nonembedding": arch.params_nonembedding}  # the old key of non_embedding, deprecated
     return {
         "architecture": arch.shape(),
-        "parameters": parameters,
+        "parameters": {**parameters, **json_only},
         "parameter_convention": conventions(arch),
         "causal": causal,
         "counts": [{"method": m, "name": METHOD_NAMES[m], "flops": f, "pf_days": f / PF_DAY,
@@ -114,15 +116,14 @@ def breakdown(arch: counting.Architecture, params: float, tokens: float, causal:
     }
 
 
-@handles_errors
+@with_options(OUTPUT)
 def flops(
     params: Annotated[Optional[str], typer.Option(
         "--params", help="Parameters N, e.g. 70e9 or 70B. Default: the --model's (active for a mixture of "
                          "experts), or the architecture's active count.")] = None,
     tokens: Annotated[Optional[str], typer.Option(
         "--tokens", help="Training tokens D, e.g. 1.4e12 or 1.4T. Default: the --model's.")] = None,
-    model: Annotated[Optional[str], typer.Option(
-        "--model", help="A catalogued model (e.g. chinchilla, llama-3-70b, mixtral-8x7b): its size, tokens and shapes.")] = None,
+    model: Model = None,
     method: Annotated[str, typer.Option(
         "--method", help="Count for the headline figure: 6nd, kaplan or chinchilla (the last two need an architecture).")] = "6nd",
     causal: Annotated[bool, typer.Option(
@@ -145,8 +146,7 @@ def flops(
     dense_layers: shape_option("--dense-layers", "Leading layers with a dense MLP instead of experts.") = None,
     vocab: shape_option("--vocab", "Vocabulary size.") = None,
     seq_len: shape_option("--seq-len", "Training context length in tokens.") = None,
-    fmt: Format = "table",
-    json_: Json = False,
+    fmt: str = "table",
 ):
     """Training FLOPs: 6ND, and with an architecture Kaplan's and Chinchilla's counts and parameter counts.
 
@@ -156,11 +156,12 @@ def flops(
 
     scalingplan flops --model chinchilla --method chinchilla
 
+    scalingplan flops --params 1e9 --tokens 20e9 --layers 24 --d-model 2048 --heads 16 --vocab 32000 --seq-len 2048
+
     scalingplan flops --model mixtral-8x7b --tokens 8e12
 
     scalingplan flops --tokens 15e12 --layers 80 --d-model 8192 --heads 64 --kv-heads 8 --ffw-size 28672 --mlp swiglu --embeddings untied --vocab 128256 --seq-len 8192
     """
-    fmt = output_format(fmt, json_)
     method = method.lower()
     if method not in counting.METHODS:
         raise InputError(f"--method: unknown method '{method}'; choose one of {', '.join(counting.METHODS)}")
@@ -196,11 +197,12 @@ def flops(
     else:
         raise InputError("give --tokens (the number of training tokens), or a --model from the catalogue")
     headline = counting.training_flops(method, n, d, arch, causal)
-    payload = {"schema_version": 1, "flops": headline, "pf_days": headline / PF_DAY, "method": method,
+    payload = {"flops": headline, "pf_days": headline / PF_DAY, "method": method,
                "params": n, "tokens": d}
     if entry is not None:
         payload["model"] = entry["name"]
-    title = (f"Training FLOPs for {human_count(n)} parameters × {human_count(d)} tokens: "
+    kind = "active parameters" if moe and params is None else "parameters"
+    title = (f"Training FLOPs for {human_count(n)} {kind} × {human_count(d)} tokens: "
              f"{sci(headline)} ({METHOD_NAMES[method]})")
     if arch is None:
         row = {"name": METHOD_NAMES["6nd"], "flops": headline, "pf_days": headline / PF_DAY, "ratio_to_6nd": 1.0}
@@ -216,10 +218,10 @@ def flops(
         "Kaplan: 3 × (2·N + 2·n_layer·n_ctx·d_attn) per token, N the non-embedding weight matrices a token "
         "passes through (Kaplan et al. 2020, Table 1).",
         "Chinchilla: Hoffmann et al. 2022 Appendix F, backward = 2 × forward; its Table A4 ratios use the "
-        "per-layer terms only and N with the relative-position projections (docs/flops.md).",
+        "per-layer terms only and N with the relative-position projections.",
         "Attention over the context: " + ("causal mask (half the S×S terms)." if causal else "full S×S (no causal mask)."),
     ]
-    params_rows = [{"name": PARAM_NAMES[k], "value": v} for k, v in detail["parameters"].items()]
+    params_rows = [{"name": name, "value": detail["parameters"][k]} for k, name in PARAM_NAMES.items()]
     infer = detail["inference_flops_per_token"]
     emit(fmt, payload, [
         Table(COLUMNS, detail["counts"], title, notes),

@@ -9,17 +9,18 @@ from scalingplan.compute.counting import make_architecture
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_number, parse_positive
 from scalingplan.output.render import Column, Table, human_count
-from scalingplan.cli.common import Format, Json, emit, handles_errors, output_format
+from scalingplan.cli.common import emit
+from scalingplan.cli.options import OUTPUT, with_options
 
 COLUMNS = [
     Column("Layers", "layers", "exact"),
-    Column("d_model", "d_model", "exact"),
+    Column("Width", "d_model", "exact"),
     Column("Heads", "heads", "exact"),
-    Column("KV heads", "kv_heads", "exact"),
+    Column("KV", "kv_heads", "exact"),
     Column("FFW", "ffw_size", "exact"),
     Column("Params", "params", "count"),
     Column("Aspect", "aspect_ratio", "plain"),
-    Column("Error %", "error_percent", "plain"),
+    Column("Miss %", "error_percent", "plain"),
 ]
 SHAPE_OPTIONS = ("mlp", "kv_heads", "head_dim", "vocab", "embeddings", "norm", "seq_len", "experts", "active_experts")
 
@@ -30,9 +31,9 @@ def shape_settings(mlp="swiglu", kv_heads=None, head_dim="128", vocab="32000", e
     probe = make_architecture(layers=1, d_model=int(parse_number(head_dim, "--head-dim")), head_dim=head_dim,
                               vocab=vocab, seq_len=seq_len, mlp=mlp, embeddings=embeddings, norm=norm,
                               experts=experts, active_experts=active_experts)
-    kv = None if kv_heads is None else parse_number(kv_heads, "--kv-heads")
+    kv = None if kv_heads is None else parse_number(kv_heads, "kv_heads")
     if kv is not None and (kv < 1 or kv != int(kv)):
-        raise InputError(f"--kv-heads: must be a positive whole number, got {kv_heads!r}")
+        raise InputError(f"must be a positive whole number, got {kv_heads!r}", "kv_heads")
     return dict(mlp=probe.mlp, kv_heads=None if kv is None else int(kv), head_dim=probe.head_dim, vocab=probe.vocab,
                 embeddings=probe.embeddings, norm=probe.norm, seq_len=probe.seq_len, experts=probe.experts,
                 active_experts=probe.active_experts)
@@ -42,7 +43,7 @@ def option(text: str):
     return Annotated[Optional[str], typer.Option(help=text)]
 
 
-@handles_errors
+@with_options(OUTPUT)
 def shape(
     params: Annotated[str, typer.Option("--params", help="Target parameter count, e.g. 7e9 or 7B.")],
     count: Annotated[str, typer.Option(
@@ -59,14 +60,12 @@ def shape(
     aspect_min: Annotated[str, typer.Option("--aspect-min", help="Smallest d_model / n_layer.")] = "32",
     aspect_max: Annotated[str, typer.Option("--aspect-max", help="Largest d_model / n_layer.")] = "256",
     top: Annotated[int, typer.Option("--top", help="Candidates to show.", min=1, max=100)] = 5,
-    fmt: Format = "table",
-    json_: Json = False,
+    fmt: str = "table",
 ):
     """Propose shapes (layers, d_model, heads, ffw size) that hit a parameter count, ranked.
 
     Example: scalingplan shape --params 7e9 --mlp swiglu --kv-heads 8
     """
-    fmt = output_format(fmt, json_)
     target = parse_positive(params, "--params")
     settings = shape_settings(mlp, kv_heads, head_dim, vocab, embeddings, norm, "4096", experts, active_experts)
     tol = parse_positive(tolerance, "--tolerance")
@@ -76,7 +75,7 @@ def shape(
         c["error_percent"] = 100 * c["error"]
     conventions = {"count": count.lower(), "tolerance": tol, "aspect_range": list(aspect),
                    "preferred_aspect": shapes.PREFERRED_ASPECT, "width_multiple": shapes.WIDTH_MULTIPLE, **settings}
-    payload = {"schema_version": 1, "target": target, "conventions": conventions, "candidates": candidates}
+    payload = {"target": target, "conventions": conventions, "candidates": candidates}
     notes = [f"{settings['mlp']} MLP, {settings['embeddings']} embeddings, vocab {settings['vocab']:,}, head dim "
              f"{settings['head_dim']}, {settings['norm']} norms counted; d_model a multiple of "
              f"{shapes.WIDTH_MULTIPLE}; ffw 4·d (GELU) or 8d/3 up to a multiple of 256 (gated).",
@@ -85,4 +84,5 @@ def shape(
     if not candidates:
         notes.append("No shape within the tolerance: widen --tolerance or the aspect range.")
     title = f"Shapes with {human_count(target)} {count.lower()} parameters (within {100 * tol:g}%)"
-    emit(fmt, payload, [Table(COLUMNS, candidates, title, notes)])
+    columns = COLUMNS + ([Column("Total", "total_params", "count")] if settings["experts"] else [])
+    emit(fmt, payload, [Table(columns, candidates, title, notes)])

@@ -6,9 +6,8 @@ import typer
 
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, sci
-from scalingplan.cli.common import Format, Gpu, Json, Mfu, emit, handles_errors, output_format
-from scalingplan.cli.run_options import (DropHighest, FlopsCol, LossCol, MaxFlops, MaxLoss, MinFlops,
-                                         ParamsCol, RunsFile, TokensCol, load_runs)
+from scalingplan.cli.common import emit
+from scalingplan.cli.options import OUTPUT, RUNS, Gpu, Mfu, with_options
 from scalingplan.cli.sweep import hardware
 
 COLUMNS = [
@@ -23,25 +22,16 @@ COLUMNS = [
 ]
 
 
-@handles_errors
+@with_options(OUTPUT, RUNS)
 def suggest(
-    runs: RunsFile,
     budget: Annotated[str, typer.Option("--budget", help="Target budget in FLOPs whose N_opt should be sharpest.")] = "1e23",
     count: Annotated[int, typer.Option("--runs", "-n", help="Number of runs to suggest.")] = 4,
     max_run_flops: Annotated[Optional[str], typer.Option("--max-run-flops", help="Largest budget of a suggested run (default 10x the largest trained).")] = None,
     form: Annotated[str, typer.Option("--form", help="Loss form fitted: chinchilla, kaplan or gadre.")] = "chinchilla",
     gpu: Gpu = None,
     mfu: Mfu = None,
-    params_col: ParamsCol = None,
-    tokens_col: TokensCol = None,
-    flops_col: FlopsCol = None,
-    loss_col: LossCol = None,
-    drop_highest_loss: DropHighest = 0,
-    max_loss: MaxLoss = None,
-    min_flops: MinFlops = None,
-    max_flops: MaxFlops = None,
-    fmt: Format = "table",
-    json_: Json = False,
+    runs=None,
+    fmt: str = "table",
 ):
     """Suggest the next runs: those that most narrow the fitted N_opt at --budget, with their cost.
 
@@ -53,14 +43,12 @@ def suggest(
     from scalingplan.fitting.forms import FORMS
     from scalingplan.fitting.suggest import suggest_runs
 
-    fmt = output_format(fmt, json_)
     if form.lower() not in FORMS:
         raise InputError(f"--form: unknown form '{form}'; choose {', '.join(FORMS)}")
     target = parse_positive(budget, "--budget")
     cap = parse_positive(max_run_flops, "--max-run-flops") if max_run_flops is not None else None
     device = hardware(gpu, mfu)
-    data = load_runs(runs, params_col, tokens_col, flops_col, loss_col, drop_highest_loss, max_loss,
-                     min_flops, max_flops)
+    data = runs
     fit = fit_approach3(data, form=FORMS[form.lower()])
     result = suggest_runs(fit, target, count, cap)
     rows = []
@@ -70,7 +58,7 @@ def suggest(
                          half_width_percent=100 * pick["half_width_after"]))
     total_flops = sum(r["flops"] for r in rows)
     total_hours = sum(r["gpu_hours"] for r in rows) if device else None
-    payload = {"schema_version": 1, "method": "approach3", "form": fit.form.name, "target_flops": target,
+    payload = {"method": "approach3", "form": fit.form.name, "target_flops": target,
                "params_opt": result["params_opt"], "sigma_log_loss": result["sigma"],
                "half_width_before": result["half_width_before"], "candidates": result["candidates"],
                "candidate_flops_range": result["candidate_range"], **device, "runs": rows,

@@ -7,7 +7,8 @@ import typer
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, sci
-from scalingplan.cli.common import Format, Gpu, Json, Mfu, emit, handles_errors, output_format
+from scalingplan.cli.common import emit
+from scalingplan.cli.options import OUTPUT, Gpu, Mfu, with_options
 
 COLUMNS = [
     Column("Budget", "flops", "flops"),
@@ -36,7 +37,7 @@ def hardware(gpu, mfu) -> dict:
             "mfu": check_mfu(mfu) if mfu is not None else default_mfu()}
 
 
-@handles_errors
+@with_options(OUTPUT)
 def sweep(
     low: Annotated[str, typer.Option("--from", help="Smallest budget in FLOPs.")] = "1e18",
     high: Annotated[str, typer.Option("--to", help="Largest budget in FLOPs.")] = "1e20",
@@ -46,8 +47,7 @@ def sweep(
     law: Annotated[Optional[str], typer.Option("--law", "-l", help=f"Prior law whose optimum centres each budget (default {DEFAULT_LAW}).")] = None,
     gpu: Gpu = None,
     mfu: Mfu = None,
-    fmt: Format = "table",
-    json_: Json = False,
+    fmt: str = "table",
 ):
     """An IsoFLOP sweep: model sizes around a prior law's optimum at each budget, with shapes and cost.
 
@@ -57,14 +57,13 @@ def sweep(
     from scalingplan.catalogues.registry import load_law
     from scalingplan.fitting.design import sweep_runs
 
-    fmt = output_format(fmt, json_)
     prior = load_law(law or DEFAULT_LAW)
     device = hardware(gpu, mfu)
     runs = sweep_runs(prior, parse_positive(low, "--from"), parse_positive(high, "--to"), budgets, per_budget,
                       spread, device.get("peak_flops"), device.get("mfu"))
     total_flops = sum(run["flops"] for run in runs)
     total_hours = sum(run["gpu_hours"] for run in runs) if device else None
-    payload = {"schema_version": 1, "law": prior.name, "spread_decades": spread,
+    payload = {"law": prior.name, "spread_decades": spread,
                "budgets": sorted({run["flops"] for run in runs}), "per_budget": per_budget,
                **device, "runs": runs,
                "total": {"runs": len(runs), "flops": total_flops, "gpu_hours": total_hours}}

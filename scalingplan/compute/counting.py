@@ -69,7 +69,8 @@ class Architecture:
     token, ``shared_experts`` always used, and a d_model x experts router. kv_lora_rank > 0 is
     DeepSeek's multi-head latent attention (MLA): K and V come from a rank-kv_lora_rank latent,
     Q from a rank-q_lora_rank one (0: a full projection), plus rope_head_dim decoupled RoPE
-    dimensions per query head and one shared RoPE key.
+    dimensions per query head and one shared RoPE key. v_head_dim (default kv_size) is the value
+    size per head.
     """
 
     layers: int
@@ -136,14 +137,14 @@ class Architecture:
                  else d * h * self.qk_dim)
             kv = d * (self.kv_lora_rank + self.rope_head_dim) + self.kv_lora_rank * h * (self.kv_size + self.v_dim)
             return q + kv, h * self.v_dim * d
-        return d * h * self.kv_size + 2 * d * self.n_kv_heads * self.kv_size, h * self.v_dim * d
+        return d * h * self.kv_size + d * self.n_kv_heads * (self.kv_size + self.v_dim), h * self.v_dim * d
 
     def attention_extras(self) -> int:
         """Biases and norms inside one attention block: QKV biases (Qwen), QK-norm over the full
         query and key widths (OLMo 2), the norms on MLA's compressed latents (DeepSeek-V2/V3)."""
         extras = 0
         if self.qkv_bias:
-            extras += self.d_attn + 2 * self.n_kv_heads * self.kv_size
+            extras += self.d_attn + self.n_kv_heads * (self.kv_size + self.v_dim)
         weight = NORM_WEIGHTS[self.norm]
         if self.qk_norm:
             extras += weight * (self.d_attn + self.n_kv_heads * self.kv_size)
@@ -234,7 +235,6 @@ class Architecture:
 
 #: Every key a shape may be given with (plan files, the catalogue, the Python API).
 SHAPE_KEYS = tuple(f.name for f in fields(Architecture)) + ("head_dim",)
-_COUNT_KEYS = [k for k in SHAPE_KEYS if k not in WORD_KEYS and k not in FLAG_KEYS]
 #: Counts that may be zero.
 _ZERO_OK = ("experts", "active_experts", "shared_experts", "dense_layers", "q_lora_rank", "kv_lora_rank",
             "rope_head_dim", "norms_per_layer")
@@ -248,7 +248,24 @@ def _flag(key: str, value) -> bool:
         return True
     if text in ("false", "no", "0", "off"):
         return False
-    raise InputError(f"--{key.replace('_', '-')}: expected true or false, got {value!r}")
+    raise InputError(f"expected true or false, got {value!r}", key)
+
+
+def _checked(key: str, value):
+    """One shape value: a word from its list, a flag, or a whole number (≥ 1, or ≥ 0 for _ZERO_OK)."""
+    if key in WORD_KEYS:
+        word = str(value).strip().lower()
+        if word not in WORD_KEYS[key]:
+            raise InputError(f"unknown value '{value}' (choose from {', '.join(WORD_KEYS[key])})", key)
+        return word
+    if key in FLAG_KEYS:
+        return _flag(key, value)
+    number = parse_number(value, key)
+    low = 0 if key in _ZERO_OK else 1
+    if number < low or number != int(number) or number > 1e12:
+        kind = "a whole number ≥ 0" if low == 0 else "a positive whole number"
+        raise InputError(f"must be {kind}, got {value!r}", key)
+    return int(number)
 
 
 def make_architecture(layers=None, d_model=None, heads=None, kv_size=None, ffw_size=None,
@@ -264,44 +281,28 @@ def make_architecture(layers=None, d_model=None, heads=None, kv_size=None, ffw_s
     if unknown:
         raise InputError(f"unknown shape key '{unknown[0]}'; known: {', '.join(SHAPE_KEYS)}")
     if shape.get("head_dim") is not None:
-        if kv_size is not None and parse_number(kv_size, "--kv-size") != parse_number(shape["head_dim"], "--head-dim"):
-            raise InputError("--head-dim and --kv-size name the same size: give one of them")
+        if kv_size is not None and parse_number(kv_size, "kv_size") != parse_number(shape["head_dim"], "head_dim"):
+            raise InputError("{0} and {1} name the same size: give one of them", mentions=("head_dim", "kv_size"))
         kv_size = shape["head_dim"]
     shape.pop("head_dim", None)
     values = dict(shape, layers=layers, d_model=d_model, heads=heads, kv_size=kv_size, ffw_size=ffw_size,
                   vocab=vocab, seq_len=seq_len)
-    checked = {}
-    for key, value in values.items():
-        flag = f"--{key.replace('_', '-')}"
-        if value is None:
-            continue
-        if key in WORD_KEYS:
-            word = str(value).strip().lower()
-            if word not in WORD_KEYS[key]:
-                raise InputError(f"{flag}: unknown value '{value}' (choose from {', '.join(WORD_KEYS[key])})")
-            checked[key] = word
-        elif key in FLAG_KEYS:
-            checked[key] = _flag(key, value)
-        else:
-            number = parse_number(value, flag)
-            low = 0 if key in _ZERO_OK else 1
-            if number < low or number != int(number) or number > 1e12:
-                kind = "a whole number ≥ 0" if low == 0 else "a positive whole number"
-                raise InputError(f"{flag}: must be {kind}, got {value!r}")
-            checked[key] = int(number)
+    checked = {key: _checked(key, value) for key, value in values.items() if value is not None}
     missing = [k for k in ("layers", "d_model", "vocab", "seq_len") if k not in checked]
     if missing:
-        raise InputError("architecture incomplete: give " + ", ".join(f"--{k.replace('_', '-')}" for k in missing))
+        raise InputError("architecture incomplete: give " + ", ".join(f"{{{i}}}" for i in range(len(missing))),
+                         mentions=tuple(missing))
     d, h, k = checked["d_model"], checked.get("heads"), checked.get("kv_size")
     if h is None and k is None:
-        raise InputError("architecture needs d_attn = heads x kv-size: give --heads and/or --kv-size")
+        raise InputError("architecture needs d_attn = heads x kv_size: give {0} and/or {1}",
+                         mentions=("heads", "kv_size"))
     if h is None:
         if d % k:
-            raise InputError(f"--kv-size {k} does not divide --d-model {d}: give --heads as well")
+            raise InputError(f"{k} does not divide {{0}} {d}: give {{1}} as well", "kv_size", ("d_model", "heads"))
         h = d // k
     elif k is None:
         if d % h:
-            raise InputError(f"--heads {h} does not divide --d-model {d}: give --kv-size as well")
+            raise InputError(f"{h} does not divide {{0}} {d}: give {{1}} as well", "heads", ("d_model", "kv_size"))
         k = d // h
     checked.update(heads=h, kv_size=k)
     checked.setdefault("ffw_size", FFW_MULTIPLE * d)
@@ -313,26 +314,28 @@ def _check_consistent(s: dict) -> None:
     """Relations between shape values that no single value shows."""
     kv = s.get("kv_heads")
     if kv is not None and (kv > s["heads"] or s["heads"] % kv):
-        raise InputError(f"--kv-heads {kv} must divide --heads {s['heads']} (each key/value head serves a group)")
+        raise InputError(f"{kv} must divide {{0}} {s['heads']} (each key/value head serves a group)",
+                         "kv_heads", ("heads",))
     experts, active = s.get("experts", 0), s.get("active_experts")
     moe_only = [k for k in ("active_experts", "shared_experts", "expert_ffw_size", "dense_layers", "router_bias")
                 if s.get(k) and not experts]
     if moe_only:
-        raise InputError(f"--{moe_only[0].replace('_', '-')} needs --experts (a mixture of experts)")
+        raise InputError("needs {0} (a mixture of experts)", moe_only[0], ("experts",))
     if experts:
         if active is None:
             if experts > 1:
-                raise InputError("--experts needs --active-experts (routed experts each token uses)")
+                raise InputError("needs {0} (routed experts each token uses)", "experts", ("active_experts",))
             s["active_experts"] = active = 1
         if not 1 <= active <= experts:
-            raise InputError(f"--active-experts must be between 1 and --experts ({experts}), got {active}")
+            raise InputError(f"must be between 1 and {{0}} ({experts}), got {active}", "active_experts", ("experts",))
         if s.get("dense_layers", 0) >= s["layers"]:
-            raise InputError(f"--dense-layers must be fewer than --layers ({s['layers']})")
+            raise InputError(f"must be fewer than {{0}} ({s['layers']})", "dense_layers", ("layers",))
     mla_only = [k for k in ("q_lora_rank", "rope_head_dim") if s.get(k) and not s.get("kv_lora_rank")]
     if mla_only:
-        raise InputError(f"--{mla_only[0].replace('_', '-')} needs --kv-lora-rank (multi-head latent attention)")
+        raise InputError("needs {0} (multi-head latent attention)", mla_only[0], ("kv_lora_rank",))
     if s.get("kv_lora_rank") and kv is not None and kv != s["heads"]:
-        raise InputError("multi-head latent attention has one key/value head per query head: leave out --kv-heads")
+        raise InputError("multi-head latent attention has one key/value head per query head: leave it out",
+                         "kv_heads")
 
 
 # -- compute ---------------------------------------------------------------------------------------
@@ -402,7 +405,7 @@ def hardware_training_flops(arch: Architecture, tokens: float, recompute: str, c
     layer's forward once more in the backward pass (≈ 8ND instead of 6ND); ``selective`` only the
     attention over the context (Korthikanti et al. 2022 §4.2); ``none`` adds nothing."""
     if recompute not in RECOMPUTE:
-        raise InputError(f"--recompute: unknown value '{recompute}' (choose from {', '.join(RECOMPUTE)})")
+        raise InputError(f"unknown value '{recompute}' (choose from {', '.join(RECOMPUTE)})", "recompute")
     terms = chinchilla_forward_terms(arch, causal)
     extra = {"none": 0.0, "full": terms["forward_layers"],
              "selective": sum(terms[k] for k in ("attention_logits", "attention_softmax", "attention_values"))}

@@ -62,14 +62,14 @@ def propose(target: float, count: str = "total", mlp: str = "swiglu", kv_heads: 
     ffw_size, params (the chosen count), total_params, active_params, aspect_ratio, error.
     """
     if count not in COUNTS:
-        raise InputError(f"--count: unknown value '{count}' (choose from {', '.join(COUNTS)})")
+        raise InputError(f"unknown value '{count}' (choose from {', '.join(COUNTS)})", "count")
     if not 0 < tolerance < 1:
-        raise InputError(f"--tolerance must be in (0, 1), got {tolerance:g}")
+        raise InputError(f"must be in (0, 1), got {tolerance:g}", "tolerance")
     if not 64 <= head_dim <= 256:
-        raise InputError(f"--head-dim must be between 64 and 256, got {head_dim}")
+        raise InputError(f"must be between 64 and 256, got {head_dim}", "head_dim")
     low, high = aspect_range
-    if not 0 < low <= high:
-        raise InputError(f"aspect ratio range must satisfy 0 < low <= high, got {low:g}–{high:g}")
+    if low > high:
+        raise InputError(f"must be at most {{0}}, got {low:g} > {high:g}", "aspect_min", ("aspect_max",))
     base = dict(vocab=vocab, seq_len=seq_len, mlp=mlp, embeddings=embeddings, norm=norm,
                 experts=experts, active_experts=active_experts)
     found = []
