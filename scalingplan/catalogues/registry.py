@@ -5,6 +5,7 @@ Each file names a ``form`` (the class in ``scalingplan.laws.FORMS`` that interpr
 with the law as metadata.
 """
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,6 +13,9 @@ from scalingplan.errors import InputError, closest
 from scalingplan.catalogues.paths import config_path
 
 REQUIRED_KEYS = ("name", "form", "constants")
+PARAMS_KINDS = ("total", "non-embedding", "M/6")
+"""What a law's parameter counts count: all parameters; without embeddings (Kaplan §2.1); DeepSeek
+LLM's non-embedding FLOPs per token M divided by 6, so that 6ND = C (arXiv:2401.02954 §3)."""
 
 
 def _laws_dir() -> Path:
@@ -129,8 +133,18 @@ def build_law(doc):
             values[key] = doc.number("constants", key, "value", value=entry["value"])
         else:
             values[key] = doc.number("constants", key, value=entry)
+    for key, value in values.items():
+        if value < 0 or (value == 0 and key not in cls.nonnegative_constants):
+            bound = "at least 0" if key in cls.nonnegative_constants else "positive"
+            raise doc.error(("constants", key), f"must be {bound} for form '{form}', got {value:g}")
     meta = {k: v for k, v in data.items() if k != "constants"}
     meta["source"] = doc.path
+    meta["validity"] = validity(doc)
+    kind = str(data.get("params_kind", cls.params_kind))
+    if kind not in PARAMS_KINDS:
+        raise doc.error(("params_kind",), f"unknown parameter convention '{kind}'; "
+                        f"choose one of {', '.join(PARAMS_KINDS)}")
+    meta["params_kind"] = kind
     name = str(data["name"])
     try:
         if form == "power-law":
@@ -140,10 +154,60 @@ def build_law(doc):
         raise doc.error((), str(exc)) from None
 
 
-@lru_cache(maxsize=None)
+def validity(doc) -> dict:
+    """The file's ``validity``: budgets (FLOPs) and model sizes its fit was made on, with a source.
+
+    ``{"flops": (lo, hi), "params": (lo, hi), "source": str}``; a bound may be null (not stated).
+    """
+    data = doc.data.get("validity")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise doc.error(("validity",), "expected a mapping with flops: [lo, hi], params: [lo, hi], source")
+    out = {"source": str(data.get("source", ""))}
+    for key in ("flops", "params"):
+        if key not in data:
+            continue
+        pair = data[key]
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise doc.error(("validity", key), "expected [lo, hi] (null for a bound not stated)")
+        bounds = tuple(None if v is None else doc.number("validity", key, value=v) for v in pair)
+        if any(b is not None and b <= 0 for b in bounds) or (None not in bounds and bounds[0] >= bounds[1]):
+            raise doc.error(("validity", key), f"expected 0 < lo < hi, got {pair}")
+        out[key] = bounds
+    return out
+
+
+_LOADED: dict = {}
+
+
+def law_path(name: str) -> Path:
+    """The file a law argument reads: the path itself, or the registry file of a name or alias."""
+    return Path(name) if is_path(name) else Path(_registry()[canonical_name(name)].path)
+
+
 def load_law(name: str):
-    """A law by registry name, alias or file path."""
-    return build_law(law_document(name))
+    """A law by registry name, alias or file path; cached on the file's resolved path and mtime.
+
+    An edited file is read again. A registry file is first taken from the registry read at start-up
+    (``_registry``), and from the file itself once it has changed since.
+    """
+    path = law_path(name)
+    try:
+        resolved = str(path.resolve())
+        key = (resolved, os.stat(path).st_mtime_ns)
+    except OSError:
+        return build_law(law_document(name))
+    if key not in _LOADED:
+        seen = any(k[0] == resolved for k in _LOADED)
+        if is_path(name) or seen:
+            from scalingplan.catalogues.yamlfile import read_yaml
+
+            doc = read_yaml(path, "law file")
+        else:
+            doc = _registry()[canonical_name(name)]
+        _LOADED[key] = build_law(doc)
+    return _LOADED[key]
 
 
 def load_laws(names=()) -> list:

@@ -13,7 +13,7 @@ from scalingplan.cli.common import (Count, Days, Flops, Format, Gpu, GpuHours, J
                                     emit, handles_errors, output_format, warn)
 
 COLUMNS = [
-    Column("Law", "law", "text"),
+    Column("Law", "law_label", "text"),
     Column("Params", "params", "count"),
     Column("Tokens", "tokens", "count"),
     Column("Tokens/param", "tokens_per_param", "plain"),
@@ -23,17 +23,71 @@ COLUMNS = [
 ]
 
 
-def allocation_notes(rows: list) -> list:
-    """Conventions a reader needs beside the numbers."""
-    notes = []
-    if any(r["loss"] is not None for r in rows):
+PARAMS_KINDS = {
+    "total": "total, embeddings included",
+    "non-embedding": "non-embedding",
+    "M/6": "M/6, DeepSeek's non-embedding FLOPs per token ÷ 6",
+}
+OUTSIDE_MARK = "*"
+
+
+def outside(row) -> bool:
+    decades = row.get("extrapolation_decades")
+    return decades is not None and float(decades) > 0
+
+
+def table_rows(rows: list) -> list:
+    """Rows for a person: the law's name marked when the budget lies outside its fitted range."""
+    return [{**row, "law_label": row["law"] + (OUTSIDE_MARK if outside(row) else "")} for row in rows]
+
+
+def convention_notes(rows: list) -> list:
+    """What the parameter counts count, what the losses mean, and which rows extrapolate."""
+    kinds: dict = {}
+    for row in rows:
+        names = kinds.setdefault(row.get("params_kind", "total"), [])
+        if row["law"] not in names:
+            names.append(row["law"])
+    if len(kinds) == 1:
+        notes = [f"Params: {PARAMS_KINDS.get(*kinds, *kinds)} ({', '.join(*kinds.values())})."]
+    else:
+        notes = ["Params: " + "; ".join(
+            f"{PARAMS_KINDS.get(kind, kind)} ({'others' if kind == 'total' else ', '.join(names)})"
+            for kind, names in sorted(kinds.items(), key=lambda item: item[0] == "total")) + "."]
+    if any(r.get("loss") is not None for r in rows):
         notes.append("Loss: predicted final loss in nats/token, on each law's own data and tokenizer; "
                      "compare it within a law, not across laws.")
+    far: dict = {}
+    for row in rows:
+        if outside(row):
+            far[row["law"]] = max(far.get(row["law"], 0.0), float(row["extrapolation_decades"]))
+    if far:
+        notes.append(f"{OUTSIDE_MARK} outside the budgets the law was fitted on, by (decades): "
+                     + ", ".join(f"{name} {decades:.2g}" for name, decades in far.items()) + ".")
+    return notes
+
+
+def allocation_notes(rows: list) -> list:
+    """Conventions a reader needs beside the numbers."""
+    notes = convention_notes(rows)
     for row in rows:
         if "batch_tokens" in row:
-            notes.append(f"{row['law']}: non-embedding parameters; Table 6 frontier batch "
-                         f"{sci(row['batch_tokens'])} tokens for {row['steps']:,.0f} steps.")
+            notes.append(f"{row['law']}: Table 6 critical batch {sci(row['batch_tokens'])} tokens for "
+                         f"{row['steps']:,.0f} steps (2·S_min at B_crit, Kaplan §5.1); budget read "
+                         f"as C = 2·C_min.")
     return notes
+
+
+def warn_once(message: str | None) -> None:
+    if message:
+        warn(message)
+
+
+def skipped_warning(skipped: list, option: str) -> None:
+    """One line for every law left out because it predicts no loss."""
+    if skipped:
+        warn(f"{', '.join(skipped)} predict{'s' if len(skipped) == 1 else ''} no loss; "
+             f"left out of {option}")
 
 
 @handles_errors
@@ -89,16 +143,16 @@ def allocate(
         plans, skipped = planning.allocate_loss(value, law)
         title = f"Smallest compute-optimal budget reaching loss {value:g}"
         query = {"loss": value}
-    for name in skipped:
-        warn(f"'{name}' predicts no loss; left out of --loss")
+    skipped_warning(skipped, "--loss")
     rows = [p.as_dict() for p in plans]
+    warn_once(planning.extrapolation_warning(rows))
     payload = {
         "schema_version": 1,
         "query": query,
         "budget": budget,
         "allocations": rows,
     }
-    emit(fmt, payload, [Table(COLUMNS, rows, title, allocation_notes(rows))])
+    emit(fmt, payload, [Table(COLUMNS, table_rows(rows), title, allocation_notes(rows))])
 
 
 def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens):
@@ -136,12 +190,11 @@ def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens)
         if unique is not None:
             columns[4:4] = [Column("Epochs", "epochs", "plain")]
         notes.append("FLOPs: training 6ND, inference 2N per token (Sardana et al. 2024, arXiv:2401.00448).")
-    for name in skipped:
-        warn(f"'{name}' predicts no loss; left out of --inference-tokens")
+    skipped_warning(skipped, "--inference-tokens")
     for message in warnings:
         warn(message)
     rows = [p.as_dict() for p in plans]
     query = {key: value for key, value in (("flops", budget and budget["flops"]), ("loss", target),
                                            ("unique_tokens", unique), ("inference_tokens", served)) if value}
     payload = {"schema_version": 1, "query": query, "budget": budget, "allocations": rows}
-    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(rows) + notes)])
+    emit(fmt, payload, [Table(columns, table_rows(rows), title, allocation_notes(rows) + notes)])

@@ -1,26 +1,71 @@
 """The interface every law form implements, and the numeric helpers they share."""
 
+import functools
 import math
+
+from scalingplan.errors import InputError
+from scalingplan.numbers import check_positive
 
 FLOPS_PER_PARAM_TOKEN = 6.0
 """Training FLOPs per parameter per token: C = 6·N·D (Kaplan et al. 2020 §2.1; Hoffmann et al. 2022 §3)."""
+
+
+def checked(method):
+    """Reject non-positive or non-finite numeric arguments with InputError (None passes: optional).
+
+    Overflow of a finite but huge input becomes an InputError too, never an OverflowError.
+    """
+    names = method.__code__.co_varnames[1:method.__code__.co_argcount]
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        for name, value in list(zip(names, args)) + list(kwargs.items()):
+            if value is not None:
+                check_positive(value, f"{self.name}.{method.__name__}: {name}")
+        try:
+            return method(self, *args, **kwargs)
+        except (OverflowError, ZeroDivisionError):
+            raise InputError(f"{self.name}.{method.__name__}: {args or kwargs} is out of the range "
+                             f"this law can compute") from None
+
+    wrapper.checked = True
+    return wrapper
 
 
 class Law:
     """A compute-optimal allocation rule, optionally with a loss prediction.
 
     Subclasses set ``constant_names`` and implement ``allocate`` and ``params_budget``; laws that
-    predict loss implement ``loss`` and set ``predicts_loss``. Inputs may be floats or numpy arrays.
+    predict loss implement ``loss`` and set ``predicts_loss``. Inputs may be floats or numpy arrays;
+    the public methods named in ``checked_methods`` reject zero, negative, NaN and infinite inputs.
+
+    ``params_kind`` says what the law's parameter counts count ("total", "non-embedding", or DeepSeek's
+    "M/6"); a law file's ``params_kind`` key overrides the form's default. ``validity`` holds the
+    budgets and model sizes the fit was made on: ``{"flops": (lo, hi), "params": (lo, hi), "source"}``.
     """
 
     form = ""
     constant_names: tuple = ()
+    nonnegative_constants: tuple = ("E",)
+    """Constants that may be 0 (an irreducible loss E); every other constant must be positive."""
     predicts_loss = False
+    params_kind = "total"
+    checked_methods = ("allocate", "params_budget", "loss", "frontier_loss", "loss_budget",
+                       "extrapolation_decades", "plan_extras")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in cls.checked_methods:
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "checked", False):
+                setattr(cls, name, checked(method))
 
     def __init__(self, name: str, constants: dict, meta: dict | None = None):
         self.name = name
         self.constants = {key: float(constants[key]) for key in self.constant_names}
         self.meta = meta or {}
+        self.params_kind = str(self.meta.get("params_kind", type(self).params_kind))
+        self.validity = dict(self.meta.get("validity") or {})
 
     def __repr__(self) -> str:
         values = ", ".join(f"{k}={v:g}" for k, v in self.constants.items())
@@ -38,10 +83,40 @@ class Law:
         """Predicted final loss of a model of ``params`` trained on ``tokens`` (laws with a loss)."""
         raise NotImplementedError(f"law '{self.name}' does not predict loss")
 
-    def optimal_loss(self, flops):
-        """Loss at the compute-optimal allocation for ``flops``."""
+    @checked
+    def frontier_loss(self, flops):
+        """Predicted loss along the compute-optimal frontier: L(N_opt, D_opt) for a budget in FLOPs."""
         return self.loss(*self.allocate(flops))
 
+    def optimal_loss(self, flops):
+        """Same as ``frontier_loss`` (older name)."""
+        return self.frontier_loss(flops)
+
+    @checked
+    def plan_extras(self, flops) -> dict:
+        """Further quantities the law's paper gives along its frontier (e.g. batch size); none here."""
+        return {}
+
+    @checked
+    def extrapolation_decades(self, flops):
+        """Decades of budget outside ``validity["flops"]``: 0 inside, log10(lo/C) below, log10(C/hi) above.
+
+        None when the law states no range of budgets; a bound given as None is open on that side.
+        """
+        if "flops" not in self.validity:
+            return None
+        lo, hi = self.validity["flops"]
+        if hasattr(flops, "shape"):
+            import numpy as np
+
+            below = np.log10(lo / flops) if lo else np.zeros_like(flops, dtype=float)
+            above = np.log10(flops / hi) if hi else np.zeros_like(flops, dtype=float)
+            return np.maximum(np.maximum(below, above), 0.0)
+        below = math.log10(lo / flops) if lo else 0.0
+        above = math.log10(flops / hi) if hi else 0.0
+        return max(below, above, 0.0)
+
+    @checked
     def loss_budget(self, target_loss: float) -> float:
         """Smallest budget whose optimal loss reaches ``target_loss``; inf if it never does.
 
@@ -49,13 +124,13 @@ class Law:
         closed form override it.
         """
         lo, hi = 1.0, 1e60
-        if self.optimal_loss(hi) > target_loss:
+        if self.frontier_loss(hi) > target_loss:
             return math.inf
-        if self.optimal_loss(lo) <= target_loss:
+        if self.frontier_loss(lo) <= target_loss:
             return lo
         for _ in range(200):
             mid = math.sqrt(lo * hi)
-            if self.optimal_loss(mid) <= target_loss:
+            if self.frontier_loss(mid) <= target_loss:
                 hi = mid
             else:
                 lo = mid

@@ -55,7 +55,8 @@ def allocate_limited(flops: float, unique_tokens: float, laws=None) -> tuple:
             loss, _ = loss_function(law, unique_tokens)
             params, tokens, value = inference.optimum_on_budget(loss, flops)
             unlimited = plan(law, flops)
-            result = Allocation(law.name, flops, params, tokens, value,
+            result = Allocation(law.name, flops, params, tokens, value, law.params_kind,
+                                law.extrapolation_decades(flops),
                                 {"unlimited_data_params": unlimited.params,
                                  "unlimited_data_tokens": unlimited.tokens,
                                  "unlimited_data_loss": unlimited.loss})
@@ -105,7 +106,7 @@ def inference_for_loss(target: float, inference_tokens: float, laws=None, unique
         extra.update(more)
         warnings.extend(notes)
         plans.append(Allocation(law.name, 6.0 * params * tokens, params, tokens, float(loss(params, tokens)),
-                                extra))
+                                law.params_kind, law.extrapolation_decades(6.0 * params * tokens), extra))
     return plans, skipped, warnings
 
 
@@ -138,7 +139,8 @@ def inference_for_budget(flops: float, inference_tokens: float, laws=None, uniqu
         more, notes = repetition(law, tokens, unique_tokens)
         extra.update(more)
         warnings.extend(notes)
-        plans.append(Allocation(law.name, 6.0 * params * tokens, params, tokens, value, extra))
+        plans.append(Allocation(law.name, 6.0 * params * tokens, params, tokens, value, law.params_kind,
+                                law.extrapolation_decades(flops), extra))
     return plans, skipped, warnings
 
 
