@@ -86,8 +86,7 @@ def warn_once(message: str | None) -> None:
 def skipped_warning(skipped: list, option: str) -> None:
     """One line for every law left out because it predicts no loss."""
     if skipped:
-        warn(f"{', '.join(skipped)} predict{'s' if len(skipped) == 1 else ''} no loss; "
-             f"left out of {option}")
+        warn(f"left out of {option} as each predicts no loss: {', '.join(repr(name) for name in skipped)}")
 
 
 @handles_errors
@@ -194,6 +193,7 @@ def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens)
     for message in warnings:
         warn(message)
     rows = [p.as_dict() for p in plans]
+    warn_once(planning.extrapolation_warning(rows))
     query = {key: value for key, value in (("flops", budget and budget["flops"]), ("loss", target),
                                            ("unique_tokens", unique), ("inference_tokens", served)) if value}
     payload = {"schema_version": 1, "query": query, "budget": budget, "allocations": rows}

@@ -67,6 +67,12 @@ class Law:
         self.params_kind = str(self.meta.get("params_kind", type(self).params_kind))
         self.validity = dict(self.meta.get("validity") or {})
 
+    def unchecked(self, name: str):
+        """The bound method ``name`` without its input checks, for optimisers that scan grids whose
+        edges hold non-physical points (non-positive tokens) and rely on NaN there."""
+        method = getattr(type(self), name)
+        return getattr(method, "__wrapped__", method).__get__(self)
+
     def __repr__(self) -> str:
         values = ", ".join(f"{k}={v:g}" for k, v in self.constants.items())
         return f"{type(self).__name__}({self.name!r}, {values})"

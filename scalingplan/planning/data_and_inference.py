@@ -25,8 +25,8 @@ def resolve_for_data_limit(laws=None) -> list:
 def loss_function(law, unique_tokens=None):
     """(loss(N, D), floor): the law's loss under the data limit when it models one, and its floor."""
     if unique_tokens is not None and isinstance(law, DataConstrainedLaw):
-        return partial(law.loss, unique_tokens=unique_tokens), law.limited_floor(unique_tokens)
-    return law.loss, law.floor_loss()
+        return partial(law.unchecked("loss"), unique_tokens=unique_tokens), law.limited_floor(unique_tokens)
+    return law.unchecked("loss"), law.floor_loss()
 
 
 def repetition(law, tokens, unique_tokens) -> tuple:
