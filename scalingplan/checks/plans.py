@@ -354,7 +354,7 @@ def _params_ratio(plan: Plan, limit: float, law) -> CheckResult:
 
 
 def _counting_note(law) -> str:
-    return f" ({law.name} counts non-embedding parameters)" if law.form == "kaplan" else ""
+    return "" if law.params_kind == "total" else f" ({law.name} counts {law.params_kind} parameters)"
 
 
 def _tokens_per_param(plan: Plan, limit: float) -> CheckResult:
@@ -370,7 +370,7 @@ def _loss(plan: Plan, limit: float, law) -> CheckResult:
         return CheckResult("max_loss", True, None, limit, f"{law.name} predicts no loss: does not apply",
                            law=law.name, applies=False)
     loss = float(law.loss(plan.params, plan.tokens))
-    best = float(law.optimal_loss(plan.flops))
+    best = float(law.frontier_loss(plan.flops))
     passed = loss <= limit
     return CheckResult("max_loss", passed, loss, limit,
                        f"predicted loss {loss:.4f} is {'at most' if passed else 'above'} {limit:.4g} "

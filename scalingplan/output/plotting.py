@@ -65,7 +65,7 @@ def save_figure(fig, path, dpi: int = 150) -> Path:
 
 
 def _law_label(law) -> str:
-    return f"{law.name} (non-embedding N)" if law.form == "kaplan" else law.name
+    return law.name if law.params_kind == "total" else f"{law.name} ({law.params_kind} N)"
 
 
 def model_flops(model: dict) -> float:

@@ -184,9 +184,9 @@ def extrapolation_warning(rows: list, limit: float = WARN_DECADES) -> str | None
     names = far_outside(rows, limit)
     if not names:
         return None
-    return (f"the budget is more than {limit:g} decades outside the budgets {', '.join(names)} "
-            f"{'was' if len(names) == 1 else 'were'} fitted on; treat {'its' if len(names) == 1 else 'their'} "
-            f"answers as extrapolations (extrapolation_decades in --json)")
+    return (f"more than {limit:g} decades of budget outside the fitted range of {', '.join(names)}; "
+            f"treat {'its' if len(names) == 1 else 'their'} answers as extrapolations "
+            f"(extrapolation_decades in --json)")
 
 
 def log_budgets(start: float, stop: float, points: int) -> list:
