@@ -78,11 +78,16 @@ def canonical_name(name: str) -> str:
 def expand(names) -> list:
     """Law arguments -> registry names or paths: family names become their members, no repeats.
 
+    A comma list ('kaplan,chinchilla-3') counts as its names, as if each were given on its own.
+
     An empty list means the main laws.
     """
     if not names:
         return main_laws()
     out = []
+    names = [piece.strip() for name in names for piece in str(name).split(",")]
+    if not all(names):
+        raise InputError("--law: empty law name in a comma list (write --law a,b or --law a --law b)")
     for name in names:
         if is_path(name):
             members = [name]

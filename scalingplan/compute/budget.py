@@ -13,6 +13,11 @@ def resolve_budget(flops=None, pf_days=None, gpu=None, count=None, days=None,
     ``days``, or with ``gpu_hours``; ``mfu`` optional) may be given. Numbers may be strings.
     """
     hardware_given = any(v is not None for v in (gpu, count, days, gpu_hours, mfu))
+    if hardware_given and gpu is None:
+        options = [name for name, v in (("--count", count), ("--days", days), ("--gpu-hours", gpu_hours),
+                                        ("--mfu", mfu)) if v is not None]
+        raise InputError(f"{' and '.join(options)} need{'s' if len(options) == 1 else ''} --gpu to name "
+                         f"the accelerator (e.g. --gpu h100); a budget in FLOPs or PF-days takes none of them")
     given = [name for name, v in (("--flops", flops), ("--pf-days", pf_days)) if v is not None]
     if hardware_given:
         given.append("--gpu")
@@ -25,8 +30,6 @@ def resolve_budget(flops=None, pf_days=None, gpu=None, count=None, days=None,
         value = parse_positive(pf_days, "--pf-days") * PF_DAY
         return {"flops": value, "pf_days": value / PF_DAY, "description": "given in PF-days"}
     if hardware_given:
-        if gpu is None:
-            raise InputError("--count, --days, --gpu-hours and --mfu need --gpu to name the accelerator")
         from scalingplan.compute.hardware import hardware_budget
 
         hardware = hardware_budget(

@@ -63,8 +63,23 @@ def find_accelerator(name: str) -> dict:
         if key and key in (_normalise(label) for label in labels):
             return entry
         choices.extend(labels)
-    raise InputError(f"--gpu: unknown accelerator '{name}'{closest(str(name), choices)}"
+    raise InputError(f"--gpu: unknown accelerator '{name}'{same_kind(str(name), choices)}"
                      f" (known: {', '.join(accelerator_names())})")
+
+
+def same_kind(name: str, labels: list) -> str:
+    """' (did you mean ...?)' naming the accelerators of the same chip as ``name`` (its leading model
+    token: 'h100' in 'h100-80gb' gives every H100), else the closest name by spelling."""
+    import re
+
+    token = re.match(r"[a-z\s_-]*?\d+", name.strip().lower())
+    if token:
+        chip = _normalise(token.group())
+        kind = [entry["name"] for entry in load_catalogue()["accelerators"]
+                if any(_normalise(label).startswith(chip) for label in [entry["name"], *entry["aliases"]])]
+        if kind:
+            return f" (did you mean {' or '.join(repr(k) for k in kind)}?)"
+    return closest(name, labels)
 
 
 def default_mfu() -> float:
