@@ -67,18 +67,22 @@ def find_accelerator(name: str) -> dict:
                      f" (known: {', '.join(accelerator_names())})")
 
 
-def same_kind(name: str, labels: list) -> str:
-    """' (did you mean ...?)' naming the accelerators of the same chip as ``name`` (its leading model
-    token: 'h100' in 'h100-80gb' gives every H100), else the closest name by spelling."""
+def chip(name: str) -> str:
+    """The leading model token of an accelerator name, normalised: 'h100' for 'H100 SXM5' and
+    'h100-80gb', 'tpuv5' for 'TPU v5e'; '' when the name has no digits."""
     import re
 
-    token = re.match(r"[a-z\s_-]*?\d+", name.strip().lower())
-    if token:
-        chip = _normalise(token.group())
-        kind = [entry["name"] for entry in load_catalogue()["accelerators"]
-                if any(_normalise(label).startswith(chip) for label in [entry["name"], *entry["aliases"]])]
-        if kind:
-            return f" (did you mean {' or '.join(repr(k) for k in kind)}?)"
+    token = re.match(r"[a-z\s_-]*?\d+", str(name).strip().lower())
+    return _normalise(token.group()) if token else ""
+
+
+def same_kind(name: str, labels: list) -> str:
+    """' (did you mean ...?)' naming every accelerator of the same chip as ``name`` ('h100-80gb' gives
+    the H100s), else the closest name by spelling."""
+    kind = [entry["name"] for entry in load_catalogue()["accelerators"]
+            if chip(name) and chip(name) in (chip(label) for label in [entry["name"], *entry["aliases"]])]
+    if kind:
+        return f" (did you mean {' or '.join(repr(k) for k in kind)}?)"
     return closest(name, labels)
 
 

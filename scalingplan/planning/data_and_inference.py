@@ -7,7 +7,7 @@ from functools import partial
 from scalingplan.planning import optimise as inference
 from scalingplan.errors import InputError
 from scalingplan.laws import DataConstrainedLaw
-from scalingplan.planning.allocation import Allocation, plan, resolve
+from scalingplan.planning.allocation import Allocation, plan, resolve, training_verdict
 from scalingplan.catalogues.registry import available, load_law
 from scalingplan.output.render import human_count
 
@@ -157,12 +157,15 @@ def assess_limited(params: float, tokens: float, unique_tokens: float, laws=None
             best = plan(law, flops)
         assessments.append({
             "law": law.name,
+            "params_kind": law.params_kind,
             "loss": float(law.loss(params, tokens, unique_tokens)) if isinstance(law, DataConstrainedLaw)
             else (law.loss(params, tokens) if law.predicts_loss else None),
             "optimal_params": best.params,
             "optimal_tokens": best.tokens,
             "params_ratio": params / best.params,
+            "training": training_verdict(params / best.params),
             "optimal_loss": best.loss,
+            "extrapolation_decades": best.extrapolation_decades,
             "epochs": tokens / unique_tokens,
             "unique_tokens": unique_tokens,
             "repetition_modelled": isinstance(law, DataConstrainedLaw),
