@@ -77,14 +77,17 @@ class Law:
         values = ", ".join(f"{k}={v:g}" for k, v in self.constants.items())
         return f"{type(self).__name__}({self.name!r}, {values})"
 
+    @checked
     def allocate(self, flops):
         """Compute-optimal (params, tokens) for a training budget in FLOPs, with 6·N·D = C."""
         raise NotImplementedError
 
+    @checked
     def params_budget(self, params):
         """The budget in FLOPs for which ``params`` is the compute-optimal size (inverse of allocate)."""
         raise NotImplementedError
 
+    @checked
     def loss(self, params, tokens):
         """Predicted final loss of a model of ``params`` trained on ``tokens`` (laws with a loss)."""
         raise NotImplementedError(f"law '{self.name}' does not predict loss")
