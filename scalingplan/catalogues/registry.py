@@ -13,9 +13,6 @@ from scalingplan.errors import InputError, closest
 from scalingplan.catalogues.paths import config_path
 
 REQUIRED_KEYS = ("name", "form", "constants")
-PARAMS_KINDS = ("total", "non-embedding", "M/6")
-"""What a law's parameter counts count: all parameters; without embeddings (Kaplan §2.1); DeepSeek
-LLM's non-embedding FLOPs per token M divided by 6, so that 6ND = C (arXiv:2401.02954 §3)."""
 
 
 def _laws_dir() -> Path:
@@ -78,16 +75,11 @@ def canonical_name(name: str) -> str:
 def expand(names) -> list:
     """Law arguments -> registry names or paths: family names become their members, no repeats.
 
-    A comma list ('kaplan,chinchilla-3') counts as its names, as if each were given on its own.
-
     An empty list means the main laws.
     """
     if not names:
         return main_laws()
     out = []
-    names = [piece.strip() for name in names for piece in str(name).split(",")]
-    if not all(names):
-        raise InputError("--law: empty law name in a comma list (write --law a,b or --law a --law b)")
     for name in names:
         if is_path(name):
             members = [name]
@@ -138,25 +130,15 @@ def build_law(doc):
             values[key] = doc.number("constants", key, "value", value=entry["value"])
         else:
             values[key] = doc.number("constants", key, value=entry)
-    for key, value in values.items():
-        if value < 0 or (value == 0 and key not in cls.nonnegative_constants):
-            bound = "at least 0" if key in cls.nonnegative_constants else "positive"
-            raise doc.error(("constants", key), f"must be {bound} for form '{form}', got {value:g}")
     meta = {k: v for k, v in data.items() if k != "constants"}
     meta["source"] = doc.path
     meta["validity"] = validity(doc)
-    kind = str(data.get("params_kind", cls.params_kind))
-    if kind not in PARAMS_KINDS:
-        raise doc.error(("params_kind",), f"unknown parameter convention '{kind}'; "
-                        f"choose one of {', '.join(PARAMS_KINDS)}")
-    meta["params_kind"] = kind
-    name = str(data["name"])
     try:
-        if form == "power-law":
-            return cls(name, values, meta, quantity=str(data.get("quantity", "params")))
-        return cls(name, values, meta)
+        return cls.from_document(str(data["name"]), values, meta)
     except ValueError as exc:
-        raise doc.error((), str(exc)) from None
+        key, _, message = str(exc).partition(": ")
+        keys = tuple(key.split(".")) if message and " " not in key else ()
+        raise doc.error(keys, message if keys else str(exc)) from None
 
 
 def validity(doc) -> dict:

@@ -8,9 +8,10 @@ from scalingplan.planning import allocation as planning
 from scalingplan.compute.budget import resolve_budget
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
+from scalingplan.laws.base import PARAMS_KINDS
 from scalingplan.output.render import Column, Table, human_count, sci
-from scalingplan.cli.common import (Count, Days, Flops, Format, Gpu, GpuHours, Json, Laws, Mfu, PfDays,
-                                    emit, handles_errors, output_format, warn)
+from scalingplan.cli.common import emit, warn
+from scalingplan.cli.options import HARDWARE, OUTPUT, Flops, Laws, PfDays, chosen_laws, with_options
 
 COLUMNS = [
     Column("Law", "law_label", "text"),
@@ -23,11 +24,6 @@ COLUMNS = [
 ]
 
 
-PARAMS_KINDS = {
-    "total": "total, embeddings included",
-    "non-embedding": "non-embedding",
-    "M/6": "M/6, DeepSeek's non-embedding FLOPs per token ÷ 6",
-}
 OUTSIDE_MARK = "*"
 
 
@@ -67,15 +63,20 @@ def convention_notes(rows: list) -> list:
     return notes
 
 
-def allocation_notes(rows: list) -> list:
-    """Conventions a reader needs beside the numbers."""
-    notes = convention_notes(rows)
-    for row in rows:
-        if "batch_tokens" in row:
-            notes.append(f"{row['law']}: Table 6 critical batch {sci(row['batch_tokens'])} tokens for "
-                         f"{row['steps']:,.0f} steps (2·S_min at B_crit, Kaplan §5.1); budget read "
-                         f"as C = 2·C_min.")
+def allocation_notes(plans: list) -> list:
+    """Conventions a reader needs beside the numbers, then each law's own notes."""
+    notes = convention_notes([p.as_dict() for p in plans])
+    for p in plans:
+        notes.extend(p.notes)
     return notes
+
+
+def law_columns(plans: list) -> list:
+    """Table columns for the extra keys the plans' laws add, each once."""
+    columns = []
+    for p in plans:
+        columns.extend(Column(*spec) for spec in p.columns if Column(*spec) not in columns)
+    return columns
 
 
 def warn_once(message: str | None) -> None:
@@ -89,7 +90,7 @@ def skipped_warning(skipped: list, option: str) -> None:
         warn(f"left out of {option} as each predicts no loss: {', '.join(repr(name) for name in skipped)}")
 
 
-@handles_errors
+@with_options(OUTPUT, HARDWARE)
 def allocate(
     flops: Flops = None,
     law: Laws = None,
@@ -104,21 +105,16 @@ def allocate(
         "--inference-tokens", help="Lifetime inference tokens T: minimise 6ND + 2NT for --loss, or spend a "
                                    "lifetime budget 6ND + 2NT = C (Sardana et al. 2024).")] = None,
     pf_days: PfDays = None,
-    gpu: Gpu = None,
-    count: Count = None,
-    days: Days = None,
-    gpu_hours: GpuHours = None,
-    mfu: Mfu = None,
-    fmt: Format = "table",
-    json_: Json = False,
+    hardware: dict = None,
+    fmt: str = "table",
 ):
     """Compute-optimal parameters, tokens, tokens/param, loss and PF-days for a budget, per law.
 
     Example: scalingplan allocate --flops 5.8e23 (also --params 7e9, --loss 2.0, or
     --gpu h100 --count 1024 --days 30 --mfu 0.4; --unique-tokens 1T; --loss 2.0 --inference-tokens 2e12).
     """
-    fmt = output_format(fmt, json_)
-    budget = resolve_budget(flops, pf_days, gpu, count, days, gpu_hours, mfu)
+    law = chosen_laws(law)
+    budget = resolve_budget(flops, pf_days, **hardware)
     asked = [name for name, given in (("a budget", budget), ("--params", params), ("--loss", loss)) if given]
     if len(asked) != 1:
         raise InputError("give exactly one of a budget (--flops, --pf-days or --gpu ...), --params or --loss"
@@ -146,12 +142,11 @@ def allocate(
     rows = [p.as_dict() for p in plans]
     warn_once(planning.extrapolation_warning(rows))
     payload = {
-        "schema_version": 1,
         "query": query,
         "budget": budget,
         "allocations": rows,
     }
-    emit(fmt, payload, [Table(COLUMNS, table_rows(rows), title, allocation_notes(rows))])
+    emit(fmt, payload, [Table(COLUMNS + law_columns(plans), table_rows(rows), title, allocation_notes(plans))])
 
 
 def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens):
@@ -196,5 +191,5 @@ def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens)
     warn_once(planning.extrapolation_warning(rows))
     query = {key: value for key, value in (("flops", budget and budget["flops"]), ("loss", target),
                                            ("unique_tokens", unique), ("inference_tokens", served)) if value}
-    payload = {"schema_version": 1, "query": query, "budget": budget, "allocations": rows}
-    emit(fmt, payload, [Table(columns, table_rows(rows), title, allocation_notes(rows) + notes)])
+    payload = {"query": query, "budget": budget, "allocations": rows}
+    emit(fmt, payload, [Table(columns, table_rows(rows), title, allocation_notes(plans) + notes)])

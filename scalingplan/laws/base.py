@@ -1,13 +1,23 @@
-"""The interface every law form implements, and the numeric helpers they share."""
+"""The interface every law form implements, and the numeric helpers they share.
+
+A form is one module: its class reads its own law file (``from_document``), checks its constants
+(``check_constants``), states its formula (``formula_lines``), adds its own keys and notes to an
+allocation (``plan_extras``, ``allocation_notes``) and says what its parameter count counts
+(``params_kind``). Nothing outside the class needs to know which form a law is.
+"""
 
 import functools
 import math
 
+from scalingplan.constants import FLOPS_PER_PARAM_TOKEN
 from scalingplan.errors import InputError
 from scalingplan.numbers import check_positive
 
-FLOPS_PER_PARAM_TOKEN = 6.0
-"""Training FLOPs per parameter per token: C = 6·N·D (Kaplan et al. 2020 §2.1; Hoffmann et al. 2022 §3)."""
+PARAMS_KINDS = {
+    "total": "all parameters, embeddings included",
+    "non-embedding": "non-embedding parameters",
+    "M/6": "M/6, DeepSeek's non-embedding FLOPs per token ÷ 6",
+}
 
 
 def checked(method):
@@ -35,23 +45,26 @@ def checked(method):
 class Law:
     """A compute-optimal allocation rule, optionally with a loss prediction.
 
-    Subclasses set ``constant_names`` and implement ``allocate`` and ``params_budget``; laws that
-    predict loss implement ``loss`` and set ``predicts_loss``. Inputs may be floats or numpy arrays;
-    the public methods named in ``checked_methods`` reject zero, negative, NaN and infinite inputs.
+    Subclasses set ``form`` and ``constant_names`` and implement ``allocate`` and ``params_budget``;
+    laws that predict loss implement ``loss`` and set ``predicts_loss``. Inputs may be floats or
+    numpy arrays; the public methods named in ``checked_methods`` reject zero, negative, NaN and
+    infinite inputs with InputError.
 
-    ``params_kind`` says what the law's parameter counts count ("total", "non-embedding", or DeepSeek's
-    "M/6"); a law file's ``params_kind`` key overrides the form's default. ``validity`` holds the
-    budgets and model sizes the fit was made on: ``{"flops": (lo, hi), "params": (lo, hi), "source"}``.
+    ``validity`` holds the budgets and model sizes the fit was made on (a law file's ``validity``):
+    ``{"flops": (lo, hi), "params": (lo, hi), "source": str}``, a bound None when not stated.
     """
 
     form = ""
     constant_names: tuple = ()
-    nonnegative_constants: tuple = ("E",)
-    """Constants that may be 0 (an irreducible loss E); every other constant must be positive."""
     predicts_loss = False
+    models_repetition = False
+    """Whether ``loss`` takes ``unique_tokens`` and discounts repeated data."""
     params_kind = "total"
-    checked_methods = ("allocate", "params_budget", "loss", "frontier_loss", "loss_budget",
-                       "extrapolation_decades", "plan_extras")
+    """What the law's parameter count counts (a key of ``PARAMS_KINDS`` or a stated convention)."""
+    extra_columns: tuple = ()
+    """(header, key, kind) of the extra allocation keys worth a table column."""
+    checked_methods = ("allocate", "params_budget", "loss", "loss_with_data", "frontier_loss",
+                       "loss_budget", "extrapolation_decades", "plan_extras")
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -64,8 +77,10 @@ class Law:
         self.name = name
         self.constants = {key: float(constants[key]) for key in self.constant_names}
         self.meta = meta or {}
-        self.params_kind = str(self.meta.get("params_kind", type(self).params_kind))
+        if self.meta.get("params_kind"):
+            self.params_kind = str(self.meta["params_kind"])
         self.validity = dict(self.meta.get("validity") or {})
+        self.check_constants()
 
     def unchecked(self, name: str):
         """The bound method ``name`` without its input checks, for optimisers that scan grids whose
@@ -77,6 +92,33 @@ class Law:
         values = ", ".join(f"{k}={v:g}" for k, v in self.constants.items())
         return f"{type(self).__name__}({self.name!r}, {values})"
 
+    # --- reading and describing a law file -----------------------------------------------------
+    @classmethod
+    def from_document(cls, name: str, values: dict, meta: dict) -> "Law":
+        """The law for a file's checked ``values`` and its other keys ``meta``; forms that read
+        more keys than their constants override this (ValueError for a bad one)."""
+        return cls(name, values, meta)
+
+    def check_constants(self) -> None:
+        """ValueError naming the first constant that makes the law meaningless (default: every
+        constant positive)."""
+        for key, value in self.constants.items():
+            if not value > 0:
+                raise ValueError(f"constants.{key}: must be positive, got {value:g}")
+
+    def formula_lines(self) -> list:
+        """The law's equations as text, with derived quantities filled in."""
+        return []
+
+    def derived(self) -> dict:
+        """Quantities derived from the constants, shown beside them (e.g. the allocation exponents)."""
+        return {}
+
+    def params_label(self) -> str:
+        """The law's name, marked when its parameters are not the total count."""
+        return self.name if self.params_kind == "total" else f"{self.name} ({self.params_kind} N)"
+
+    # --- allocations -------------------------------------------------------------------------------
     @checked
     def allocate(self, flops):
         """Compute-optimal (params, tokens) for a training budget in FLOPs, with 6·N·D = C."""
@@ -88,9 +130,29 @@ class Law:
         raise NotImplementedError
 
     @checked
+    def plan_extras(self, flops) -> dict:
+        """Extra keys for the compute-optimal allocation of ``flops`` (none by default)."""
+        return {}
+
+    def allocation_notes(self, row: dict) -> list:
+        """Footnotes a reader needs beside this law's allocation ``row``."""
+        return []
+
+    # --- losses --------------------------------------------------------------------------------------
+    @checked
     def loss(self, params, tokens):
         """Predicted final loss of a model of ``params`` trained on ``tokens`` (laws with a loss)."""
         raise NotImplementedError(f"law '{self.name}' does not predict loss")
+
+    @checked
+    def loss_with_data(self, params, tokens, unique_tokens=None):
+        """Loss when only ``unique_tokens`` distinct tokens exist; forms that do not model
+        repetition treat every token as fresh."""
+        return self.unchecked("loss")(params, tokens)
+
+    def data_floor(self, unique_tokens=None) -> float:
+        """The loss no budget goes below with ``unique_tokens`` distinct tokens (or unlimited)."""
+        return self.floor_loss()
 
     @checked
     def frontier_loss(self, flops):
@@ -100,11 +162,6 @@ class Law:
     def optimal_loss(self, flops):
         """Same as ``frontier_loss`` (older name)."""
         return self.frontier_loss(flops)
-
-    @checked
-    def plan_extras(self, flops) -> dict:
-        """Further quantities the law's paper gives along its frontier (e.g. batch size); none here."""
-        return {}
 
     @checked
     def extrapolation_decades(self, flops):

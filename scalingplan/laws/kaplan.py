@@ -61,6 +61,26 @@ class KaplanLaw(Law):
     def plan_extras(self, flops):
         return {"batch_tokens": self.frontier_batch(flops), "steps": self.frontier_steps(flops)}
 
+    def allocation_notes(self, row):
+        from scalingplan.output.render import sci
+
+        if "batch_tokens" not in row:  # not a frontier plan (e.g. inference-aware)
+            return []
+        return [f"{self.name}: Table 6 critical batch {sci(row['batch_tokens'])} tokens for "
+                f"{row['steps']:,.0f} steps (2·S_min at B_crit, Kaplan §5.1); budget read as C = 2·C_min."]
+
+    def formula_lines(self):
+        return [
+            "Budget: C = 2·C_min, the compute of training at the critical batch (§5.1, §6.3; see the notes)",
+            "Frontier (Table 6): N_opt = N_opt_coef·C_min^N_opt_exp, C_min = C/2 / 8.64e19 PF-days; D = C/(6N); "
+            "batch B_crit = B_opt_coef·C_min^B_opt_exp for 2·S_min = 2·S_opt_coef·C_min^S_opt_exp steps",
+            "Frontier loss: L(C_min) = (C_c_min/C_min)^alpha_C_min (eq. 1.3; footnote 3: the C_min trend is "
+            "the one to predict with)",
+            "Given N and D (assess): L(N, D) = [(N_c_ND/N)^(alpha_N_ND/alpha_D_ND) + D_c_ND/D]^alpha_D_ND (eq. 1.5)",
+            "Also: L(N) = (N_c/N)^alpha_N, L(D) = (D_c/D)^alpha_D, L(N, S) = (N_c_NS/N)^alpha_N_NS + "
+            "(S_c/S)^alpha_S, B_crit(L) = B_star/L^(1/alpha_B)",
+        ]
+
     def frontier_loss(self, flops):
         """L(C_min) of eq. 1.3 at C_min = C/2: the trend Kaplan's footnote 3 says to predict with."""
         return self.loss_compute(flops)

@@ -4,6 +4,7 @@ across budgets; assessments of trained models. Inputs may be floats or numpy arr
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from scalingplan.compute.counting import six_nd
 from scalingplan.errors import InputError
 from scalingplan.laws.base import tokens_for
 from scalingplan.catalogues.registry import load_laws
@@ -31,9 +32,29 @@ class Allocation:
     params: object
     tokens: object
     loss: object = None
-    params_kind: str = "total"
-    extrapolation_decades: object = None
     extra: dict = field(default_factory=dict)
+    source: object = field(default=None, repr=False, compare=False)
+    """The law object that made this allocation, when there is one."""
+
+    @property
+    def params_kind(self) -> str:
+        """What the law's parameter count counts (``Law.params_kind``)."""
+        return self.source.params_kind if self.source is not None else "total"
+
+    @property
+    def extrapolation_decades(self):
+        """Decades of budget outside the law's fitted range (0 inside; None if it states none)."""
+        return self.source.extrapolation_decades(self.flops) if self.source is not None else None
+
+    @property
+    def notes(self) -> list:
+        """The law's footnotes for a reader of this allocation."""
+        return self.source.allocation_notes(self.as_dict()) if self.source is not None else []
+
+    @property
+    def columns(self) -> tuple:
+        """The law's (header, key, kind) for its extra keys worth a table column."""
+        return tuple(self.source.extra_columns) if self.source is not None else ()
 
     @property
     def tokens_per_param(self):
@@ -101,8 +122,7 @@ def plan(law, flops) -> Allocation:
     check_budget(law, flops)
     params, tokens = law.allocate(flops)
     loss = law.frontier_loss(flops) if law.predicts_loss else None
-    return Allocation(law.name, flops, params, tokens, loss, law.params_kind,
-                      law.extrapolation_decades(flops), law.plan_extras(flops))
+    return Allocation(law.name, flops, params, tokens, loss, law.plan_extras(flops), source=law)
 
 
 def allocate(flops, laws=None) -> list:
@@ -226,7 +246,7 @@ def assess(params: float, tokens: float, laws=None) -> tuple:
     """
     check_positive(params, "params")
     check_positive(tokens, "tokens")
-    flops = 6.0 * params * tokens
+    flops = six_nd(params, tokens)
     assessments = []
     for law in resolve(laws):
         best = plan(law, flops)
