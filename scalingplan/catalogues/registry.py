@@ -34,6 +34,7 @@ def _registry() -> dict:
     return {str(doc.data.get("name", doc.path)): doc for doc in docs}
 
 
+@lru_cache(maxsize=None)
 def _aliases() -> dict:
     table = {}
     for name, doc in _registry().items():
@@ -168,9 +169,11 @@ def validity(doc) -> dict:
 _LOADED: dict = {}
 
 
-def law_path(name: str) -> Path:
-    """The file a law argument reads: the path itself, or the registry file of a name or alias."""
-    return Path(name) if is_path(name) else Path(_registry()[canonical_name(name)].path)
+@lru_cache(maxsize=None)
+def law_path(name: str) -> str:
+    """The resolved file a law argument reads: the path itself, or the registry file of a name or
+    alias (cached: only the file's modification time is checked on each load)."""
+    return str((Path(name) if is_path(name) else Path(_registry()[canonical_name(name)].path)).resolve())
 
 
 def load_law(name: str):
@@ -181,16 +184,15 @@ def load_law(name: str):
     """
     path = law_path(name)
     try:
-        resolved = str(path.resolve())
-        key = (resolved, os.stat(path).st_mtime_ns)
+        key = (path, os.stat(path).st_mtime_ns)
     except OSError:
         return build_law(law_document(name))
     if key not in _LOADED:
-        seen = any(k[0] == resolved for k in _LOADED)
+        seen = any(k[0] == path for k in _LOADED)
         if is_path(name) or seen:
             from scalingplan.catalogues.yamlfile import read_yaml
 
-            doc = read_yaml(path, "law file")
+            doc = read_yaml(name if is_path(name) else path, "law file")
         else:
             doc = _registry()[canonical_name(name)]
         _LOADED[key] = build_law(doc)
