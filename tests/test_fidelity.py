@@ -45,6 +45,18 @@ def test_kaplan_optimum_at_1e21_is_hoffmann_d4s_number(cli):
     assert abs(model["assessments"][0]["optimal_params"] - 4.68e9) <= 0.005e9
 
 
+def test_check_reads_kaplan_the_same_way(tmp_path):
+    # a plan file's max_params_ratio check compares with the same optimum: 4.68B at 1e21 (App. D.4)
+    from scalingplan.checks.plans import evaluate, load_plan
+
+    path = tmp_path / "plan.yaml"
+    path.write_text(f"budget: {{flops: 1e21}}\nmodel: {{params: 4.68e9, tokens: {1e21 / (6 * 4.68e9):.6e}}}\n"
+                    "law: kaplan\nlimits: {max_params_ratio: 1.01}\n", encoding="utf-8")
+    (result,) = [c for c in evaluate(load_plan(path)) if c.name == "max_params_ratio"]
+    assert result.passed and abs(result.value - 1) < 0.005 / 4.68
+    assert "counts non-embedding parameters" in result.message
+
+
 def test_kaplan_tokens_are_table_6s_d_opt():
     # Kaplan et al. 2020 Table 6: D_opt = 2e10·C_min^0.27 tokens, one significant figure, so any
     # prefactor that rounds to 2e10 agrees: [1.5e10, 2.5e10). D = C/(6N) with C = 2·C_min (§6.3)
