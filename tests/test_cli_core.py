@@ -223,3 +223,9 @@ def test_every_command_help_has_an_example(cli, command):
     result = cli(*command.split(), "--help")
     assert result.exit_code == 0, result.output
     assert "Example" in result.stdout
+
+
+@pytest.mark.parametrize("command", all_commands())
+def test_help_points_at_nothing_a_wheel_lacks(cli, command):
+    text = cli(*command.split(), "--help").stdout
+    assert "configs/" not in text and "docs/" not in text

@@ -58,7 +58,7 @@ def test_approach2_law_file_is_a_power_law(cli, tmp_path):
 
 def test_replication_file_works_with_column_options_and_bootstrap(cli):
     result = cli("fit", DATA, *CHINCHILLA_OPTIONS, "--drop-highest-loss", "5", "--bootstrap", "8",
-                 "--jobs", "1", "--format", "json")
+                 "--jobs", "1", "--starts", "300", "--format", "json")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert payload["n_points"] == 240

@@ -4,7 +4,7 @@ from scalingplan.cli.common import emit
 from scalingplan.cli.options import OUTPUT, with_options
 from scalingplan.output.render import Column, Table
 
-HARDWARE_COLUMNS = [Column("Accelerator", "name", "text"), Column("Aliases", "aliases", "text"),
+HARDWARE_COLUMNS = [Column("Accelerator", "name", "text"), Column("Aliases", "aliases", "text", wrap=True),
                     Column("Peak TFLOP/s", "peak_tflops", "plain"), Column("Precision", "precision", "text")]
 MODEL_COLUMNS = [Column("Model", "name", "text"), Column("Params", "params", "count"),
                  Column("Tokens", "tokens", "count"), Column("Tokens/param", "tokens_per_param", "plain"),

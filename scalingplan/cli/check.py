@@ -33,7 +33,7 @@ COLUMNS = [
     Column("Value", "value_text", "text"),
     Column("Limit", "limit_text", "text"),
     Column("Result", "result", "text"),
-    Column("Why", "message", "text"),
+    Column("Why", "message", "text", wrap=True),
 ]
 CSV_COLUMNS = [Column(key, key) for key in ("file", "plan", "name", "law", "passed", "status", "value",
                                              "limit", "line", "message")]
@@ -84,18 +84,18 @@ def annotations(results: list) -> list:
 
 @with_options(CHECK_OUTPUT)
 def check(
-    plans: Annotated[List[str], typer.Argument(help="Plan files (YAML), e.g. configs/plans/*.yaml.",
+    plans: Annotated[List[str], typer.Argument(help="Plan files (YAML), e.g. plans/*.yaml.",
                                                metavar="PLAN.yaml...", show_default=False)],
     fmt: tuple = ("table", False),
 ):
     """Check training plans against their budgets, scaling laws and limits; exit 1 if any check fails.
 
-    A plan states a budget, a model, the laws to judge it by and limits (docs/ci.md):
+    A plan states a budget, a model, the laws to judge it by and limits:
 
     budget: {flops: 6e23}; model: {params: 70e9, tokens: 1.4e12}; law: chinchilla-1;
     limits: {max_budget_use: 1.0, max_params_ratio: 2.0}
 
-    Example: scalingplan check configs/plans/*.yaml --format github
+    Example: scalingplan check plans/*.yaml --format github
     """
     fmt, github = fmt
     loaded = [load_plan(path) for path in plans]

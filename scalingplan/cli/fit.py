@@ -12,7 +12,7 @@ from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, RUNS, GroupTol, with_options
+from scalingplan.cli.options import OUTPUT, RUNS, GroupTol, Starts, with_options
 
 METHODS = ("approach3", "approach2")
 
@@ -21,7 +21,7 @@ CONSTANT_COLUMNS = [
     Column("Value", "value", "plain"),
     Column("Low", "low", "plain"),
     Column("High", "high", "plain"),
-    Column("Meaning", "meaning", "text"),
+    Column("Meaning", "meaning", "text", wrap=True),
 ]
 ALLOCATION_COLUMNS = [
     Column("FLOPs", "flops", "flops"),
@@ -60,6 +60,7 @@ def progress_bar(description: str, enabled: bool):
 def fit(
     method: Annotated[str, typer.Option("--method", help="approach3 (parametric loss) or approach2 (IsoFLOP parabolas).")] = "approach3",
     group_tol: GroupTol = 0.1,
+    starts: Starts = 0,
     bootstrap: Annotated[int, typer.Option("--bootstrap", "-b", help="Resample the runs this many times for intervals (0: none).")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for the bootstrap (default: all cores).")] = 0,
@@ -90,10 +91,10 @@ def fit(
     budgets = [parse_positive(b, "--budget") for b in budget] if budget else list(report.DEFAULT_BUDGETS)
     data = runs
     if method == "approach3":
-        from scalingplan.fitting.approach3 import fit_approach3
+        from scalingplan.fitting.approach3 import fit_approach3, thinned_grid
 
         with progress_bar("fitting (starts converged)", True) as progress:
-            result = fit_approach3(data, progress=progress)
+            result = fit_approach3(data, starts=thinned_grid(starts), progress=progress)
     else:
         from scalingplan.fitting.approach2 import fit_approach2
 

@@ -161,7 +161,7 @@ def flops(
         f"N: {n_source}; ratios are to 6·N·D with this N.",
         "Kaplan: 3 × (2·N_non-embedding + 2·n_layer·n_ctx·d_attn) per token (Kaplan et al. 2020, Table 1).",
         "Chinchilla: Hoffmann et al. 2022 Appendix F, backward = 2 × forward; its Table A4 ratios use the "
-        "per-layer terms only and N with the relative-position projections (docs/flops.md).",
+        "per-layer terms only and N with the relative-position projections.",
     ]
     params_rows = [{"name": PARAM_NAMES[k], "value": v} for k, v in detail["parameters"].items()]
     emit(fmt, payload, [

@@ -16,7 +16,7 @@ app = typer.Typer(help="List the law registry, or show one law: formula, constan
                   invoke_without_command=True, no_args_is_help=False)
 
 CONSTANT_COLUMNS = [Column("Constant", "name", "text"), Column("Value", "value", "exact"),
-                    Column("Unit", "unit", "text"), Column("Meaning", "meaning", "text")]
+                    Column("Unit", "unit", "text"), Column("Meaning", "meaning", "text", wrap=True)]
 PUBLISHED_COLUMNS = [
     Column("Params", "label", "text"),
     Column("Paper FLOPs", "flops", "flops"), Column("Law FLOPs", "law_flops", "flops"),
@@ -111,7 +111,8 @@ def list_laws(ctx: typer.Context, fmt: str = "table"):
                      "family": data.get("family"), "main": name in main, "summary": data.get("summary", ""),
                      "citation": citation_text(data.get("citation"))})
     columns = [Column("Law", "name", "text"), Column("Form", "form", "text"),
-               Column("Aliases", "aliases", "text"), Column("Summary", "summary", "text")]
+               Column("Aliases", "aliases", "text", wrap=True),
+               Column("Summary", "summary", "text", wrap=True)]
     notes = ["Family 'chinchilla' = chinchilla-1, chinchilla-2, chinchilla-3. "
              "Any law argument may also be a path to a law file."]
     emit(fmt, {"laws": rows}, [Table(columns, rows, "Law registry", notes)])
@@ -146,7 +147,7 @@ def show(
                  for r in comparison if r.get("as_printed")]
         tables.append(Table(PUBLISHED_COLUMNS, comparison,
                             f"Published projections beside this law: {published.get('source', '')}", fixes))
-    tables.append(Table([Column("Notes", "note", "text")], [{"note": n} for n in notes], ""))
+    tables.append(Table([Column("Notes", "note", "text", wrap=True)], [{"note": n} for n in notes], ""))
     payload = {"name": law.name, "form": law.form, "formula": formula,
                "constants": constants, "citation": data.get("citation"), "notes": notes,
                "published_comparison": comparison, "source": str(law.meta.get("source")),

@@ -11,7 +11,7 @@ from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, sci
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, RUNS, Flops, GroupTol, Laws, chosen_laws, with_options
+from scalingplan.cli.options import OUTPUT, RUNS, Flops, GroupTol, Laws, Starts, chosen_laws, with_options
 
 app = typer.Typer(help="Figures: the compute-optimal frontier of the laws, and IsoFLOP / IsoLoss plots of "
                        "fits to your runs. Needs matplotlib: pip install 'scalingplan\\[plot]'.\n\n"
@@ -141,6 +141,7 @@ def fit_plot(
     output: RequiredOutput,
     flops: Flops = None,
     dpi: Dpi = 150,
+    starts: Starts = 0,
     runs=None,
     fmt: str = "table",
 ):
@@ -150,7 +151,7 @@ def fit_plot(
 
     Example: scalingplan plot fit runs.csv --flops 5.76e23 -o isoloss.png
     """
-    from scalingplan.fitting.approach3 import fit_approach3
+    from scalingplan.fitting.approach3 import fit_approach3, thinned_grid
     from scalingplan.fitting.report import DEFAULT_BUDGETS
     from scalingplan.output.plotting import isoloss_figure, save_figure
     from scalingplan.cli.fit import progress_bar
@@ -159,6 +160,6 @@ def fit_plot(
     budget = parse_positive(flops, "--flops") if flops is not None else None
     data = runs
     with progress_bar("fitting (starts converged)", True) as progress:
-        result = fit_approach3(data, progress=progress)
+        result = fit_approach3(data, starts=thinned_grid(starts), progress=progress)
     written = str(save_figure(isoloss_figure(result.law, data, budget=budget), output, dpi))
     _fit_output(result, [budget] if budget else DEFAULT_BUDGETS, written, fmt)
