@@ -59,7 +59,7 @@ def convention_notes(rows: list) -> list:
             far[row["law"]] = max(far.get(row["law"], 0.0), float(row["extrapolation_decades"]))
     if far:
         notes.append(f"{OUTSIDE_MARK} outside the budgets the law was fitted on, by (decades): "
-                     + ", ".join(f"{name} {decades:.2g}" for name, decades in far.items()) + ".")
+                     + ", ".join(f"{name} {decades:.1f}" for name, decades in far.items()) + ".")
     return notes
 
 
