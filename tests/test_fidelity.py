@@ -318,7 +318,8 @@ def test_load_law_rereads_an_edited_file(tmp_path):
 # --- 5. Messages -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("args, fragment", [
     (["--flops", "1e21", "--mfu", "0.4"], "--mfu needs --gpu"),
-    (["--count", "8", "--days", "2"], "--count and --days need --gpu"),
+    (["--count", "8", "--days", "2"], "--count needs --gpu"),
+    (["--days", "2"], "--days needs --gpu"),
     (["--gpu", "h100-80gb", "--count", "8", "--days", "1"], "did you mean 'H100 SXM5' or 'H100 PCIe'?"),
 ])
 def test_messages_point_at_the_right_thing(cli, args, fragment):

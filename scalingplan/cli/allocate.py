@@ -5,13 +5,13 @@ from typing import Annotated, Optional
 import typer
 
 from scalingplan.planning import allocation as planning
-from scalingplan.compute.budget import resolve_budget
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.laws.base import PARAMS_KINDS
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.common import emit, warn
 from scalingplan.cli.options import HARDWARE, OUTPUT, Flops, Laws, PfDays, chosen_laws, with_options
+from scalingplan.cli.memory import RECIPE, budget_and_cluster, recipe_tables
 
 COLUMNS = [
     Column("Law", "law_label", "text"),
@@ -90,7 +90,7 @@ def skipped_warning(skipped: list, option: str) -> None:
         warn(f"left out of {option} as each predicts no loss: {', '.join(repr(name) for name in skipped)}")
 
 
-@with_options(OUTPUT, HARDWARE)
+@with_options(OUTPUT, HARDWARE, RECIPE)
 def allocate(
     flops: Flops = None,
     law: Laws = None,
@@ -106,22 +106,29 @@ def allocate(
                                    "lifetime budget 6ND + 2NT = C (Sardana et al. 2024).")] = None,
     pf_days: PfDays = None,
     hardware: dict = None,
+    recipe: dict = None,
     fmt: str = "table",
 ):
     """Compute-optimal parameters, tokens, tokens/param, loss and PF-days for a budget, per law.
 
     Example: scalingplan allocate --flops 5.8e23 (also --params 7e9, --loss 2.0, or
     --gpu h100 --count 1024 --days 30 --mfu 0.4; --unique-tokens 1T; --loss 2.0 --inference-tokens 2e12).
+    With --gpu and --count (and a budget, --params or --loss): batch, learning rate, days, memory
+    layout, cost and energy, e.g. scalingplan allocate --params 7e9 --gpu a100 --count 256.
     """
     law = chosen_laws(law)
-    budget = resolve_budget(flops, pf_days, **hardware)
+    budget, cluster = budget_and_cluster(flops, pf_days, hardware, recipe)
+
+    def with_recipe(payload, rows):
+        return recipe_tables(payload, rows, recipe, cluster)
+
     asked = [name for name, given in (("a budget", budget), ("--params", params), ("--loss", loss)) if given]
     if len(asked) != 1:
         raise InputError("give exactly one of a budget (--flops, --pf-days or --gpu ...), --params or --loss"
                          + (f"; got {' and '.join(asked)}" if asked else ""))
     skipped = []
     if unique_tokens is not None or inference_tokens is not None:
-        return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens)
+        return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe)
     if budget:
         plans = planning.allocate(budget["flops"], law)
         title = f"Compute-optimal allocation for {sci(budget['flops'])} FLOPs ({budget['pf_days']:,.1f} PF-days)"
@@ -146,10 +153,11 @@ def allocate(
         "budget": budget,
         "allocations": rows,
     }
-    emit(fmt, payload, [Table(COLUMNS + law_columns(plans), table_rows(rows), title, allocation_notes(plans))])
+    emit(fmt, payload, [Table(COLUMNS + law_columns(plans), table_rows(rows), title, allocation_notes(plans))]
+         + with_recipe(payload, rows))
 
 
-def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens):
+def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe):
     """allocate with --unique-tokens and/or --inference-tokens (scalingplan.planning.data_and_inference)."""
     from scalingplan.planning import data_and_inference as constraints
 
@@ -192,4 +200,5 @@ def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens)
     query = {key: value for key, value in (("flops", budget and budget["flops"]), ("loss", target),
                                            ("unique_tokens", unique), ("inference_tokens", served)) if value}
     payload = {"query": query, "budget": budget, "allocations": rows}
-    emit(fmt, payload, [Table(columns, table_rows(rows), title, allocation_notes(plans) + notes)])
+    emit(fmt, payload, [Table(columns, table_rows(rows), title, allocation_notes(plans) + notes)]
+         + with_recipe(payload, rows))
