@@ -279,6 +279,13 @@ def test_every_public_entry_point_refuses_bad_numbers(point, bad, as_array, good
         pytest.fail(f"{label}({value!r}) returned {result!r}")
 
 
+def test_lists_are_read_as_arrays():
+    params, _ = load_law("chinchilla-3").allocate([1e21, 1e22])
+    assert np.allclose(params, load_law("chinchilla-3").allocate(np.array([1e21, 1e22]))[0], rtol=0)
+    with pytest.raises(InputError):
+        KAPLAN.allocate([1e21, -1.0])
+
+
 def test_huge_finite_inputs_raise_input_error_not_overflow():
     with pytest.raises(InputError):
         load_law("chinchilla-3").params_budget(1e300)

@@ -29,6 +29,11 @@ def checked(method):
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
+        if any(isinstance(value, (list, tuple)) for value in (*args, *kwargs.values())):
+            import numpy as np  # a list of numbers is read as an array
+
+            args = tuple(np.asarray(v) if isinstance(v, (list, tuple)) else v for v in args)
+            kwargs = {k: np.asarray(v) if isinstance(v, (list, tuple)) else v for k, v in kwargs.items()}
         for name, value in list(zip(names, args)) + list(kwargs.items()):
             if value is not None:
                 check_positive(value, f"{self.name}.{method.__name__}: {name}")
