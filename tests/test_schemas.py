@@ -25,6 +25,9 @@ INVOCATIONS = {
     "convert": [["5.76e23", "--count", "1024", "--price-per-hour", "2"], ["1000", "--from", "gpu-hours", "--gpu", "h100"]],
     "check": [["configs/plans/chinchilla.yaml", "configs/plans/gopher.yaml"]],
     "fit": [RUNS + ["--method", "approach2"]],
+    "sweep": [["--budgets", "2", "--per-budget", "3", "--gpu", "h100"], ["--from", "1e19", "--to", "1e19", "--budgets", "1"]],
+    "suggest": [RUNS + ["--budget", "1e23", "--runs", "2", "--starts", "500"]],
+    "fit compare": [["chinchilla-3", "epoch2024"]],
     "plot frontier": [[]],
     "hardware": [[]],
     "models": [[]],
@@ -40,7 +43,8 @@ def test_every_schema_is_valid_and_versioned():
 
 @pytest.mark.parametrize("command, args", [(c, a) for c, runs in INVOCATIONS.items() for a in runs])
 def test_json_answers_match_their_schema(cli, command, args):
-    result = cli(*command.split(), *args, "--json")
+    words = ["fit-compare"] if command == "fit compare" else command.split()  # schema names drop the dash
+    result = cli(*words, *args, "--json")
     assert result.exit_code in (0, 1), result.output
     jsonschema.validate(json.loads(result.stdout), schema(command),
                         cls=jsonschema.Draft202012Validator)

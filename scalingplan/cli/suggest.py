@@ -7,7 +7,7 @@ import typer
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, sci
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, RUNS, Gpu, Mfu, with_options
+from scalingplan.cli.options import OUTPUT, RUNS, Gpu, Mfu, Starts, with_options
 from scalingplan.cli.sweep import hardware
 
 COLUMNS = [
@@ -28,6 +28,7 @@ def suggest(
     count: Annotated[int, typer.Option("--runs", "-n", help="Number of runs to suggest.")] = 4,
     max_run_flops: Annotated[Optional[str], typer.Option("--max-run-flops", help="Largest budget of a suggested run (default 10x the largest trained).")] = None,
     form: Annotated[str, typer.Option("--form", help="Loss form fitted: chinchilla, kaplan or gadre.")] = "chinchilla",
+    starts: Starts = 0,
     gpu: Gpu = None,
     mfu: Mfu = None,
     runs=None,
@@ -38,7 +39,7 @@ def suggest(
     Example: scalingplan suggest runs.csv --budget 1e23 --runs 4 --gpu h100
     """
     from scalingplan.errors import InputError
-    from scalingplan.fitting.approach3 import fit_approach3
+    from scalingplan.fitting.approach3 import fit_approach3, thinned_grid
     from scalingplan.fitting.design import shaped_run
     from scalingplan.fitting.forms import FORMS
     from scalingplan.fitting.suggest import suggest_runs
@@ -49,7 +50,8 @@ def suggest(
     cap = parse_positive(max_run_flops, "--max-run-flops") if max_run_flops is not None else None
     device = hardware(gpu, mfu)
     data = runs
-    fit = fit_approach3(data, form=FORMS[form.lower()])
+    chosen = FORMS[form.lower()]
+    fit = fit_approach3(data, starts=thinned_grid(starts, chosen.grid()), form=chosen)
     result = suggest_runs(fit, target, count, cap)
     rows = []
     for rank, pick in enumerate(result["runs"], 1):

@@ -215,7 +215,41 @@ COMMANDS = {
         "params": described({"type": "object", "additionalProperties": NUMBER, "deprecated": True},
                             "the fitted constants under their old key; use 'constants'"),
         "a": NUMBER, "b": NUMBER, "allocations": array(FIT_ALLOCATION), "data": {"type": "object"},
-    }, {"bootstrap": {"type": "object"}, "law_file": STRING}, extra=EXTRA_VALUE),
+    }, {"bootstrap": {"type": "object"}, "law_file": STRING,
+        "form": described(STRING, "approach 3's loss form: chinchilla, kaplan or gadre"),
+        "extrapolation": array(record({"flops": NUMBER, "decades": described(
+            NUMBER, "signed distance outside the runs' FLOPs (positive: above the largest)")}),
+            "budgets more than one decade outside the runs' FLOPs")}, extra=EXTRA_VALUE),
+    "sweep": record({
+        "law": described(STRING, "the prior law whose optimum centres each budget"),
+        "spread_decades": NUMBER, "per_budget": INTEGER, "budgets": array(NUMBER),
+        "runs": array(record({
+            "flops": NUMBER, "params": described(NUMBER, "the shape's total parameters"),
+            "tokens": described(NUMBER, "D = C/(6N)"), "layers": INTEGER, "d_model": INTEGER, "heads": INTEGER,
+            "kv_heads": INTEGER, "head_dim": INTEGER, "ffw_size": INTEGER,
+            "gpu_hours": described(NUMBER_OR_NULL, "null without --gpu"), "budget": INTEGER,
+            "target_params": described(NUMBER, "the size the design asked for"), "tokens_per_param": NUMBER})),
+        "total": record({"runs": INTEGER, "flops": NUMBER, "gpu_hours": NUMBER_OR_NULL}),
+    }, {"gpu": STRING, "peak_flops": NUMBER, "mfu": NUMBER}),
+    "suggest": record({
+        "method": STRING, "form": STRING, "target_flops": NUMBER,
+        "params_opt": described(NUMBER, "fitted N_opt at the target"),
+        "sigma_log_loss": described(NUMBER, "the fit's RMS log-loss residual, taken as the noise"),
+        "half_width_before": described(NUMBER, "predicted 95% relative half-width of N_opt now"),
+        "candidates": INTEGER, "candidate_flops_range": array(NUMBER), "criterion": STRING,
+        "runs": array(record({"rank": INTEGER, "flops": NUMBER, "params": NUMBER, "tokens": NUMBER,
+                              "half_width_after": described(NUMBER, "predicted half-width once trained")},
+                             extra=EXTRA_VALUE), "in the order chosen"),
+        "total": record({"runs": INTEGER, "flops": NUMBER, "gpu_hours": NUMBER_OR_NULL}),
+    }, {"gpu": STRING, "peak_flops": NUMBER, "mfu": NUMBER}),
+    "fit compare": record({
+        "law_a": STRING, "law_b": STRING, "level": NUMBER,
+        "samples": described(INTEGER, "paired bootstrap refits (0: no intervals)"),
+        "budgets": array(record({
+            "flops": NUMBER, "loss_a": NUMBER, "loss_b": NUMBER,
+            "multiplier": described(NUMBER_OR_NULL, "compute A needs for B's loss, over B's; null if never"),
+            "equal_loss_flops": NUMBER_OR_NULL}, {"interval": array(NUMBER_OR_NULL)})),
+    }),
     "plot frontier": record({
         "flops_range": array(NUMBER), "budget": BUDGET, "file": STRING_OR_NULL,
         "allocations": array(ALLOCATION),
