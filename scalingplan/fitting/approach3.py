@@ -21,7 +21,7 @@ POLISH, POLISH_GTOL, POLISH_FTOL = 20, 1e-9, 1e-15
 L-BFGS-B's default stopping rule (decrease below 2.2e−9·max(|f|, 1)) can stop early in the flat valley
 of (A, B); the polish makes the result the local minimum itself."""
 NAMES = ("a", "b", "e", "alpha", "beta")
-GRID_RUNS = 400
+GRID_RUNS = 256
 """With more runs than this, the full start grid runs on GRID_RUNS of them, evenly spaced in order
 of budget and size, and the POLISH best end points are then refined on every run: the grid only has
 to find the basins, and its cost grows as starts × runs (10⁴ runs would cost 40 times the Chinchilla
