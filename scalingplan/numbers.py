@@ -7,14 +7,21 @@ from scalingplan.errors import InputError
 SUFFIXES = {"k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12, "p": 1e15}
 
 
+def _field(what: str) -> str:
+    """'--gpu-hours' -> 'gpu_hours'; other names (``constants.A``) unchanged."""
+    return what[2:].replace("-", "_") if what.startswith("--") else what
+
+
 def parse_number(value, what: str = "value") -> float:
     """Read a float from a number or a string such as '5.8e23', '70B', '1.4T' or '1_000'.
 
     Suffixes (case-insensitive): K 1e3, M 1e6, B/G 1e9, T 1e12, P 1e15.
-    Raises InputError naming ``what`` on anything else, including NaN and infinities.
+    Raises InputError whose field is ``what`` (a field name; a leading ``--`` is dropped) on anything
+    else, including NaN and infinities.
     """
+    what = _field(what)
     if isinstance(value, bool):
-        raise InputError(f"{what}: expected a number, got {value!r}")
+        raise InputError(f"expected a number, got {value!r}", what)
     if isinstance(value, (int, float)):
         number = float(value)
     elif isinstance(value, str):
@@ -26,18 +33,18 @@ def parse_number(value, what: str = "value") -> float:
         try:
             number = float(text) * scale
         except ValueError:
-            raise InputError(f"{what}: '{value}' is not a number (try 5.8e23, 70e9, 70B or 1.4T)") from None
+            raise InputError(f"'{value}' is not a number (try 5.8e23, 70e9, 70B or 1.4T)", what) from None
         if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
-            raise InputError(f"{what}: must be a finite number, got '{value}'")
+            raise InputError(f"must be a finite number, got '{value}'", what)
         if math.isinf(number):
-            raise InputError(f"{what}: '{value}' is too large to represent")
+            raise InputError(f"'{value}' is too large to represent", what)
     else:
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise InputError(f"{what}: expected a number, got {value!r}") from None
+            raise InputError(f"expected a number, got {value!r}", what) from None
     if not math.isfinite(number):
-        raise InputError(f"{what}: must be a finite number, got {value!r}")
+        raise InputError(f"must be a finite number, got {value!r}", what)
     return number
 
 
@@ -45,6 +52,6 @@ def parse_positive(value, what: str = "value") -> float:
     """Like parse_number, but the result must be > 0."""
     number = parse_number(value, what)
     if number <= 0:
-        raise InputError(f"{what}: must be positive, got {value!r}" if not isinstance(value, str)
-                         else f"{what}: must be positive, got '{value}'")
+        raise InputError(f"must be positive, got {value!r}" if not isinstance(value, str)
+                         else f"must be positive, got '{value}'", _field(what))
     return number

@@ -136,7 +136,7 @@ def test_enough_unique_data_gives_the_unlimited_optimum():
 
 def test_floor_with_limited_data():
     unique = 1e10
-    floor = LAW.limited_floor(unique)
+    floor = LAW.data_floor(unique)
     assert LAW.loss(1e20, 1e25, unique) == pytest.approx(floor, rel=1e-9)
     best = [inference.optimum_on_budget(partial(LAW.loss, unique_tokens=unique), flops)[2]
             for flops in (1e19, 1e20, 1e28)]

@@ -187,6 +187,6 @@ def test_cli_errors(cli):
     assert_one_line_error(cli("allocate", "--params", "7e9", "--inference-tokens", "2e12"), "--params")
     assert_one_line_error(cli("allocate", "--flops", "1e20", "--inference-tokens", "1e20"), "lifetime budget")
     # a target below the floor that 10B unique tokens allow under the data-constrained law
-    floor = load_law("muennighoff2023").limited_floor(1e10)
+    floor = load_law("muennighoff2023").data_floor(1e10)
     assert_one_line_error(cli("allocate", "--loss", f"{floor - 0.01}", "--inference-tokens", "1e12",
                               "--unique-tokens", "10B", "--law", "muennighoff2023"), "unreachable", "10.0B unique")

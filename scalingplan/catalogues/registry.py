@@ -131,13 +131,12 @@ def build_law(doc):
             values[key] = doc.number("constants", key, value=entry)
     meta = {k: v for k, v in data.items() if k != "constants"}
     meta["source"] = doc.path
-    name = str(data["name"])
     try:
-        if form == "power-law":
-            return cls(name, values, meta, quantity=str(data.get("quantity", "params")))
-        return cls(name, values, meta)
+        return cls.from_document(str(data["name"]), values, meta)
     except ValueError as exc:
-        raise doc.error((), str(exc)) from None
+        key, _, message = str(exc).partition(": ")
+        keys = tuple(key.split(".")) if message and " " not in key else ()
+        raise doc.error(keys, message if keys else str(exc)) from None
 
 
 @lru_cache(maxsize=None)

@@ -14,14 +14,13 @@ A plan (numbers may be written 6e23, 70e9, 70B, 1.4T)::
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from scalingplan.compute import counting
 from scalingplan.errors import InputError, closest
 from scalingplan.output.render import human_count, sci
-from scalingplan.constants import PF_DAY
+from scalingplan.constants import PF_DAY, SECONDS_PER_DAY
 
 TOP_KEYS = ("name", "budget", "model", "law", "laws", "hardware", "limits")
 BUDGET_KEYS = ("flops", "pf_days", "gpu", "count", "days", "gpu_hours", "mfu")
@@ -32,7 +31,6 @@ LIMIT_KEYS = ("max_budget_use", "max_params_ratio", "min_tokens_per_param", "max
               "unique_tokens", "max_epochs", "max_days")
 METHOD_TEXT = {"6nd": "6ND", "kaplan": "Kaplan 2020 Table 1 count",
                "chinchilla": "Chinchilla Appendix F count"}
-SECONDS_PER_DAY = 86400.0
 
 
 @dataclass
@@ -64,8 +62,7 @@ class Plan:
 
     def summary(self) -> dict:
         return {"file": self.file, "name": self.name, "params": self.params, "tokens": self.tokens,
-                "flops": self.flops, "flops_method": self.flops_method, "budget_flops": self.budget["flops"],
-                "budget": self.budget["description"], "laws": [law.name for law in self.laws],
+                "flops": self.flops, "flops_method": self.flops_method, "budget": self.budget, "laws": [law.name for law in self.laws],
                 "hardware": self.hardware, "days": self.days}
 
 
@@ -90,20 +87,13 @@ class CheckResult:
 
 
 # --- reading a plan ----------------------------------------------------------------------------------
-def _rephrase(message: str, keys: tuple) -> str:
-    """A library message in plan terms: '--d-model' -> 'd_model', no repeated key prefix."""
-    message = re.sub(r"--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"), message)
-    if keys and message.startswith(f"{keys[-1]}: "):
-        message = message[len(str(keys[-1])) + 2:]
-    return message
-
-
 def _call(doc, keys: tuple, function, *args, **kwargs):
     """``function(*args)``, turning its InputError into one naming this plan's file, line and key."""
     try:
         return function(*args, **kwargs)
     except InputError as exc:
-        raise doc.error(keys, _rephrase(str(exc), keys)) from None
+        where = keys + (exc.field,) if exc.field and (not keys or keys[-1] != exc.field) else keys
+        raise doc.error(where, exc.render(spell=str, prefix=False)) from None
 
 
 def _section(doc, key: str, allowed: tuple, required: bool = True) -> dict | None:
@@ -354,7 +344,7 @@ def _params_ratio(plan: Plan, limit: float, law) -> CheckResult:
 
 
 def _counting_note(law) -> str:
-    return f" ({law.name} counts non-embedding parameters)" if law.form == "kaplan" else ""
+    return "" if law.params_kind == "total" else f" ({law.name} counts {law.params_kind} parameters)"
 
 
 def _tokens_per_param(plan: Plan, limit: float) -> CheckResult:

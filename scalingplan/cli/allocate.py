@@ -9,8 +9,8 @@ from scalingplan.compute.budget import resolve_budget
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
-from scalingplan.cli.common import (Count, Days, Flops, Format, Gpu, GpuHours, Json, Laws, Mfu, PfDays,
-                                    emit, handles_errors, output_format, warn)
+from scalingplan.cli.common import emit, warn
+from scalingplan.cli.options import HARDWARE, OUTPUT, Flops, Laws, PfDays, chosen_laws, with_options
 
 COLUMNS = [
     Column("Law", "law", "text"),
@@ -23,20 +23,26 @@ COLUMNS = [
 ]
 
 
-def allocation_notes(rows: list) -> list:
-    """Conventions a reader needs beside the numbers."""
+def allocation_notes(plans: list) -> list:
+    """Conventions a reader needs beside the numbers: the loss scale, and each law's own notes."""
     notes = []
-    if any(r["loss"] is not None for r in rows):
+    if any(p.loss is not None for p in plans):
         notes.append("Loss: predicted final loss in nats/token, on each law's own data and tokenizer; "
                      "compare it within a law, not across laws.")
-    for row in rows:
-        if "batch_tokens" in row:
-            notes.append(f"{row['law']}: non-embedding parameters; Table 6 frontier batch "
-                         f"{sci(row['batch_tokens'])} tokens for {row['steps']:,.0f} steps.")
+    for p in plans:
+        notes.extend(p.notes)
     return notes
 
 
-@handles_errors
+def law_columns(plans: list) -> list:
+    """Table columns for the extra keys the plans' laws add, each once."""
+    columns = []
+    for p in plans:
+        columns.extend(Column(*spec) for spec in p.columns if Column(*spec) not in columns)
+    return columns
+
+
+@with_options(OUTPUT, HARDWARE)
 def allocate(
     flops: Flops = None,
     law: Laws = None,
@@ -51,21 +57,16 @@ def allocate(
         "--inference-tokens", help="Lifetime inference tokens T: minimise 6ND + 2NT for --loss, or spend a "
                                    "lifetime budget 6ND + 2NT = C (Sardana et al. 2024).")] = None,
     pf_days: PfDays = None,
-    gpu: Gpu = None,
-    count: Count = None,
-    days: Days = None,
-    gpu_hours: GpuHours = None,
-    mfu: Mfu = None,
-    fmt: Format = "table",
-    json_: Json = False,
+    hardware: dict = None,
+    fmt: str = "table",
 ):
     """Compute-optimal parameters, tokens, tokens/param, loss and PF-days for a budget, per law.
 
     Example: scalingplan allocate --flops 5.8e23 (also --params 7e9, --loss 2.0, or
     --gpu h100 --count 1024 --days 30 --mfu 0.4; --unique-tokens 1T; --loss 2.0 --inference-tokens 2e12).
     """
-    fmt = output_format(fmt, json_)
-    budget = resolve_budget(flops, pf_days, gpu, count, days, gpu_hours, mfu)
+    law = chosen_laws(law)
+    budget = resolve_budget(flops, pf_days, **hardware)
     asked = [name for name, given in (("a budget", budget), ("--params", params), ("--loss", loss)) if given]
     if len(asked) != 1:
         raise InputError("give exactly one of a budget (--flops, --pf-days or --gpu ...), --params or --loss"
@@ -93,12 +94,11 @@ def allocate(
         warn(f"'{name}' predicts no loss; left out of --loss")
     rows = [p.as_dict() for p in plans]
     payload = {
-        "schema_version": 1,
         "query": query,
         "budget": budget,
         "allocations": rows,
     }
-    emit(fmt, payload, [Table(COLUMNS, rows, title, allocation_notes(rows))])
+    emit(fmt, payload, [Table(COLUMNS + law_columns(plans), rows, title, allocation_notes(plans))])
 
 
 def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens):
@@ -143,5 +143,5 @@ def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens)
     rows = [p.as_dict() for p in plans]
     query = {key: value for key, value in (("flops", budget and budget["flops"]), ("loss", target),
                                            ("unique_tokens", unique), ("inference_tokens", served)) if value}
-    payload = {"schema_version": 1, "query": query, "budget": budget, "allocations": rows}
-    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(rows) + notes)])
+    payload = {"query": query, "budget": budget, "allocations": rows}
+    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(plans) + notes)])

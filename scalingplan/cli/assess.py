@@ -9,7 +9,8 @@ from scalingplan.catalogues.models import find_model
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
-from scalingplan.cli.common import Format, Json, Laws, emit, handles_errors, output_format
+from scalingplan.cli.common import emit
+from scalingplan.cli.options import OUTPUT, Laws, chosen_laws, with_options
 
 COLUMNS = [
     Column("Law", "law", "text"),
@@ -52,10 +53,10 @@ def loss_table(results: list) -> Table | None:
     return Table(columns, rows, "Predicted loss of each model, by law (lower is better)")
 
 
-@handles_errors
+@with_options(OUTPUT)
 def assess(
     models: Annotated[Optional[List[str]], typer.Argument(
-        help="Catalogue models, e.g. gopher chinchilla gpt-3 (see configs/models.yaml).",
+        help="Catalogue models, e.g. gopher chinchilla gpt-3 (see 'scalingplan models').",
         show_default=False)] = None,
     params: Annotated[Optional[str], typer.Option("--params", help="Parameters of a model to assess.")] = None,
     tokens: Annotated[Optional[str], typer.Option("--tokens", help="Training tokens of that model.")] = None,
@@ -63,14 +64,13 @@ def assess(
         "--unique-tokens", help="Unique tokens the run's --tokens repeat; data-constrained laws "
                                 "(muennighoff2023, added by default) discount the repeats.")] = None,
     law: Laws = None,
-    fmt: Format = "table",
-    json_: Json = False,
+    fmt: str = "table",
 ):
     """Assess trained models against each law: loss, the optimum at the same compute, size ratio.
 
     Example: scalingplan assess gopher chinchilla  (or: --params 280e9 --tokens 300e9)
     """
-    fmt = output_format(fmt, json_)
+    law = chosen_laws(law)
     unique = None if unique_tokens is None else parse_positive(unique_tokens, "--unique-tokens")
     results, tables = [], []
     for name, n, d, source in assessed_models(models, params, tokens):
@@ -101,4 +101,4 @@ def assess(
                   Column("Tokens", "tokens", "count"), Column("FLOPs", "flops", "flops")] + COLUMNS,
                  [{"model": m["name"], "params": m["params"], "tokens": m["tokens"], "flops": m["flops"], **a}
                   for m in results for a in m["assessments"]])
-    emit(fmt, {"schema_version": 1, "models": results}, tables, csv_table=flat)
+    emit(fmt, {"models": results}, tables, csv_table=flat)

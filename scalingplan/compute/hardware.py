@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import functools
 
+from scalingplan.constants import HOURS_PER_DAY, SECONDS_PER_HOUR
 from scalingplan.errors import InputError, closest
 from scalingplan.numbers import parse_number, parse_positive
 
-SECONDS_PER_HOUR = 3600.0
-HOURS_PER_DAY = 24.0
 
 
 def _normalise(name: str) -> str:
@@ -63,8 +62,8 @@ def find_accelerator(name: str) -> dict:
         if key and key in (_normalise(label) for label in labels):
             return entry
         choices.extend(labels)
-    raise InputError(f"--gpu: unknown accelerator '{name}'{closest(str(name), choices)}"
-                     f" (known: {', '.join(accelerator_names())})")
+    raise InputError(f"unknown accelerator '{name}'{closest(str(name), choices)}"
+                     f" (known: {', '.join(accelerator_names())})", "gpu")
 
 
 def default_mfu() -> float:
@@ -74,17 +73,17 @@ def default_mfu() -> float:
 
 def check_mfu(mfu) -> float:
     """MFU as a float in (0, 1]."""
-    value = parse_number(mfu, "--mfu")
+    value = parse_number(mfu, "mfu")
     if not 0.0 < value <= 1.0:
-        raise InputError(f"--mfu: must be in (0, 1] (a fraction such as 0.4, not 40), got {mfu!r}")
+        raise InputError(f"must be in (0, 1] (a fraction such as 0.4, not 40), got {mfu!r}", "mfu")
     return value
 
 
 def check_count(count) -> int:
     """Accelerator count: a positive whole number."""
-    value = parse_number(count, "--count")
+    value = parse_number(count, "count")
     if value <= 0 or value != int(value):
-        raise InputError(f"--count: must be a positive whole number, got {count!r}")
+        raise InputError(f"must be a positive whole number, got {count!r}", "count")
     return int(value)
 
 
@@ -127,19 +126,19 @@ def hardware_budget(gpu: str, count=None, days=None, gpu_hours=None, mfu=None) -
     mfu = default_mfu() if mfu is None else check_mfu(mfu)
     by_time = count is not None or days is not None
     if by_time and gpu_hours is not None:
-        raise InputError("give either --count and --days, or --gpu-hours, not both")
+        raise InputError("give either {0} and {1}, or {2}, not both", mentions=("count", "days", "gpu_hours"))
     if by_time:
         if count is None or days is None:
-            raise InputError("--count and --days go together (or give --gpu-hours instead)")
+            raise InputError("{0} and {1} go together (or give {2} instead)", mentions=("count", "days", "gpu_hours"))
         count = check_count(count)
-        days = parse_positive(days, "--days")
+        days = parse_positive(days, "days")
         hours = count * days * HOURS_PER_DAY
         how = f"{count} × {describe_accelerator(entry)} × {_fmt(days)} days × MFU {mfu:.2f}"
     elif gpu_hours is not None:
-        hours = parse_positive(gpu_hours, "--gpu-hours")
+        hours = parse_positive(gpu_hours, "gpu_hours")
         how = f"{_fmt(hours)} GPU-hours × {describe_accelerator(entry)} × MFU {mfu:.2f}"
     else:
-        raise InputError(f"--gpu {gpu}: give --count and --days, or --gpu-hours")
+        raise InputError(f"{gpu} needs {{0}} and {{1}}, or {{2}}", "gpu", ("count", "days", "gpu_hours"))
     return {
         "flops": flops_for(hours, entry["peak_flops"], mfu),
         "description": how,
@@ -159,7 +158,7 @@ def hardware_rows(flops: float, mfu=None, count=None, price_per_hour=None) -> li
     days (when ``count`` is given) and cost (when ``price_per_hour``, per GPU-hour, is given)."""
     mfu = default_mfu() if mfu is None else check_mfu(mfu)
     count = None if count is None else check_count(count)
-    price = None if price_per_hour is None else parse_positive(price_per_hour, "--price-per-hour")
+    price = None if price_per_hour is None else parse_positive(price_per_hour, "price_per_hour")
     rows = []
     for entry in load_catalogue()["accelerators"]:
         hours = gpu_hours_for(flops, entry["peak_flops"], mfu)

@@ -20,10 +20,28 @@ class KaplanLaw(Law):
         "alpha_C_min", "C_c_min", "B_star", "alpha_B",
     )
     predicts_loss = True
+    params_kind = "non-embedding"
 
     def __init__(self, name, constants, meta=None):
         super().__init__(name, constants, meta)
         self.c = self.constants
+
+    def formula_lines(self):
+        return [
+            "Frontier (Table 6): N_opt = N_opt_coef·C_min^N_opt_exp, C_min = C / 8.64e19 (PF-days); D = C/(6N)",
+            "L(N, D) = [(N_c_ND/N)^(alpha_N_ND/alpha_D_ND) + D_c_ND/D]^alpha_D_ND   (eq. 1.5, used for loss)",
+            "L(N) = (N_c/N)^alpha_N, L(D) = (D_c/D)^alpha_D, L(C_min) = (C_c_min/C_min)^alpha_C_min",
+            "L(N, S) = (N_c_NS/N)^alpha_N_NS + (S_c/S)^alpha_S, B_crit(L) = B_star/L^(1/alpha_B)",
+        ]
+
+    def plan_extras(self, flops):
+        return {"batch_tokens": self.frontier_batch(flops), "steps": self.frontier_steps(flops)}
+
+    def allocation_notes(self, row):
+        from scalingplan.output.render import sci
+
+        return [f"{self.name}: non-embedding parameters; Table 6 frontier batch "
+                f"{sci(row['batch_tokens'])} tokens for {row['steps']:,.0f} steps."]
 
     # --- the frontier (Table 6) -------------------------------------------------------------
     def allocate(self, flops):

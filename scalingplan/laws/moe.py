@@ -17,7 +17,7 @@ class MoELaw(Law):
     """Fine-grained MoE: loss in total non-embedding parameters, tokens and granularity."""
 
     form = "moe"
-    params_kind = "total non-embedding"
+    params_kind = "non-embedding"
     constant_names = ("a", "alpha", "b", "beta", "g", "gamma", "c", "experts", "c_f", "c_r", "depth_ratio")
     predicts_loss = True
     extra_columns = (("Active params", "active_params", "count"), ("Granularity", "granularity", "plain"))
@@ -26,10 +26,10 @@ class MoELaw(Law):
         c = self.constants
         for key in ("a", "alpha", "b", "beta", "experts", "c_f", "depth_ratio"):
             if c[key] <= 0:
-                raise ValueError(f"constant '{key}' must be positive, got {c[key]:g}")
+                raise ValueError(f"constants.{key}: must be positive, got {c[key]:g}")
         for key in ("g", "gamma", "c", "c_r"):
             if c[key] < 0:
-                raise ValueError(f"constant '{key}' must not be negative, got {c[key]:g}")
+                raise ValueError(f"constants.{key}: must be at least 0, got {c[key]:g}")
 
     def formula_lines(self) -> list:
         return [

@@ -7,7 +7,7 @@ N = (C/(6M))^½, D = (CM/6)^½), so the Chinchilla closed form gives its optimum
 (eq. 10). Eq. 5: the 17-task average top-1 error Err(L) = ε − k·exp(−γ·L).
 """
 
-from scalingplan.laws.base import FLOPS_PER_PARAM_TOKEN
+from scalingplan.constants import FLOPS_PER_PARAM_TOKEN
 from scalingplan.laws.parametric import ParametricLaw
 
 
@@ -34,7 +34,7 @@ class OvertrainLaw(ParametricLaw):
         c = self.constants
         for key in ("a", "b", "eta", "k", "gamma"):
             if c[key] <= 0:
-                raise ValueError(f"constant '{key}' must be positive, got {c[key]:g}")
+                raise ValueError(f"constants.{key}: must be positive, got {c[key]:g}")
 
     def formula_lines(self) -> list:
         c = self.constants

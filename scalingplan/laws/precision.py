@@ -54,7 +54,7 @@ class PrecisionLaw(Configurable, Law):
     def check_constants(self):
         for key, value in self.constants.items():
             if value <= 0 and key != "E":
-                raise ValueError(f"constant '{key}' must be positive, got {value:g}")
+                raise ValueError(f"constants.{key}: must be positive, got {value:g}")
 
     def formula_lines(self) -> list:
         return [

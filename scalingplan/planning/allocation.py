@@ -3,6 +3,7 @@ across budgets; assessments of trained models. Inputs may be floats or numpy arr
 
 from dataclasses import dataclass, field
 
+from scalingplan.compute.counting import six_nd
 from scalingplan.errors import InputError
 from scalingplan.laws.base import tokens_for
 from scalingplan.catalogues.registry import load_laws
@@ -19,6 +20,18 @@ class Allocation:
     tokens: object
     loss: object = None
     extra: dict = field(default_factory=dict)
+    source: object = field(default=None, repr=False, compare=False)
+    """The law object that made this allocation, when there is one."""
+
+    @property
+    def notes(self) -> list:
+        """The law's footnotes for a reader of this allocation."""
+        return self.source.allocation_notes(self.as_dict()) if self.source is not None else []
+
+    @property
+    def columns(self) -> tuple:
+        """The law's (header, key, kind) for its extra keys worth a table column."""
+        return tuple(self.source.extra_columns) if self.source is not None else ()
 
     @property
     def tokens_per_param(self):
@@ -50,10 +63,7 @@ def plan(law, flops) -> Allocation:
     """The compute-optimal allocation of ``flops`` under one law object."""
     params, tokens = law.allocate(flops)
     loss = law.loss(params, tokens) if law.predicts_loss else None
-    extra = {}
-    if law.form == "kaplan":
-        extra = {"batch_tokens": law.frontier_batch(flops), "steps": law.frontier_steps(flops)}
-    return Allocation(law.name, flops, params, tokens, loss, extra)
+    return Allocation(law.name, flops, params, tokens, loss, law.plan_extras(flops), source=law)
 
 
 def allocate(flops, laws=None) -> list:
@@ -129,7 +139,7 @@ def assess(params: float, tokens: float, laws=None) -> tuple:
     Returns (flops, assessments): per law the model's predicted loss, the optimal N and D at the same
     compute, N / N_opt, and the loss the optimum would reach (losses None for laws without one).
     """
-    flops = 6.0 * params * tokens
+    flops = six_nd(params, tokens)
     assessments = []
     for law in resolve(laws):
         best = plan(law, flops)
