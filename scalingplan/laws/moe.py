@@ -11,9 +11,10 @@ import math
 
 from scalingplan.laws.base import Law
 from scalingplan.laws.search import budget_for_size, each, grid_minimise
+from scalingplan.laws.settings import Configurable
 
 
-class MoELaw(Law):
+class MoELaw(Configurable, Law):
     """Fine-grained MoE: loss in total non-embedding parameters, tokens and granularity."""
 
     form = "moe"
@@ -21,6 +22,9 @@ class MoELaw(Law):
     constant_names = ("a", "alpha", "b", "beta", "g", "gamma", "c", "experts", "c_f", "c_r", "depth_ratio")
     predicts_loss = True
     extra_columns = (("Active params", "active_params", "count"), ("Granularity", "granularity", "plain"))
+    settings = ("granularity", "experts")
+    granularity = None  # G of the experts, or None: allocate chooses it (loss of a given model: G = 1)
+    experts = None  # expansion rate E, or None: the fitted constant (64)
 
     def check_constants(self):
         c = self.constants
@@ -40,31 +44,37 @@ class MoELaw(Law):
         ]
 
     # --- architecture and cost (eqs. 10-11) ----------------------------------------------------
-    def width(self, params, experts=None):
+    @property
+    def E(self):
+        """The expansion rate in use: the --experts setting, else the fitted constant."""
+        return self.experts or self.constants["experts"]
+
+    def width(self, params):
         """d_model from N = d³·(8E + 4)/depth_ratio (d = depth_ratio·n_blocks)."""
-        E = self.constants["experts"] if experts is None else experts
+        E = self.E
         return (self.constants["depth_ratio"] * params / (8.0 * E + 4.0)) ** (1.0 / 3.0)
 
-    def active_params(self, params, experts=None):
+    def active_params(self, params):
         """Parameters one token uses: attention plus one feed-forward's worth, 12·d²·n_blocks."""
-        E = self.constants["experts"] if experts is None else experts
-        return 12.0 * params / (8.0 * E + 4.0)
+        return 12.0 * params / (8.0 * self.E + 4.0)
 
-    def flops_per_token(self, params, granularity, experts=None):
+    def flops_per_token(self, params, granularity):
         """n_blocks·(12·d²·c_f + d·E·G·c_r) (eq. 11; the router's cost grows with E·G)."""
         c = self.constants
-        E = c["experts"] if experts is None else experts
-        d = self.width(params, E)
-        return d / c["depth_ratio"] * (12.0 * d * d * c["c_f"] + d * E * granularity * c["c_r"])
+        d = self.width(params)
+        return d / c["depth_ratio"] * (12.0 * d * d * c["c_f"] + d * self.E * granularity * c["c_r"])
 
-    def training_flops(self, params, tokens, granularity=1.0, experts=None):
-        """Training FLOPs of N parameters on D tokens at granularity G (eqs. 10–11)."""
-        return tokens * self.flops_per_token(params, granularity, experts)
+    def training_flops(self, params, tokens):
+        """Training FLOPs of N parameters on D tokens at the law's granularity (eqs. 10–11)."""
+        return tokens * self.flops_per_token(params, self.granularity or 1.0)
 
     # --- loss (eq. 9) ---------------------------------------------------------------------------
-    def loss(self, params, tokens, granularity=1.0):
-        """L(N, D, G); G = 1 (experts as large as the dense feed-forward) unless given."""
+    def loss(self, params, tokens, granularity=None):
+        """L(N, D, G); G is the law's granularity setting, else 1 (experts as large as the dense
+        feed-forward)."""
         c = self.constants
+        if granularity is None:
+            granularity = self.granularity or 1.0
         return (c["c"] + (c["g"] / granularity ** c["gamma"] + c["a"]) * params ** -c["alpha"]
                 + c["b"] * tokens ** -c["beta"])
 
@@ -73,13 +83,15 @@ class MoELaw(Law):
         return self.loss(params, flops / self.flops_per_token(params, granularity), granularity)
 
     def _optimum(self, flops: float):
-        """(N, D, G, L) of least loss at one budget: grid search over log N and log G (G >= 1)."""
+        """(N, D, G, L) of least loss at one budget: grid search over log N and log G (G >= 1),
+        or over log N alone when the granularity is set."""
         import numpy as np
 
         scale = math.log(flops / 6.0) / 2.0
+        g_range = (math.log(self.granularity),) * 2 if self.granularity else (0.0, math.log(1e5))
         (log_n, log_g), loss = grid_minimise(
             lambda n, g: self.loss_on_budget(flops, np.exp(n), np.exp(g)),
-            [(scale - 10.0, scale + 10.0), (0.0, math.log(1e5))])
+            [(scale - 10.0, scale + 10.0), g_range])
         params, gran = math.exp(log_n), math.exp(log_g)
         return params, flops / self.flops_per_token(params, gran), gran, loss
 
@@ -94,9 +106,15 @@ class MoELaw(Law):
     def optimal_loss(self, flops):
         return self.optimum(flops)[3]
 
+    def at_budget(self, flops):
+        return self if self.granularity else self.configured(granularity=self.optimum(flops)[2])
+
     def plan_extras(self, flops) -> dict:
         params, _, gran, _ = self.optimum(flops)
         return {"granularity": gran, "active_params": self.active_params(params)}
+
+    def model_extras(self, params, tokens) -> dict:
+        return {"granularity": self.granularity or 1.0, "active_params": self.active_params(params)}
 
     def params_budget(self, params):
         """The budget whose optimal N is ``params`` (bisection on log C)."""

@@ -91,4 +91,7 @@ class OvertrainLaw(ParametricLaw):
         return c["epsilon"] - c["k"] * np.exp(-c["gamma"] * loss)
 
     def plan_extras(self, flops) -> dict:
-        return {"top1_error": self.top1_error(self.optimal_loss(flops))}
+        return self.model_extras(*self.allocate(flops))
+
+    def model_extras(self, params, tokens) -> dict:
+        return {"top1_error": self.top1_error(self.loss(params, tokens))}

@@ -86,7 +86,7 @@ class PrecisionLaw(Configurable, Law):
 
     def loss(self, params, tokens, precision=None):
         """L at the law's precision (16 bits everywhere when it optimises precision)."""
-        bits = precision or self.precision or (16.0, 16.0, 16.0)
+        bits = self.precision or (16.0, 16.0, 16.0) if precision is None else precision
         c = self.constants
         effective = params * self.capacity(*bits)
         return (c["A"] * effective ** -c["alpha"] + c["B"] * tokens ** -c["beta"] + c["E"]
@@ -100,8 +100,8 @@ class PrecisionLaw(Configurable, Law):
         return np.maximum(precision[0], precision[1])
 
     def training_flops(self, params, tokens, precision=None):
-        """C = (6/16)·N·D·P (§4.3)."""
-        bits = precision or self.precision or (16.0, 16.0, 16.0)
+        """C = (6/16)·N·D·P (§4.3); 16 bits unless a precision is set or given."""
+        bits = self.precision or (16.0, 16.0, 16.0) if precision is None else precision
         return 6.0 / 16.0 * params * tokens * self.cost_bits(bits)
 
     # --- optima -------------------------------------------------------------------------------
@@ -155,10 +155,15 @@ class PrecisionLaw(Configurable, Law):
             return self.loss(*self.closed_form(flops))
         return self.optimum(flops)[3]
 
+    def at_budget(self, flops):
+        return self if self.precision else self.configured(precision=(self.optimum(flops)[2],) * 3)
+
     def plan_extras(self, flops) -> dict:
-        params, tokens = self.allocate(flops)
-        bits = float(self.cost_bits(self.precision)) if self.precision else self.optimum(flops)[2]
-        return {"precision_bits": bits, "delta_ptq": self.delta_ptq(params, tokens)}
+        return self.at_budget(flops).model_extras(*self.allocate(flops))
+
+    def model_extras(self, params, tokens) -> dict:
+        bits = self.precision or (16.0, 16.0, 16.0)
+        return {"precision_bits": float(self.cost_bits(bits)), "delta_ptq": self.delta_ptq(params, tokens)}
 
     def params_budget(self, params):
         return each(lambda n: budget_for_size(lambda c: self.allocate(c)[0], n), params)

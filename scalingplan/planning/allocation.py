@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 
 from scalingplan.compute.counting import six_nd
 from scalingplan.errors import InputError
-from scalingplan.laws.base import tokens_for
 from scalingplan.catalogues.registry import load_laws
 from scalingplan.constants import pf_days
 
@@ -62,8 +61,54 @@ def resolve(laws=None) -> list:
 def plan(law, flops) -> Allocation:
     """The compute-optimal allocation of ``flops`` under one law object."""
     params, tokens = law.allocate(flops)
-    loss = law.loss(params, tokens) if law.predicts_loss else None
+    loss = law.optimal_loss(flops) if law.predicts_loss else None
     return Allocation(law.name, flops, params, tokens, loss, law.plan_extras(flops), source=law)
+
+
+def configure(laws=None, **settings) -> list:
+    """Law objects with run settings (e.g. granularity=8, precision=(8, 8, 8)) applied to the laws
+    that take them. With no laws named, the main laws plus every registry law that takes a given
+    setting. InputError when a setting is given and none of the laws takes it."""
+    from scalingplan.catalogues.registry import available, load_law
+
+    given = {key: value for key, value in settings.items() if value is not None}
+    resolved = resolve(laws)
+    if not given:
+        return resolved
+    takes = lambda law: set(given) & set(getattr(law, "settings", ()))  # noqa: E731
+    if not laws:
+        resolved += [law for law in map(load_law, available()) if takes(law) and law not in resolved]
+    if not any(takes(law) for law in resolved):
+        options = ", ".join("--" + key.replace("_", "-") for key in given)
+        raise InputError(f"{options}: none of the laws {', '.join(law.name for law in resolved)} takes it; "
+                         f"see 'scalingplan laws' for laws that do")
+    return [law.configured(**{k: v for k, v in given.items() if k in law.settings}) if takes(law) else law
+            for law in resolved]
+
+
+def overtrained(flops, multiplier: float, laws=None) -> list:
+    """Plans that spend ``flops`` on D = M·N tokens (over-training when M is above the optimum):
+    N from the law's cost model at its budget's settings, with the loss penalty against the
+    compute-optimal plan for laws that predict loss."""
+    import math
+
+    out = []
+    for law in resolve(laws):
+        best = plan(law, flops)
+        fixed = law.at_budget(flops)
+        lo, hi = 0.0, math.log(flops)  # training_flops(N, M·N) grows with N
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if fixed.training_flops(math.exp(mid), multiplier * math.exp(mid)) < flops else (lo, mid)
+        params = math.exp(0.5 * (lo + hi))
+        tokens = multiplier * params
+        extra = {"optimal_tokens_per_param": best.tokens_per_param, **fixed.model_extras(params, tokens)}
+        loss = None
+        if law.predicts_loss:
+            loss = fixed.loss(params, tokens)
+            extra["loss_penalty"] = loss - best.loss
+        out.append(Allocation(law.name, flops, params, tokens, loss, extra, source=law))
+    return out
 
 
 def allocate(flops, laws=None) -> list:
@@ -76,8 +121,8 @@ def allocate_params(params, laws=None) -> list:
     out = []
     for law in resolve(laws):
         flops = law.params_budget(params)
-        tokens = tokens_for(flops, params)
-        loss = law.loss(params, tokens) if law.predicts_loss else None
+        tokens = law.allocate(flops)[1]
+        loss = law.optimal_loss(flops) if law.predicts_loss else None
         out.append(Allocation(law.name, flops, params, tokens, loss))
     return out
 
@@ -142,13 +187,18 @@ def assess(params: float, tokens: float, laws=None) -> tuple:
     flops = six_nd(params, tokens)
     assessments = []
     for law in resolve(laws):
-        best = plan(law, flops)
-        assessments.append({
+        spent = law.training_flops(params, tokens)
+        best = plan(law, spent)
+        row = {
             "law": law.name,
             "loss": law.loss(params, tokens) if law.predicts_loss else None,
             "optimal_params": best.params,
             "optimal_tokens": best.tokens,
             "params_ratio": params / best.params,
             "optimal_loss": best.loss,
-        })
+            **law.model_extras(params, tokens),
+        }
+        if spent != flops:
+            row["law_flops"] = spent  # the law's own cost model (e.g. MoE routers, precision)
+        assessments.append(row)
     return flops, assessments
