@@ -10,7 +10,8 @@ from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.common import emit, warn
-from scalingplan.cli.options import HARDWARE, OUTPUT, Flops, Laws, PfDays, chosen_laws, with_options
+from scalingplan.cli.options import (HARDWARE, LAW_SETTINGS, OUTPUT, Flops, Laws, PfDays, chosen_laws,
+                                     with_options)
 
 COLUMNS = [
     Column("Law", "law", "text"),
@@ -42,7 +43,7 @@ def law_columns(plans: list) -> list:
     return columns
 
 
-@with_options(OUTPUT, HARDWARE)
+@with_options(OUTPUT, HARDWARE, LAW_SETTINGS)
 def allocate(
     flops: Flops = None,
     law: Laws = None,
@@ -56,16 +57,23 @@ def allocate(
     inference_tokens: Annotated[Optional[str], typer.Option(
         "--inference-tokens", help="Lifetime inference tokens T: minimise 6ND + 2NT for --loss, or spend a "
                                    "lifetime budget 6ND + 2NT = C (Sardana et al. 2024).")] = None,
+    tokens_per_param: Annotated[Optional[str], typer.Option(
+        "--tokens-per-param", help="Train on M tokens per parameter instead of the optimum (over-training): "
+                                   "the model that spends the budget, with its loss penalty.")] = None,
     pf_days: PfDays = None,
     hardware: dict = None,
+    settings: dict = None,
     fmt: str = "table",
 ):
     """Compute-optimal parameters, tokens, tokens/param, loss and PF-days for a budget, per law.
 
     Example: scalingplan allocate --flops 5.8e23 (also --params 7e9, --loss 2.0, or
-    --gpu h100 --count 1024 --days 30 --mfu 0.4; --unique-tokens 1T; --loss 2.0 --inference-tokens 2e12).
+    --gpu h100 --count 1024 --days 30 --mfu 0.4; --unique-tokens 1T; --loss 2.0 --inference-tokens 2e12;
+    --tokens-per-param 200; --law kumar2024 --precision fp8).
     """
     law = chosen_laws(law)
+    if settings:
+        law = planning.configure(law, **settings)
     budget = resolve_budget(flops, pf_days, **hardware)
     asked = [name for name, given in (("a budget", budget), ("--params", params), ("--loss", loss)) if given]
     if len(asked) != 1:
@@ -73,7 +81,11 @@ def allocate(
                          + (f"; got {' and '.join(asked)}" if asked else ""))
     skipped = []
     if unique_tokens is not None or inference_tokens is not None:
+        if tokens_per_param is not None:
+            raise InputError("--tokens-per-param goes with a budget alone, not with --unique-tokens or --inference-tokens")
         return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens)
+    if tokens_per_param is not None:
+        return overtrained(fmt, budget, law, tokens_per_param)
     if budget:
         plans = planning.allocate(budget["flops"], law)
         title = f"Compute-optimal allocation for {sci(budget['flops'])} FLOPs ({budget['pf_days']:,.1f} PF-days)"
@@ -144,4 +156,21 @@ def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens)
     query = {key: value for key, value in (("flops", budget and budget["flops"]), ("loss", target),
                                            ("unique_tokens", unique), ("inference_tokens", served)) if value}
     payload = {"query": query, "budget": budget, "allocations": rows}
+    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(plans) + notes)])
+
+
+def overtrained(fmt, budget, law, tokens_per_param):
+    """allocate --tokens-per-param M: the model with D = M·N that spends the budget, under each law."""
+    if not budget:
+        raise InputError("--tokens-per-param goes with a budget (--flops, --pf-days or --gpu ...)")
+    multiplier = parse_positive(tokens_per_param, "--tokens-per-param")
+    plans = planning.overtrained(budget["flops"], multiplier, law)
+    rows = [p.as_dict() for p in plans]
+    columns = COLUMNS[:4] + [Column("Optimal M", "optimal_tokens_per_param", "plain"), Column("Loss", "loss", "loss"),
+                             Column("Penalty", "loss_penalty", "loss")] + law_columns(plans)
+    notes = ["Optimal M: the law's compute-optimal tokens per parameter at this budget; Penalty: this "
+             "plan's loss minus the compute-optimal plan's (over-training buys a smaller model for inference)."]
+    title = f"{multiplier:g} tokens per parameter on {sci(budget['flops'])} FLOPs"
+    payload = {"query": {"flops": budget["flops"], "tokens_per_param": multiplier}, "budget": budget,
+               "allocations": rows}
     emit(fmt, payload, [Table(columns, rows, title, allocation_notes(plans) + notes)])

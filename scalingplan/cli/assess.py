@@ -10,7 +10,7 @@ from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, Laws, chosen_laws, with_options
+from scalingplan.cli.options import LAW_SETTINGS, OUTPUT, Laws, chosen_laws, with_options
 
 COLUMNS = [
     Column("Law", "law", "text"),
@@ -39,6 +39,17 @@ def assessed_models(names, params, tokens) -> list:
     return models
 
 
+def law_columns(assessments: list, laws) -> list:
+    """Columns for the extra keys the assessing laws add (predicted error, active parameters, ...)."""
+    columns = []
+    for spec in (spec for law in planning.resolve(laws) for spec in law.extra_columns):
+        if any(spec[1] in a for a in assessments) and Column(*spec) not in columns:
+            columns.append(Column(*spec))
+    if any("law_flops" in a for a in assessments):
+        columns.append(Column("Law FLOPs", "law_flops", "flops"))
+    return columns
+
+
 def loss_table(results: list) -> Table | None:
     """Models × laws predicted losses, when more than one model is assessed."""
     if len(results) < 2:
@@ -53,7 +64,7 @@ def loss_table(results: list) -> Table | None:
     return Table(columns, rows, "Predicted loss of each model, by law (lower is better)")
 
 
-@with_options(OUTPUT)
+@with_options(OUTPUT, LAW_SETTINGS)
 def assess(
     models: Annotated[Optional[List[str]], typer.Argument(
         help="Catalogue models, e.g. gopher chinchilla gpt-3 (see 'scalingplan models').",
@@ -64,13 +75,17 @@ def assess(
         "--unique-tokens", help="Unique tokens the run's --tokens repeat; data-constrained laws "
                                 "(muennighoff2023, added by default) discount the repeats.")] = None,
     law: Laws = None,
+    settings: dict = None,
     fmt: str = "table",
 ):
     """Assess trained models against each law: loss, the optimum at the same compute, size ratio.
 
-    Example: scalingplan assess gopher chinchilla  (or: --params 280e9 --tokens 300e9)
+    Example: scalingplan assess gopher chinchilla  (or: --params 280e9 --tokens 300e9; --law krajewski2024
+    --granularity 8; --law kumar2024 --precision int8 --post-train-bits 4)
     """
     law = chosen_laws(law)
+    if settings:
+        law = planning.configure(law, **settings)
     unique = None if unique_tokens is None else parse_positive(unique_tokens, "--unique-tokens")
     results, tables = [], []
     for name, n, d, source in assessed_models(models, params, tokens):
@@ -90,7 +105,7 @@ def assess(
             notes.append("Only data-constrained laws (e.g. muennighoff2023) discount repeated tokens; their "
                          "optimum is the best plan at the same compute and unique tokens. Other laws count "
                          "every token as fresh.")
-        tables.append(Table(COLUMNS, assessments, title, notes))
+        tables.append(Table(COLUMNS + law_columns(assessments, law), assessments, title, notes))
     summary = loss_table(results)
     if summary:
         tables.append(summary)
