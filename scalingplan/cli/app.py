@@ -25,6 +25,7 @@ COMMANDS = {
     "hardware": ("catalogues", "hardware"),
     "models": ("catalogues", "models"),
     "schema": ("schema", "schema"),
+    "reconcile": ("reconcile", "reconcile"),
 }
 
 

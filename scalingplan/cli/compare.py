@@ -86,7 +86,12 @@ def compare(
     notes = [f"Ratios are against {names[0]}, the first law named."]
     if hardware:
         notes.append(f"Budget {hardware['flops']:.3g} FLOPs = {hardware['description']}.")
-    tables = [Table(COLUMNS, rows, f"Allocations of {len(budgets)} budget(s) under {len(names)} law(s)", notes)]
+    columns = COLUMNS
+    if any("compute_vs_first" in r for r in rows):
+        columns = COLUMNS + [Column("Compute ÷ first", "compute_vs_first", "ratio")]
+        notes.append(f"Compute ÷ first: the budget {names[0]} needs to reach each plan's loss, over the budget "
+                     f"(above 1: that law gets more from the same compute).")
+    tables = [Table(columns, rows, f"Allocations of {len(budgets)} budget(s) under {len(names)} law(s)", notes)]
     if summary:
         tables.append(Table(SCALING_COLUMNS, summary, "How each law scales over the compared budgets"))
     payload = {"laws": names, "budgets": budgets, "rows": rows, "scaling": summary}

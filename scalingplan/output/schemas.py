@@ -159,6 +159,19 @@ COMMANDS = {
         "name": STRING, "display": STRING, "params": NUMBER, "tokens": NUMBER, "tokens_per_param": NUMBER,
         "flops": NUMBER, "source": STRING}, {"architecture": {"type": ["object", "null"]}},
         extra=EXTRA_VALUE))}),
+    "reconcile": record({
+        "law": STRING,
+        "pearce_song": record({
+            "gamma": described(NUMBER, "N_total = N + gamma·N^(1/3)"), "fit_range": array(NUMBER),
+            "fitted_exponent": described(NUMBER, "slope of log N* on log C over fit_range"),
+            "small_budget_limit": NUMBER, "large_budget_limit": NUMBER,
+            "rows": array(record({"flops": NUMBER, "nonembedding_params": NUMBER, "total_params": NUMBER,
+                                 "tokens": NUMBER, "local_exponent": NUMBER}))}),
+        "porian": array(record({"step": STRING, "exponent": NUMBER, "change": NUMBER_OR_NULL})),
+        "budget_reading": record({"kaplan_exponent": NUMBER, "rows": array(record({
+            "flops": NUMBER, "kaplan_params_cmin": NUMBER, "kaplan_params_spent": NUMBER,
+            "reading_ratio": NUMBER, "chinchilla_params": NUMBER}))}),
+    }, {"file": STRING}),
 }
 COMMANDS["plot isoflop"] = COMMANDS["plot fit"] = {
     **COMMANDS["fit"], "properties": {**COMMANDS["fit"]["properties"], "file": STRING}}

@@ -160,8 +160,17 @@ def compare(budgets, laws=None) -> list:
             row = p.as_dict()
             row["params_vs_first"] = p.params / base.params
             row["tokens_vs_first"] = p.tokens / base.tokens
+            if losses_comparable(laws):
+                row["compute_vs_first"] = laws[0].loss_budget(p.loss) / flops
             rows.append(row)
     return rows
+
+
+def losses_comparable(laws) -> bool:
+    """Whether the laws' losses share one scale: all predict loss and belong to one family (one
+    paper's fits on one evaluation set, e.g. krajewski2024-dense and krajewski2024)."""
+    families = {law.meta.get("family") for law in laws}
+    return len(laws) > 1 and None not in families and len(families) == 1 and all(l.predicts_loss for l in laws)
 
 
 def log_budgets(start: float, stop: float, points: int) -> list:

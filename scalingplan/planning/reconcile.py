@@ -28,7 +28,7 @@ PORIAN_STEPS = (
     ("Kaplan's setup reproduced (RefinedWeb)", 0.835),
     ("+ count the last layer's FLOPs", 0.706),
     ("+ warmup scaled to the model", 0.602),
-    ("+ cosine decay tuned to the budget", 0.571),
+    ("+ cosine decay matched to each run's length", 0.571),
     ("+ AdamW tuned at small scale", 0.497),
 )
 
