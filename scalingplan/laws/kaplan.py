@@ -40,6 +40,9 @@ class KaplanLaw(Law):
     def allocation_notes(self, row):
         from scalingplan.output.render import sci
 
+        if "batch_tokens" not in row:  # a plan off the frontier (e.g. a set tokens per parameter)
+            return [f"{self.name}: non-embedding parameters."]
+
         return [f"{self.name}: non-embedding parameters; Table 6 frontier batch "
                 f"{sci(row['batch_tokens'])} tokens for {row['steps']:,.0f} steps."]
 
