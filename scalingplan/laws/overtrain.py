@@ -45,6 +45,10 @@ class OvertrainLaw(ParametricLaw):
             f"{c['k']:g}·exp(−{c['gamma']:g}·L)   (eq. 5)",
         ]
 
+    def derived(self):
+        """The equivalent parametric law's constants and the compute-optimal multiplier."""
+        return {"M_star": self.optimal_multiplier(), "A": self.A, "B": self.B, "alpha = beta": self.alpha}
+
     # The parametric machinery reads these; they are derived, not fitted constants.
     @property
     def E(self):

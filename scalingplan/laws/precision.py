@@ -65,6 +65,9 @@ class PrecisionLaw(Configurable, Law):
             f"P when --precision is not given (compute-optimal P = {self.optimal_bits():.3g} bits)",
         ]
 
+    def derived(self):
+        return {"optimal_bits": self.optimal_bits()}
+
     # --- the law ------------------------------------------------------------------------------
     def capacity(self, bits_w, bits_a, bits_kv):
         """N_eff / N = Π_x(1 − e^(−P_x/γ_x))."""
