@@ -78,10 +78,11 @@ def configure(laws=None, **settings) -> list:
     takes = lambda law: set(given) & set(getattr(law, "settings", ()))  # noqa: E731
     if not laws:
         resolved += [law for law in map(load_law, available()) if takes(law) and law not in resolved]
-    if not any(takes(law) for law in resolved):
-        options = ", ".join("--" + key.replace("_", "-") for key in given)
-        raise InputError(f"{options}: none of the laws {', '.join(law.name for law in resolved)} takes it; "
-                         f"see 'scalingplan laws' for laws that do")
+    for key in given:
+        if not any(key in getattr(law, "settings", ()) for law in resolved):
+            option = "--post-train-bits" if key == "post_bits" else "--" + key
+            raise InputError(f"{option}: none of the laws {', '.join(law.name for law in resolved)} takes it; "
+                             f"see 'scalingplan laws' for laws that do")
     return [law.configured(**{k: v for k, v in given.items() if k in law.settings}) if takes(law) else law
             for law in resolved]
 
