@@ -5,13 +5,13 @@ from typing import Annotated, Optional
 import typer
 
 from scalingplan.planning import allocation as planning
-from scalingplan.compute.budget import resolve_budget
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.common import emit, warn
 from scalingplan.cli.options import (HARDWARE, LAW_SETTINGS, OUTPUT, Flops, Laws, PfDays, chosen_laws,
                                      with_options)
+from scalingplan.cli.memory import RECIPE, budget_and_cluster, recipe_tables
 
 COLUMNS = [
     Column("Law", "law", "text"),
@@ -43,7 +43,7 @@ def law_columns(plans: list) -> list:
     return columns
 
 
-@with_options(OUTPUT, HARDWARE, LAW_SETTINGS)
+@with_options(OUTPUT, HARDWARE, RECIPE, LAW_SETTINGS)
 def allocate(
     flops: Flops = None,
     law: Laws = None,
@@ -63,6 +63,7 @@ def allocate(
     pf_days: PfDays = None,
     hardware: dict = None,
     settings: dict = None,
+    recipe: dict = None,
     fmt: str = "table",
 ):
     """Compute-optimal parameters, tokens, tokens/param, loss and PF-days for a budget, per law.
@@ -70,11 +71,17 @@ def allocate(
     Example: scalingplan allocate --flops 5.8e23 (also --params 7e9, --loss 2.0, or
     --gpu h100 --count 1024 --days 30 --mfu 0.4; --unique-tokens 1T; --loss 2.0 --inference-tokens 2e12;
     --tokens-per-param 200; --law kumar2024 --precision fp8).
+    With --gpu and --count (and a budget, --params or --loss): batch, learning rate, days, memory
+    layout, cost and energy, e.g. scalingplan allocate --params 7e9 --gpu a100 --count 256.
     """
     law = chosen_laws(law)
     if settings:
         law = planning.configure(law, **settings)
-    budget = resolve_budget(flops, pf_days, **hardware)
+    budget, cluster = budget_and_cluster(flops, pf_days, hardware, recipe)
+
+    def with_recipe(payload, rows):
+        return recipe_tables(payload, rows, recipe, cluster)
+
     asked = [name for name, given in (("a budget", budget), ("--params", params), ("--loss", loss)) if given]
     if len(asked) != 1:
         raise InputError("give exactly one of a budget (--flops, --pf-days or --gpu ...), --params or --loss"
@@ -83,9 +90,9 @@ def allocate(
     if unique_tokens is not None or inference_tokens is not None:
         if tokens_per_param is not None:
             raise InputError("--tokens-per-param goes with a budget alone, not with --unique-tokens or --inference-tokens")
-        return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens)
+        return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe)
     if tokens_per_param is not None:
-        return overtrained(fmt, budget, law, tokens_per_param)
+        return overtrained(fmt, budget, law, tokens_per_param, with_recipe)
     if budget:
         plans = planning.allocate(budget["flops"], law)
         title = f"Compute-optimal allocation for {sci(budget['flops'])} FLOPs ({budget['pf_days']:,.1f} PF-days)"
@@ -110,10 +117,11 @@ def allocate(
         "budget": budget,
         "allocations": rows,
     }
-    emit(fmt, payload, [Table(COLUMNS + law_columns(plans), rows, title, allocation_notes(plans))])
+    emit(fmt, payload, [Table(COLUMNS + law_columns(plans), rows, title, allocation_notes(plans))]
+         + with_recipe(payload, rows))
 
 
-def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens):
+def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe):
     """allocate with --unique-tokens and/or --inference-tokens (scalingplan.planning.data_and_inference)."""
     from scalingplan.planning import data_and_inference as constraints
 
@@ -156,10 +164,10 @@ def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens)
     query = {key: value for key, value in (("flops", budget and budget["flops"]), ("loss", target),
                                            ("unique_tokens", unique), ("inference_tokens", served)) if value}
     payload = {"query": query, "budget": budget, "allocations": rows}
-    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(plans) + notes)])
+    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(plans) + notes)] + with_recipe(payload, rows))
 
 
-def overtrained(fmt, budget, law, tokens_per_param):
+def overtrained(fmt, budget, law, tokens_per_param, with_recipe):
     """allocate --tokens-per-param M: the model with D = M·N that spends the budget, under each law."""
     if not budget:
         raise InputError("--tokens-per-param goes with a budget (--flops, --pf-days or --gpu ...)")
@@ -173,4 +181,4 @@ def overtrained(fmt, budget, law, tokens_per_param):
     title = f"{multiplier:g} tokens per parameter on {sci(budget['flops'])} FLOPs"
     payload = {"query": {"flops": budget["flops"], "tokens_per_param": multiplier}, "budget": budget,
                "allocations": rows}
-    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(plans) + notes)])
+    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(plans) + notes)] + with_recipe(payload, rows))

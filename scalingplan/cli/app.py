@@ -22,6 +22,7 @@ COMMANDS = {
     "fit": ("fit", "fit"),
     "plot": ("plot", "app"),
     "check": ("check", "check"),
+    "memory": ("memory", "memory"),
     "hardware": ("catalogues", "hardware"),
     "models": ("catalogues", "models"),
     "schema": ("schema", "schema"),

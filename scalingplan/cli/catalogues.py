@@ -5,7 +5,8 @@ from scalingplan.cli.options import OUTPUT, with_options
 from scalingplan.output.render import Column, Table
 
 HARDWARE_COLUMNS = [Column("Accelerator", "name", "text"), Column("Aliases", "aliases", "text", wrap=True),
-                    Column("Peak TFLOP/s", "peak_tflops", "plain"), Column("Precision", "precision", "text")]
+                    Column("Peak TFLOP/s", "peak_tflops", "plain"), Column("Precision", "precision", "text"),
+                    Column("GB", "memory_gb", "plain"), Column("kW", "tdp_kw", "plain")]
 MODEL_COLUMNS = [Column("Model", "name", "text"), Column("Params", "params", "count"),
                  Column("Tokens", "tokens", "count"), Column("Tokens/param", "tokens_per_param", "plain"),
                  Column("FLOPs (6ND)", "flops", "flops")]
@@ -21,11 +22,17 @@ def hardware(fmt: str = "table"):
 
     catalogue = load_catalogue()
     rows = [{"name": a["name"], "aliases": ", ".join(a["aliases"]), "peak_flops": a["peak_flops"],
-             "peak_tflops": a["peak_flops"] / 1e12, "precision": a["precision"], "source": a["source"]}
+             "peak_tflops": a["peak_flops"] / 1e12, "precision": a["precision"], "source": a["source"],
+             "memory_bytes": a["memory_bytes"], "memory_gb": a["memory_bytes"] / 1e9, "tdp_watts": a["tdp_watts"],
+             "tdp_kw": a["tdp_watts"] and a["tdp_watts"] / 1000, "memory_source": a["memory_source"]}
             for a in catalogue["accelerators"]]
-    notes = [f"Default MFU {catalogue['default_mfu']:g}: {catalogue['default_mfu_source']}"]
-    payload = {"default_mfu": catalogue["default_mfu"],
-               "default_mfu_source": catalogue["default_mfu_source"], "accelerators": rows}
+    notes = [f"Default {name} {catalogue[key]:g}: {catalogue[key + '_source']}" for name, key in
+             (("MFU", "default_mfu"), ("PUE", "default_pue"), ("grid intensity (kg CO2e/kWh)", "default_grid_intensity"))]
+    notes.append("GB: memory per chip; kW: maximum board power (TDP); from vendor datasheets (memory_source "
+                 "in --json). Google publishes no per-chip TDP for TPUs.")
+    payload = {key: catalogue[key] for key in ("default_mfu", "default_mfu_source", "default_pue", "default_pue_source",
+                                               "default_grid_intensity", "default_grid_intensity_source")}
+    payload["accelerators"] = rows
     emit(fmt, payload, [Table(HARDWARE_COLUMNS, rows, "Accelerators (dense peak per chip)", notes)])
 
 

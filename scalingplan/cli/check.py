@@ -40,13 +40,15 @@ CSV_COLUMNS = [Column(key, key) for key in ("file", "plan", "name", "law", "pass
 # How each check's value and limit read in a table.
 VALUE_TEXT = {"max_budget_use": lambda x: "-" if x is None else f"{x:.1%}", "max_params_ratio": KINDS["ratio"],
               "min_tokens_per_param": KINDS["plain"], "max_loss": KINDS["loss"], "max_epochs": KINDS["plain"],
-              "max_days": KINDS["plain"]}
+              "max_days": KINDS["plain"], "max_memory_fraction": lambda x: "-" if x is None else f"{x:.0%}",
+              "min_gpus": KINDS["plain"], "max_cost": KINDS["count"], "max_co2_kg": KINDS["count"],
+              "max_batch_ratio": KINDS["ratio"], "max_lr_ratio": KINDS["ratio"]}
 RESULT_TEXT = {"pass": "pass", "fail": "FAIL", "not applicable": "n/a"}
 
 
 def limit_text(check: dict) -> str:
     limit = check["limit"]
-    if check["name"] == "max_params_ratio":
+    if check["name"] in ("max_params_ratio", "max_batch_ratio", "max_lr_ratio"):
         return f"{1 / limit:.3g}×–{limit:.3g}×"
     prefix = "≥ " if check["name"].startswith("min_") else "≤ "
     return prefix + VALUE_TEXT[check["name"]](limit)

@@ -10,7 +10,7 @@ from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, sci
 from scalingplan.constants import PF_DAY
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, PricePerHour, with_options
+from scalingplan.cli.options import OUTPUT, Count, Gpu, Mfu, PricePerHour, with_options
 
 UNITS = ("flops", "pf-days", "gpu-hours")
 
@@ -35,19 +35,16 @@ def convert(
     value: Annotated[str, typer.Argument(help="An amount of compute, e.g. 5.76e23 (in the --from unit).",
                                          show_default=False)],
     unit: Annotated[str, typer.Option("--from", help="Unit of VALUE: flops, pf-days or gpu-hours (with --gpu).")] = "flops",
-    gpu: Annotated[Optional[str], typer.Option(
-        "--gpu", help="With --from gpu-hours: the accelerator the hours are on, e.g. h100.")] = None,
-    count: Annotated[Optional[str], typer.Option(
-        "--count", help="Number of accelerators: adds wall-clock days.")] = None,
-    mfu: Annotated[Optional[str], typer.Option(
-        "--mfu", help="Model FLOPs utilization in (0, 1]. Default 0.3: Epoch AI's assumption for LLM "
-                      "training when unreported (Sevilla et al. 2022); see 'scalingplan hardware'.")] = None,
+    gpu: Gpu = None,
+    count: Count = None,
+    mfu: Mfu = None,
     price_per_hour: PricePerHour = None,
     fmt: str = "table",
 ):
     """Convert compute between FLOPs, PF-days and GPU-hours on every catalogued accelerator.
 
     Peak figures are dense per-chip throughput ('scalingplan hardware' lists them with sources).
+    With --from gpu-hours, --gpu names the accelerator the hours are on; --count adds wall-clock days.
 
     Examples:
 

@@ -92,19 +92,19 @@ def output_bundle(formats_help: str = "table, json, csv or markdown", build=choo
 OUTPUT = output_bundle()
 
 # --- hardware --------------------------------------------------------------------------------------
-HARDWARE = Bundle("hardware", (
-    _option("gpu", Annotated[Optional[str], typer.Option(
-        "--gpu", help="Accelerator, e.g. h100 (see 'scalingplan hardware').", rich_help_panel="Hardware")]),
-    _option("count", Annotated[Optional[str], typer.Option(
-        "--count", help="Number of accelerators.", rich_help_panel="Hardware")]),
-    _option("days", Annotated[Optional[str], typer.Option(
-        "--days", help="Wall-clock days of training, with --count.", rich_help_panel="Hardware")]),
-    _option("gpu_hours", Annotated[Optional[str], typer.Option(
-        "--gpu-hours", help="Accelerator-hours (instead of --count and --days).", rich_help_panel="Hardware")]),
-    _option("mfu", Annotated[Optional[str], typer.Option(
-        "--mfu", help="Model FLOPs utilization in (0, 1]. Default 0.3, Epoch AI's assumption for LLM "
-                      "training (see 'scalingplan hardware').", rich_help_panel="Hardware")]),
-), lambda **given: hardware_given(**given))
+Gpu = Annotated[Optional[str], typer.Option(
+    "--gpu", help="Accelerator, e.g. h100 (see 'scalingplan hardware').", rich_help_panel="Hardware")]
+Count = Annotated[Optional[str], typer.Option("--count", help="Number of accelerators.", rich_help_panel="Hardware")]
+Days = Annotated[Optional[str], typer.Option(
+    "--days", help="Wall-clock days of training, with --count.", rich_help_panel="Hardware")]
+GpuHours = Annotated[Optional[str], typer.Option(
+    "--gpu-hours", help="Accelerator-hours (instead of --count and --days).", rich_help_panel="Hardware")]
+Mfu = Annotated[Optional[str], typer.Option(
+    "--mfu", help="Model FLOPs utilization in (0, 1]. Default 0.3, Epoch AI's assumption for LLM "
+                  "training (see 'scalingplan hardware').", rich_help_panel="Hardware")]
+HARDWARE = Bundle("hardware", (_option("gpu", Gpu), _option("count", Count), _option("days", Days),
+                               _option("gpu_hours", GpuHours), _option("mfu", Mfu)),
+                  lambda **given: hardware_given(**given))
 """The accelerator options; the command receives the ones given, as ``hardware={...}``."""
 
 

@@ -20,9 +20,11 @@ def _normalise(name: str) -> str:
 
 @functools.lru_cache(maxsize=None)
 def load_catalogue() -> dict:
-    """Read configs/hardware.yaml once: {"default_mfu", "default_mfu_source", "accelerators": [...]}.
+    """Read configs/hardware.yaml once: {"default_mfu", "default_mfu_source", "default_pue",
+    "default_grid_intensity" (each with its "..._source"), "accelerators": [...]}.
 
-    Each accelerator: name, aliases, peak_flops (FLOP/s), precision, source.
+    Each accelerator: name, aliases, peak_flops (FLOP/s), precision, source, memory_bytes (vendor GB
+    x 1e9), tdp_watts (None when unpublished) and memory_source.
     """
     from scalingplan.catalogues.paths import config_path
     from scalingplan.catalogues.yamlfile import read_yaml_cached
@@ -33,19 +35,27 @@ def load_catalogue() -> dict:
         peak = doc.number("accelerators", index, "peak_tflops")
         if peak <= 0:
             raise doc.error(("accelerators", index, "peak_tflops"), "must be positive")
+        memory = doc.number("accelerators", index, "memory_gb")
+        tdp = entry.get("tdp_watts")
+        tdp = None if tdp is None else doc.number("accelerators", index, "tdp_watts")
+        if memory <= 0 or (tdp is not None and tdp <= 0):
+            raise doc.error(("accelerators", index), "memory_gb and tdp_watts must be positive")
         accelerators.append({
             "name": str(entry["name"]),
             "aliases": [str(a) for a in entry.get("aliases", [])],
             "peak_flops": peak * 1e12,
             "precision": str(entry["precision"]),
             "source": str(entry["source"]),
+            "memory_bytes": memory * 1e9,
+            "tdp_watts": tdp,
+            "memory_source": str(entry["memory_source"]),
         })
-    default = doc.data["default_mfu"]
-    return {
-        "default_mfu": check_mfu(default["value"]),
-        "default_mfu_source": " ".join(str(default["source"]).split()),
-        "accelerators": accelerators,
-    }
+    catalogue = {"accelerators": accelerators}
+    for key in ("default_mfu", "default_pue", "default_grid_intensity"):
+        catalogue[key] = doc.number(key, "value")
+        catalogue[f"{key}_source"] = " ".join(str(doc.data[key]["source"]).split())
+    catalogue["default_mfu"] = check_mfu(catalogue["default_mfu"])
+    return catalogue
 
 
 def accelerator_names() -> list[str]:

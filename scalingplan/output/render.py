@@ -212,7 +212,7 @@ def print_tables(tables: list) -> None:
             title = table.title if len(groups) == 1 else f"{table.title} ({number}/{len(groups)})".strip()
             out.print(_rich_table(title, [table.columns[i] for i in group], [[row[i] for i in group] for row in cells]))
         for note in table.notes:
-            out.print(Padding(Text(note, style="dim"), (0, 0, 0, 2)))
+            out.print(Padding(Text(note, style="dim"), (0, 0, 0, 2), expand=False))
 
 
 def render(fmt: str, payload: dict, tables: list, csv_table: Table | None = None) -> str | None:
