@@ -310,3 +310,19 @@ def test_porian_chain_and_budget_reading():
     assert sum(r["change"] for r in rows[1:]) == pytest.approx(0.497 - 0.835)
     reading = reconcile.budget_reading_rows(load_law("kaplan2020"), load_law("epoch2024"), [1e19, 1e23])
     assert [r["reading_ratio"] for r in reading] == pytest.approx([2 ** 0.73] * 2, rel=1e-12)
+
+
+@pytest.mark.parametrize("form, constants, key", [
+    ("moe", "{a: 18.1, alpha: -0.1, b: 30.8, beta: 0.147, g: 2.1, gamma: 0.58, c: 0.47, experts: 64, "
+            "c_f: 6, c_r: 14, depth_ratio: 64}", "alpha"),
+    ("over-training", "{E: 1.5, a: 141, b: 0, eta: 0.12, epsilon: 0.85, k: 2.08, gamma: 0.75}", "b"),
+    ("precision", "{A: 4299, alpha: 0.5, B: 18060, beta: 0.5, E: 2.76, gamma_w: 2.67, gamma_a: -1, "
+                  "gamma_kv: 0.96, C_T: 0.06, gamma_D: 0.5, gamma_N: 0.34, gamma_post: 0.59}", "gamma_a"),
+])
+def test_impossible_constants_are_refused_naming_the_key(tmp_path, form, constants, key):
+    from scalingplan import InputError
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"name: bad\nform: {form}\nconstants: {constants}\n")
+    with pytest.raises(InputError, match=f"constants.{key}"):
+        load_law(str(path))
