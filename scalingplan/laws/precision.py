@@ -109,8 +109,9 @@ class PrecisionLaw(Configurable, Law):
 
     # --- optima -------------------------------------------------------------------------------
     def optimal_bits(self) -> float:
-        """Training precision P (all three parts) of least loss at any budget without δ_PTQ: with
-        α = β the optimum maximises capacity(P)/P, independently of C (the paper's §4.3 setting)."""
+        """Training precision P (all three parts) of least loss without δ_PTQ. At fixed P the
+        optimum is Chinchilla's with A·capacity^(−α) and N·D = 16C/(6P), whose reducible loss is
+        ∝ (capacity(P)/P)^(−αβ/(α+β)); so P maximises capacity(P)/P at every budget (§4.3)."""
         (bits,), _ = grid_minimise(lambda p: -self.capacity(p, p, p) / p, [(LOWEST_BITS, HIGHEST_BITS)])
         return bits
 
