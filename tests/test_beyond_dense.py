@@ -226,7 +226,7 @@ def test_kumar_8_bit_penalty_stated_in_the_law_file():
 
 
 def test_kumar_optimal_precision_does_not_depend_on_the_budget():
-    """With α = β, the compute-optimal P is the same at every budget (Kumar et al. §4.3)."""
+    """The compute-optimal P is the same at every budget (Kumar et al. §4.3)."""
     law = load_law("kumar2024")
     assert [law.optimum(f)[2] for f in (1e18, 1e21, 1e25)] == pytest.approx([law.optimal_bits()] * 3, rel=1e-5)
 
