@@ -49,7 +49,8 @@ class PrecisionLaw(Configurable, Law):
     settings = ("precision", "post_bits")
     precision = None  # (P_w, P_a, P_kv) bits, or None: the compute-optimal training precision
     post_bits = None  # bits after post-training quantisation, or None: no quantisation
-    extra_columns = (("Bits", "precision_bits", "plain"), ("δ_PTQ", "delta_ptq", "plain"))
+    extra_columns = (("Bits", "precision_bits", "plain"), ("Effective N", "effective_params", "count"),
+                     ("δ_PTQ", "delta_ptq", "plain"))
 
     def check_constants(self):
         for key, value in self.constants.items():
@@ -167,7 +168,8 @@ class PrecisionLaw(Configurable, Law):
 
     def model_extras(self, params, tokens) -> dict:
         bits = self.precision or (16.0, 16.0, 16.0)
-        return {"precision_bits": float(self.cost_bits(bits)), "delta_ptq": self.delta_ptq(params, tokens)}
+        return {"precision_bits": float(self.cost_bits(bits)), "effective_params": params * self.capacity(*bits),
+                "delta_ptq": self.delta_ptq(params, tokens)}
 
     def params_budget(self, params):
         return each(lambda n: budget_for_size(lambda c: self.allocate(c)[0], n), params)
