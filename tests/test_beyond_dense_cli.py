@@ -39,7 +39,7 @@ def test_every_new_law_works_in_every_command(cli, name, tmp_path):
 def test_compare_shows_the_moe_advantage_growing(cli):
     result = cli("compare", "krajewski2024-dense", "krajewski2024", "--from", "1e20", "--to", "1e25")
     assert result.exit_code == 0, result.output
-    assert "Compute ÷ first" in result.stdout
+    assert "C ÷ 1st" in result.stdout
     rows = as_json(cli("compare", "krajewski2024-dense", "krajewski2024", "--from", "1e20", "--to", "1e25",
                        "--json"))["rows"]
     moe = [r["compute_vs_first"] for r in rows if r["law"] == "krajewski2024"]

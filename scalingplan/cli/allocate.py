@@ -7,6 +7,7 @@ import typer
 from scalingplan.planning import allocation as planning
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
+from scalingplan.laws.base import PARAMS_KINDS
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.common import emit, warn
 from scalingplan.cli.options import (HARDWARE, LAW_SETTINGS, OUTPUT, Flops, Laws, PfDays, chosen_laws,
@@ -14,7 +15,7 @@ from scalingplan.cli.options import (HARDWARE, LAW_SETTINGS, OUTPUT, Flops, Laws
 from scalingplan.cli.memory import RECIPE, budget_and_cluster, recipe_tables
 
 COLUMNS = [
-    Column("Law", "law", "text"),
+    Column("Law", "law_label", "text"),
     Column("Params", "params", "count"),
     Column("Tokens", "tokens", "count"),
     Column("Tokens/param", "tokens_per_param", "plain"),
@@ -24,12 +25,48 @@ COLUMNS = [
 ]
 
 
-def allocation_notes(plans: list) -> list:
-    """Conventions a reader needs beside the numbers: the loss scale, and each law's own notes."""
-    notes = []
-    if any(p.loss is not None for p in plans):
+OUTSIDE_MARK = "*"
+
+
+def outside(row) -> bool:
+    decades = row.get("extrapolation_decades")
+    return decades is not None and float(decades) > 0
+
+
+def table_rows(rows: list) -> list:
+    """Rows for a person: the law's name marked when the budget lies outside its fitted range."""
+    return [{**row, "law_label": row["law"] + (OUTSIDE_MARK if outside(row) else "")} for row in rows]
+
+
+def convention_notes(rows: list) -> list:
+    """What the parameter counts count, what the losses mean, and which rows extrapolate."""
+    kinds: dict = {}
+    for row in rows:
+        names = kinds.setdefault(row.get("params_kind", "total"), [])
+        if row["law"] not in names:
+            names.append(row["law"])
+    if len(kinds) == 1:
+        notes = [f"Params: {PARAMS_KINDS.get(*kinds, *kinds)} ({', '.join(*kinds.values())})."]
+    else:
+        notes = ["Params: " + "; ".join(
+            f"{PARAMS_KINDS.get(kind, kind)} ({'others' if kind == 'total' else ', '.join(names)})"
+            for kind, names in sorted(kinds.items(), key=lambda item: item[0] == "total")) + "."]
+    if any(r.get("loss") is not None for r in rows):
         notes.append("Loss: predicted final loss in nats/token, on each law's own data and tokenizer; "
                      "compare it within a law, not across laws.")
+    far: dict = {}
+    for row in rows:
+        if outside(row):
+            far[row["law"]] = max(far.get(row["law"], 0.0), float(row["extrapolation_decades"]))
+    if far:
+        notes.append(f"{OUTSIDE_MARK} outside the budgets the law was fitted on, by (decades): "
+                     + ", ".join(f"{name} {decades:.1f}" for name, decades in far.items()) + ".")
+    return notes
+
+
+def allocation_notes(plans: list) -> list:
+    """Conventions a reader needs beside the numbers, then each law's own notes."""
+    notes = convention_notes([p.as_dict() for p in plans])
     for p in plans:
         notes.extend(p.notes)
     return notes
@@ -41,6 +78,17 @@ def law_columns(plans: list) -> list:
     for p in plans:
         columns.extend(Column(*spec) for spec in p.columns if Column(*spec) not in columns)
     return columns
+
+
+def warn_once(message: str | None) -> None:
+    if message:
+        warn(message)
+
+
+def skipped_warning(skipped: list, option: str) -> None:
+    """One line for every law left out because it predicts no loss."""
+    if skipped:
+        warn(f"left out of {option} as each predicts no loss: {', '.join(repr(name) for name in skipped)}")
 
 
 @with_options(OUTPUT, HARDWARE, RECIPE, LAW_SETTINGS)
@@ -109,15 +157,15 @@ def allocate(
         plans, skipped = planning.allocate_loss(value, law)
         title = f"Smallest compute-optimal budget reaching loss {value:g}"
         query = {"loss": value}
-    for name in skipped:
-        warn(f"'{name}' predicts no loss; left out of --loss")
+    skipped_warning(skipped, "--loss")
     rows = [p.as_dict() for p in plans]
+    warn_once(planning.extrapolation_warning(rows))
     payload = {
         "query": query,
         "budget": budget,
         "allocations": rows,
     }
-    emit(fmt, payload, [Table(COLUMNS + law_columns(plans), rows, title, allocation_notes(plans))]
+    emit(fmt, payload, [Table(COLUMNS + law_columns(plans), table_rows(rows), title, allocation_notes(plans))]
          + with_recipe(payload, rows))
 
 
@@ -156,15 +204,16 @@ def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens,
         if unique is not None:
             columns[4:4] = [Column("Epochs", "epochs", "plain")]
         notes.append("FLOPs: training 6ND, inference 2N per token (Sardana et al. 2024, arXiv:2401.00448).")
-    for name in skipped:
-        warn(f"'{name}' predicts no loss; left out of --inference-tokens")
+    skipped_warning(skipped, "--inference-tokens")
     for message in warnings:
         warn(message)
     rows = [p.as_dict() for p in plans]
+    warn_once(planning.extrapolation_warning(rows))
     query = {key: value for key, value in (("flops", budget and budget["flops"]), ("loss", target),
                                            ("unique_tokens", unique), ("inference_tokens", served)) if value}
     payload = {"query": query, "budget": budget, "allocations": rows}
-    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(plans) + notes)] + with_recipe(payload, rows))
+    emit(fmt, payload, [Table(columns, table_rows(rows), title, allocation_notes(plans) + notes)]
+         + with_recipe(payload, rows))
 
 
 def overtrained(fmt, budget, law, tokens_per_param, with_recipe):
@@ -181,4 +230,5 @@ def overtrained(fmt, budget, law, tokens_per_param, with_recipe):
     title = f"{multiplier:g} tokens per parameter on {sci(budget['flops'])} FLOPs"
     payload = {"query": {"flops": budget["flops"], "tokens_per_param": multiplier}, "budget": budget,
                "allocations": rows}
-    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(plans) + notes)] + with_recipe(payload, rows))
+    emit(fmt, payload, [Table(columns, table_rows(rows), title, allocation_notes(plans) + notes)]
+         + with_recipe(payload, rows))

@@ -103,7 +103,7 @@ class MoELaw(Configurable, Law):
         params, tokens, _, _ = self.optimum(flops)
         return params, tokens
 
-    def optimal_loss(self, flops):
+    def frontier_loss(self, flops):
         return self.optimum(flops)[3]
 
     def at_budget(self, flops):

@@ -155,7 +155,7 @@ class PrecisionLaw(Configurable, Law):
         params = G * product ** a
         return params, product / params
 
-    def optimal_loss(self, flops):
+    def frontier_loss(self, flops):
         if self.precision is not None and self.post_bits is None:
             return self.loss(*self.closed_form(flops))
         return self.optimum(flops)[3]
