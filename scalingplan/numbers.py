@@ -55,3 +55,30 @@ def parse_positive(value, what: str = "value") -> float:
         raise InputError(f"must be positive, got {value!r}" if not isinstance(value, str)
                          else f"must be positive, got '{value}'", _field(what))
     return number
+
+
+def check_positive(value, what: str = "value"):
+    """``value`` unchanged if it is a real number, or an array of them, that is finite and > 0 throughout.
+
+    Raises InputError naming ``what`` and the first offending value otherwise (zero, negative, NaN,
+    infinite, complex, boolean or not a number at all): the library's guard for its Python API.
+    """
+    if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
+        if not (math.isfinite(value) and value > 0):
+            raise InputError(f"{what}: must be a positive finite number, got {value!r}")
+        return value
+    if isinstance(value, (bool, str, complex)) or value is None:
+        raise InputError(f"{what}: expected a positive number, got {value!r}")
+    import numpy as np
+
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{what}: expected a positive number or array of them, got {value!r}") from None
+    if array.dtype.kind not in "iuf" or array.size == 0:
+        raise InputError(f"{what}: expected positive real numbers, got {value!r}")
+    bad = ~(np.isfinite(array) & (array > 0))
+    if bad.any():
+        raise InputError(f"{what}: must be positive and finite everywhere, got {array[bad].flat[0]!r}"
+                         + (f" (and {int(bad.sum()) - 1} more bad values)" if bad.sum() > 1 else ""))
+    return value

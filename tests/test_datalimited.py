@@ -177,7 +177,9 @@ def test_cli_allocate_with_unique_tokens(cli):
     # Chinchilla's optimum at 1e23 needs 1.14T tokens: one warning line naming its epochs
     lines = [line for line in stderr.splitlines() if "'chinchilla-3'" in line]
     assert len(lines) == 1 and f"{rows['chinchilla-3']['epochs']:.3g} epochs" in lines[0]
-    assert "'muennighoff2023'" not in stderr and "'kaplan2020'" not in stderr  # kaplan needs < 1 epoch
+    assert "'muennighoff2023'" not in stderr
+    # kaplan2020 reads 1e23 as C = 2·C_min (Kaplan §6.3): D = C/(6N) = 123B tokens, 1.23 epochs
+    assert "'kaplan2020' assumes fresh tokens but its plan trains on 123B tokens, 1.23 epochs" in stderr
 
 
 def test_cli_no_repetition_warning_with_enough_data(cli):

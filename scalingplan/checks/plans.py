@@ -418,7 +418,7 @@ def _loss(plan: Plan, limit: float, law) -> CheckResult:
         return CheckResult("max_loss", True, None, limit, f"{law.name} predicts no loss: does not apply",
                            law=law.name, applies=False)
     loss = float(law.loss(plan.params, plan.tokens))
-    best = float(law.optimal_loss(plan.flops))
+    best = float(law.frontier_loss(plan.flops))
     passed = loss <= limit
     return CheckResult("max_loss", passed, loss, limit,
                        f"predicted loss {loss:.4f} is {'at most' if passed else 'above'} {limit:.4g} "

@@ -7,13 +7,14 @@ import typer
 from scalingplan.planning import allocation as planning
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
+from scalingplan.laws.base import PARAMS_KINDS
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.common import emit, warn
 from scalingplan.cli.options import HARDWARE, OUTPUT, Flops, Laws, PfDays, chosen_laws, with_options
 from scalingplan.cli.memory import RECIPE, budget_and_cluster, recipe_tables
 
 COLUMNS = [
-    Column("Law", "law", "text"),
+    Column("Law", "law_label", "text"),
     Column("Params", "params", "count"),
     Column("Tokens", "tokens", "count"),
     Column("Tokens/param", "tokens_per_param", "plain"),
@@ -23,12 +24,48 @@ COLUMNS = [
 ]
 
 
-def allocation_notes(plans: list) -> list:
-    """Conventions a reader needs beside the numbers: the loss scale, and each law's own notes."""
-    notes = []
-    if any(p.loss is not None for p in plans):
+OUTSIDE_MARK = "*"
+
+
+def outside(row) -> bool:
+    decades = row.get("extrapolation_decades")
+    return decades is not None and float(decades) > 0
+
+
+def table_rows(rows: list) -> list:
+    """Rows for a person: the law's name marked when the budget lies outside its fitted range."""
+    return [{**row, "law_label": row["law"] + (OUTSIDE_MARK if outside(row) else "")} for row in rows]
+
+
+def convention_notes(rows: list) -> list:
+    """What the parameter counts count, what the losses mean, and which rows extrapolate."""
+    kinds: dict = {}
+    for row in rows:
+        names = kinds.setdefault(row.get("params_kind", "total"), [])
+        if row["law"] not in names:
+            names.append(row["law"])
+    if len(kinds) == 1:
+        notes = [f"Params: {PARAMS_KINDS.get(*kinds, *kinds)} ({', '.join(*kinds.values())})."]
+    else:
+        notes = ["Params: " + "; ".join(
+            f"{PARAMS_KINDS.get(kind, kind)} ({'others' if kind == 'total' else ', '.join(names)})"
+            for kind, names in sorted(kinds.items(), key=lambda item: item[0] == "total")) + "."]
+    if any(r.get("loss") is not None for r in rows):
         notes.append("Loss: predicted final loss in nats/token, on each law's own data and tokenizer; "
                      "compare it within a law, not across laws.")
+    far: dict = {}
+    for row in rows:
+        if outside(row):
+            far[row["law"]] = max(far.get(row["law"], 0.0), float(row["extrapolation_decades"]))
+    if far:
+        notes.append(f"{OUTSIDE_MARK} outside the budgets the law was fitted on, by (decades): "
+                     + ", ".join(f"{name} {decades:.1f}" for name, decades in far.items()) + ".")
+    return notes
+
+
+def allocation_notes(plans: list) -> list:
+    """Conventions a reader needs beside the numbers, then each law's own notes."""
+    notes = convention_notes([p.as_dict() for p in plans])
     for p in plans:
         notes.extend(p.notes)
     return notes
@@ -40,6 +77,17 @@ def law_columns(plans: list) -> list:
     for p in plans:
         columns.extend(Column(*spec) for spec in p.columns if Column(*spec) not in columns)
     return columns
+
+
+def warn_once(message: str | None) -> None:
+    if message:
+        warn(message)
+
+
+def skipped_warning(skipped: list, option: str) -> None:
+    """One line for every law left out because it predicts no loss."""
+    if skipped:
+        warn(f"left out of {option} as each predicts no loss: {', '.join(repr(name) for name in skipped)}")
 
 
 @with_options(OUTPUT, HARDWARE, RECIPE)
@@ -99,19 +147,19 @@ def allocate(
         plans, skipped = planning.allocate_loss(value, law)
         title = f"Smallest compute-optimal budget reaching loss {value:g}"
         query = {"loss": value}
-    for name in skipped:
-        warn(f"'{name}' predicts no loss; left out of --loss")
+    skipped_warning(skipped, "--loss")
     rows = [p.as_dict() for p in plans]
+    warn_once(planning.extrapolation_warning(rows))
     payload = {
         "query": query,
         "budget": budget,
         "allocations": rows,
     }
-    emit(fmt, payload, [Table(COLUMNS + law_columns(plans), rows, title, allocation_notes(plans))]
-         + with_recipe(payload, rows) + shape_tables(rows, law, shapes))
+    emit(fmt, payload, [Table(COLUMNS + law_columns(plans), table_rows(rows), title, allocation_notes(plans))]
+         + with_recipe(payload, rows) + shape_tables(rows, shapes))
 
 
-def shape_tables(rows: list, law, wanted: bool) -> list:
+def shape_tables(rows: list, wanted: bool) -> list:
     """With --shapes: each row gains ``proposed_shape``, the best candidate of ``scalingplan shape``
     (default conventions) for its parameters (non-embedding ones for a law that counts those); and a
     table. (The recipe's ``shape`` is the memory module's own assumption.)"""
@@ -119,16 +167,17 @@ def shape_tables(rows: list, law, wanted: bool) -> list:
         return []
     from scalingplan.compute.shapes import propose
 
-    kinds = {one.name: one.params_kind for one in planning.resolve(law)}
     shown = []
     for row in rows:
-        count = kinds.get(row["law"], "total")
+        # A law that counts non-embedding parameters, or DeepSeek's M/6 (their non-embedding FLOPs per
+        # token ÷ 6, nearest to non-embedding weights), is matched by the non-embedding count.
+        count = "total" if row.get("params_kind", "total") == "total" else "non-embedding"
         found = propose(float(row["params"]), count=count, top=1)
         row["proposed_shape"] = dict(found[0], count=count) if found else None
         if found:
             shown.append(dict(row["proposed_shape"], law=row["law"], error_percent=100 * found[0]["error"]))
     note = ("Shapes: SwiGLU, untied embeddings, vocab 32,000, head dim 128, d_model/n_layer near 128 (see "
-            "'scalingplan shape'); a law counting non-embedding parameters (kaplan2020) is matched as such.")
+            "'scalingplan shape'); a law counting non-embedding parameters or M/6 is matched by non-embedding ones.")
     columns = [Column("Law", "law", "text"), Column("Layers", "layers", "exact"), Column("d_model", "d_model", "exact"),
                Column("Heads", "heads", "exact"), Column("FFW", "ffw_size", "exact"), Column("Params", "params", "count"),
                Column("Error %", "error_percent", "plain")]
@@ -170,13 +219,13 @@ def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens,
         if unique is not None:
             columns[4:4] = [Column("Epochs", "epochs", "plain")]
         notes.append("FLOPs: training 6ND, inference 2N per token (Sardana et al. 2024, arXiv:2401.00448).")
-    for name in skipped:
-        warn(f"'{name}' predicts no loss; left out of --inference-tokens")
+    skipped_warning(skipped, "--inference-tokens")
     for message in warnings:
         warn(message)
     rows = [p.as_dict() for p in plans]
+    warn_once(planning.extrapolation_warning(rows))
     query = {key: value for key, value in (("flops", budget and budget["flops"]), ("loss", target),
                                            ("unique_tokens", unique), ("inference_tokens", served)) if value}
     payload = {"query": query, "budget": budget, "allocations": rows}
-    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(plans) + notes)] + with_recipe(payload, rows)
-         + shape_tables(rows, law, shapes))
+    emit(fmt, payload, [Table(columns, table_rows(rows), title, allocation_notes(plans) + notes)]
+         + with_recipe(payload, rows) + shape_tables(rows, shapes))

@@ -10,17 +10,17 @@ from scalingplan.compute.budget import resolve_budget
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table
+from scalingplan.cli.allocate import convention_notes, table_rows, warn_once
 from scalingplan.cli.common import emit
 from scalingplan.cli.options import HARDWARE, OUTPUT, chosen_laws, with_options
 
 COLUMNS = [
     Column("FLOPs", "flops", "flops"),
-    Column("Law", "law", "text"),
+    Column("Law", "law_label", "text"),
     Column("Params", "params", "count"),
     Column("Tokens", "tokens", "count"),
-    Column("Tokens/param", "tokens_per_param", "plain"),
-    Column("Params ÷ first", "params_vs_first", "ratio"),
-    Column("Tokens ÷ first", "tokens_vs_first", "ratio"),
+    Column("N ÷ 1st", "params_vs_first", "ratio"),
+    Column("D ÷ 1st", "tokens_vs_first", "ratio"),
     Column("Loss", "loss", "loss"),
 ]
 SCALING_COLUMNS = [
@@ -83,10 +83,14 @@ def compare(
     rows = planning.compare(budgets, chosen_laws(laws))
     summary = scaling_summary(rows)
     names = list(dict.fromkeys(r["law"] for r in rows))
-    notes = [f"Ratios are against {names[0]}, the first law named."]
+    notes = [f"N ÷ 1st, D ÷ 1st: this law's parameters (tokens) divided by those of {names[0]}, the "
+             f"first law named, at the same budget; each law counts parameters its own way."]
+    notes += convention_notes(rows)
     if hardware:
         notes.append(f"Budget {hardware['flops']:.3g} FLOPs = {hardware['description']}.")
-    tables = [Table(COLUMNS, rows, f"Allocations of {len(budgets)} budget(s) under {len(names)} law(s)", notes)]
+    warn_once(planning.extrapolation_warning(rows))
+    tables = [Table(COLUMNS, table_rows(rows), f"Allocations of {len(budgets)} budget(s) under {len(names)} law(s)",
+                    notes)]
     if summary:
         tables.append(Table(SCALING_COLUMNS, summary, "How each law scales over the compared budgets"))
     payload = {"laws": names, "budgets": budgets, "rows": rows, "scaling": summary}

@@ -7,7 +7,7 @@ import typer
 from scalingplan.errors import InputError
 from scalingplan.laws.base import tokens_for
 from scalingplan.catalogues.registry import expand, law_document, load_law
-from scalingplan.output.render import Column, Table
+from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.common import emit
 from scalingplan.cli.options import OUTPUT, with_options
 
@@ -18,7 +18,7 @@ app = typer.Typer(help="List the law registry, or show one law: formula, constan
 CONSTANT_COLUMNS = [Column("Constant", "name", "text"), Column("Value", "value", "exact"),
                     Column("Unit", "unit", "text"), Column("Meaning", "meaning", "text", wrap=True)]
 PUBLISHED_COLUMNS = [
-    Column("Params", "params", "count"),
+    Column("Params", "label", "text"),
     Column("Paper FLOPs", "flops", "flops"), Column("Law FLOPs", "law_flops", "flops"),
     Column("FLOPs ratio", "flops_ratio", "ratio"),
     Column("Paper tokens", "tokens", "count"), Column("Law tokens", "law_tokens", "count"),
@@ -27,16 +27,45 @@ PUBLISHED_COLUMNS = [
 
 
 def published_comparison(law, published: dict) -> list:
-    """The paper's own projections beside what this law gives for the same parameter count."""
+    """The paper's own projections beside what this law gives for the same parameter count.
+
+    A row the file corrects (``corrections``: row index, column, corrected value, why) is shown as
+    printed and again corrected.
+    """
+    from scalingplan.numbers import parse_number
+
+    corrections = {int(c["row"]): c for c in published.get("corrections") or []}
     rows = []
-    for params, flops, tokens in published.get("rows", []):
-        params, flops, tokens = float(params), float(flops), float(tokens)
+    for index, (params, flops, tokens) in enumerate(published.get("rows", [])):
+        versions = [("", float(flops), float(tokens))]
+        fix = corrections.get(index)
+        if fix:
+            value = parse_number(fix["corrected"], "corrected")
+            versions = [("*", *versions[0][1:]),
+                        ("", *((value, versions[0][2]) if fix["column"] == "flops"
+                               else (versions[0][1], value)))]
+        params = float(params)
         law_flops = law.params_budget(params)
         law_tokens = tokens_for(law_flops, params)
-        rows.append({"params": params, "flops": flops, "tokens": tokens, "law_flops": law_flops,
-                     "law_tokens": law_tokens, "flops_ratio": law_flops / flops,
-                     "tokens_ratio": law_tokens / tokens})
+        for label, flops, tokens in versions:
+            rows.append({"label": human_count(params) + label, "params": params, "flops": flops,
+                         "tokens": tokens, "law_flops": law_flops, "law_tokens": law_tokens,
+                         "flops_ratio": law_flops / flops, "tokens_ratio": law_tokens / tokens,
+                         **({"as_printed": label == "*", "why": fix.get("why")} if fix else {})})
     return rows
+
+
+def validity_lines(law) -> list:
+    """The law's parameter convention and the budgets and sizes its fit was made on."""
+    from scalingplan.laws.base import PARAMS_KINDS
+
+    lines = [f"Parameters: {PARAMS_KINDS.get(law.params_kind, law.params_kind)} (params_kind: {law.params_kind})"]
+    ranges = [f"{what} {'?' if lo is None else sci(lo)} to {'?' if hi is None else sci(hi)}"
+              for what, key in (("budgets (FLOPs)", "flops"), ("parameters", "params"))
+              if key in law.validity for lo, hi in [law.validity[key]]]
+    if ranges:
+        lines.append("Fitted on " + "; ".join(ranges) + f". Source: {law.validity.get('source', '')}")
+    return lines
 
 
 def constant_rows(data: dict, law) -> list:
@@ -111,15 +140,19 @@ def show(
     comparison = published_comparison(law, published) if published else []
     tables = [
         Table(CONSTANT_COLUMNS, constants, f"{law.name} ({law.form}): {data.get('summary', '')}",
-              formula + [f"Citation: {citation_text(data.get('citation'))}"]),
+              formula + validity_lines(law) + [f"Citation: {citation_text(data.get('citation'))}"]),
     ]
     if comparison:
+        fixes = [f"{r['label']}: as printed; the row below corrects it ({r['why']})."
+                 for r in comparison if r.get("as_printed")]
         tables.append(Table(PUBLISHED_COLUMNS, comparison,
-                            f"Published projections beside this law: {published.get('source', '')}"))
+                            f"Published projections beside this law: {published.get('source', '')}", fixes))
     tables.append(Table([Column("Notes", "note", "text", wrap=True)], [{"note": n} for n in notes], ""))
     payload = {"name": law.name, "form": law.form, "formula": formula,
                "constants": constants, "citation": data.get("citation"), "notes": notes,
-               "published_comparison": comparison, "source": str(law.meta.get("source"))}
+               "published_comparison": comparison, "source": str(law.meta.get("source")),
+               "params_kind": law.params_kind,
+               "validity": {k: list(v) if isinstance(v, tuple) else v for k, v in law.validity.items()}}
     if law.derived():
         payload["derived"] = law.derived()
     emit(fmt, payload, tables)

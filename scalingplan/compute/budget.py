@@ -13,6 +13,12 @@ def resolve_budget(flops=None, pf_days=None, gpu=None, count=None, days=None,
     ``days``, or with ``gpu_hours``; ``mfu`` optional) may be given. Numbers may be strings.
     """
     hardware_given = any(v is not None for v in (gpu, count, days, gpu_hours, mfu))
+    if hardware_given and gpu is None:
+        options = [name for name, v in (("count", count), ("days", days), ("gpu_hours", gpu_hours),
+                                        ("mfu", mfu)) if v is not None]
+        raise InputError(" and ".join(f"{{{i}}}" for i in range(len(options)))
+                         + f" need{'s' if len(options) == 1 else ''} {{{len(options)}}} to name the accelerator; "
+                         f"a budget in FLOPs or PF-days takes none of them", mentions=(*options, "gpu"))
     given = [name for name, v in (("flops", flops), ("pf_days", pf_days)) if v is not None]
     if hardware_given:
         given.append("gpu")
@@ -26,9 +32,6 @@ def resolve_budget(flops=None, pf_days=None, gpu=None, count=None, days=None,
         value = parse_positive(pf_days, "pf_days") * PF_DAY
         return {"flops": value, "pf_days": value / PF_DAY, "description": "given in PF-days"}
     if hardware_given:
-        if gpu is None:
-            raise InputError("{0}, {1}, {2} and {3} need {4} to name the accelerator",
-                             mentions=("count", "days", "gpu_hours", "mfu", "gpu"))
         from scalingplan.compute.hardware import hardware_budget
 
         hardware = hardware_budget(

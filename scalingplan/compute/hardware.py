@@ -72,8 +72,27 @@ def find_accelerator(name: str) -> dict:
         if key and key in (_normalise(label) for label in labels):
             return entry
         choices.extend(labels)
-    raise InputError(f"unknown accelerator '{name}'{closest(str(name), choices)}"
+    raise InputError(f"unknown accelerator '{name}'{same_kind(str(name), choices)}"
                      f" (known: {', '.join(accelerator_names())})", "gpu")
+
+
+def chip(name: str) -> str:
+    """The leading model token of an accelerator name, normalised: 'h100' for 'H100 SXM5' and
+    'h100-80gb', 'tpuv5' for 'TPU v5e'; '' when the name has no digits."""
+    import re
+
+    token = re.match(r"[a-z\s_-]*?\d+", str(name).strip().lower())
+    return _normalise(token.group()) if token else ""
+
+
+def same_kind(name: str, labels: list) -> str:
+    """' (did you mean ...?)' naming every accelerator of the same chip as ``name`` ('h100-80gb' gives
+    the H100s), else the closest name by spelling."""
+    kind = [entry["name"] for entry in load_catalogue()["accelerators"]
+            if chip(name) and chip(name) in (chip(label) for label in [entry["name"], *entry["aliases"]])]
+    if kind:
+        return f" (did you mean {' or '.join(repr(k) for k in kind)}?)"
+    return closest(name, labels)
 
 
 def default_mfu() -> float:

@@ -71,7 +71,7 @@ class DataConstrainedLaw(ParametricLaw):
                               self.effective_tokens(tokens, unique_tokens))
 
     def loss_with_data(self, params, tokens, unique_tokens=None):
-        return self.loss(params, tokens, unique_tokens)
+        return self.unchecked("loss")(params, tokens, unique_tokens)
 
     def data_floor(self, unique_tokens=None):
         """The loss no budget goes below with U unique tokens: N′ → U_N(1 + R_N*), D′ → U(1 + R_D*)."""

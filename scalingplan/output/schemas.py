@@ -59,6 +59,9 @@ ALLOCATION_KEYS = {
     "pf_days": NUMBER,
     "loss": described(NUMBER_OR_NULL, "predicted final loss (nats/token, the law's own data); null if the "
                                       "law predicts none"),
+    "params_kind": described(STRING, "what 'params' counts: total, non-embedding or M/6 (DeepSeek)"),
+    "extrapolation_decades": described(NUMBER_OR_NULL, "decades of budget outside the budgets the law was "
+                                                       "fitted on: 0 inside; null if the law states none"),
 }
 LAYOUT = record({
     "dp": INTEGER, "tp": INTEGER, "pp": INTEGER, "zero": described(INTEGER, "ZeRO stage 0-3"),
@@ -102,7 +105,12 @@ ASSESSMENT = record({
     "law": STRING, "loss": NUMBER_OR_NULL, "optimal_params": NUMBER, "optimal_tokens": NUMBER,
     "params_ratio": described(NUMBER, "the model's parameters ÷ the law's optimum at the same compute"),
     "optimal_loss": NUMBER_OR_NULL,
-}, {"epochs": NUMBER, "unique_tokens": NUMBER, "repetition_modelled": BOOLEAN}, extra=EXTRA_VALUE)
+}, {"epochs": NUMBER, "unique_tokens": NUMBER, "repetition_modelled": BOOLEAN,
+    "params_kind": described(STRING, "what the law's parameters count"),
+    "training": {"enum": ["under-trained", "over-trained", "compute-optimal"]},
+    "optimum_compute_fraction": described(NUMBER_OR_NULL, "compute the law's optimum needs to reach the "
+                                                          "model's loss ÷ the model's compute"),
+    "extrapolation_decades": NUMBER_OR_NULL}, extra=EXTRA_VALUE)
 
 CONSTANT = record({"name": STRING, "value": NUMBER, "unit": STRING, "meaning": STRING})
 CITATION = {"type": ["object", "string", "null"]}
@@ -163,7 +171,10 @@ COMMANDS = {
             "params": NUMBER, "flops": NUMBER, "tokens": NUMBER, "law_flops": NUMBER, "law_tokens": NUMBER,
             "flops_ratio": NUMBER, "tokens_ratio": NUMBER}, extra=EXTRA_VALUE)),
         "source": STRING,
-    }, {"derived": {"type": "object", "additionalProperties": NUMBER}}, extra=EXTRA_VALUE),
+    }, {"derived": {"type": "object", "additionalProperties": NUMBER},
+        "params_kind": STRING,
+        "validity": described({"type": "object"}, "flops and params as [lo, hi] (null: not stated), source")},
+        extra=EXTRA_VALUE),
     "flops": record({
         "flops": described(NUMBER, "the headline count, by 'method'"), "pf_days": NUMBER, "method": STRING,
         "params": described(NUMBER, "N of 6ND: given, the model's (active for a mixture of experts) or the "

@@ -8,7 +8,7 @@ from scalingplan.planning import optimise as inference
 from scalingplan.compute.counting import six_nd
 from scalingplan.errors import InputError
 from scalingplan.laws.base import tokens_for
-from scalingplan.planning.allocation import Allocation, plan, resolve
+from scalingplan.planning.allocation import Allocation, plan, resolve, training_verdict
 from scalingplan.catalogues.registry import available, load_law
 from scalingplan.output.render import human_count
 
@@ -25,7 +25,8 @@ def resolve_for_data_limit(laws=None) -> list:
 def loss_function(law, unique_tokens=None):
     """(loss(N, D), floor): the law's loss under the data limit (fresh tokens for a law that does not
     model repetition), and its floor."""
-    return partial(law.loss_with_data, unique_tokens=unique_tokens), law.data_floor(unique_tokens)
+    return (partial(law.unchecked("loss_with_data"), unique_tokens=unique_tokens),
+            law.data_floor(unique_tokens))
 
 
 def repetition(law, tokens, unique_tokens) -> tuple:
@@ -57,7 +58,7 @@ def allocate_limited(flops: float, unique_tokens: float, laws=None) -> tuple:
             result = Allocation(law.name, flops, params, tokens, value,
                                 {"unlimited_data_params": unlimited.params,
                                  "unlimited_data_tokens": unlimited.tokens,
-                                 "unlimited_data_loss": unlimited.loss})
+                                 "unlimited_data_loss": unlimited.loss}, source=law)
         else:
             result = plan(law, flops)
         extra, notes = repetition(law, result.tokens, unique_tokens)
@@ -104,7 +105,7 @@ def inference_for_loss(target: float, inference_tokens: float, laws=None, unique
         extra.update(more)
         warnings.extend(notes)
         plans.append(Allocation(law.name, six_nd(params, tokens), params, tokens, float(loss(params, tokens)),
-                                extra))
+                                extra, source=law))
     return plans, skipped, warnings
 
 
@@ -137,7 +138,7 @@ def inference_for_budget(flops: float, inference_tokens: float, laws=None, uniqu
         more, notes = repetition(law, tokens, unique_tokens)
         extra.update(more)
         warnings.extend(notes)
-        plans.append(Allocation(law.name, six_nd(params, tokens), params, tokens, value, extra))
+        plans.append(Allocation(law.name, six_nd(params, tokens), params, tokens, value, extra, source=law))
     return plans, skipped, warnings
 
 
@@ -154,11 +155,14 @@ def assess_limited(params: float, tokens: float, unique_tokens: float, laws=None
             best = plan(law, flops)
         assessments.append({
             "law": law.name,
+            "params_kind": law.params_kind,
             "loss": float(law.loss_with_data(params, tokens, unique_tokens)) if law.predicts_loss else None,
             "optimal_params": best.params,
             "optimal_tokens": best.tokens,
             "params_ratio": params / best.params,
+            "training": training_verdict(params / best.params),
             "optimal_loss": best.loss,
+            "extrapolation_decades": best.extrapolation_decades,
             "epochs": tokens / unique_tokens,
             "unique_tokens": unique_tokens,
             "repetition_modelled": law.models_repetition,
