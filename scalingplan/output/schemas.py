@@ -83,7 +83,7 @@ ALLOCATION_EXTRAS = {
                              nullable=True, text="allocate --shapes: the best 'scalingplan shape' candidate"),
     "frontier_batch_tokens": described(NUMBER, "kaplan2020: Table 6 frontier batch in tokens"),
     "frontier_steps": described(NUMBER, "kaplan2020: Table 6 frontier steps"),
-    "critical_batch_tokens": described(NUMBER, "kaplan2020: B_crit(L) = B*/L^(1/α_B), eq. 1.4"),
+    "critical_batch_tokens": described(NUMBER, "kaplan2020: B_crit(L) = B*/L^(1/α_B) at the frontier loss, eq. 1.4"),
     "hardware_flops": described(NUMBER, "6ND, or 8ND with full recomputation (with --gpu --count)"),
     "gpu_hours": NUMBER, "days": described(NUMBER, "wall-clock days on the cluster"),
     "cost": NUMBER_OR_NULL, "energy_kwh": NUMBER_OR_NULL, "co2_kg": NUMBER_OR_NULL,
