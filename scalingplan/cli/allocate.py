@@ -109,6 +109,8 @@ def allocate(
         "--tokens-per-param", help="Train on M tokens per parameter instead of the optimum (over-training): "
                                    "the model that spends the budget, with its loss penalty.")] = None,
     pf_days: PfDays = None,
+    shapes: Annotated[bool, typer.Option(
+        "--shapes", help="Add a proposed shape (layers, width, heads, ffw) to each allocation; see 'scalingplan shape'.")] = False,
     hardware: dict = None,
     settings: dict = None,
     recipe: dict = None,
@@ -138,9 +140,9 @@ def allocate(
     if unique_tokens is not None or inference_tokens is not None:
         if tokens_per_param is not None:
             raise InputError("--tokens-per-param goes with a budget alone, not with --unique-tokens or --inference-tokens")
-        return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe)
+        return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe, shapes)
     if tokens_per_param is not None:
-        return overtrained(fmt, budget, law, tokens_per_param, with_recipe)
+        return overtrained(fmt, budget, law, tokens_per_param, with_recipe, shapes)
     if budget:
         plans = planning.allocate(budget["flops"], law)
         title = f"Compute-optimal allocation for {sci(budget['flops'])} FLOPs ({budget['pf_days']:,.1f} PF-days)"
@@ -166,10 +168,35 @@ def allocate(
         "allocations": rows,
     }
     emit(fmt, payload, [Table(COLUMNS + law_columns(plans), table_rows(rows), title, allocation_notes(plans))]
-         + with_recipe(payload, rows))
+         + with_recipe(payload, rows) + shape_tables(rows, shapes))
 
 
-def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe):
+def shape_tables(rows: list, wanted: bool) -> list:
+    """With --shapes: each row gains ``proposed_shape``, the best candidate of ``scalingplan shape``
+    (default conventions) for its parameters (non-embedding ones for a law that counts those); and a
+    table. (The recipe's ``shape`` is the memory module's own assumption.)"""
+    if not wanted:
+        return []
+    from scalingplan.compute.shapes import propose
+
+    shown = []
+    for row in rows:
+        # A law that counts non-embedding parameters, or DeepSeek's M/6 (their non-embedding FLOPs per
+        # token ÷ 6, nearest to non-embedding weights), is matched by the non-embedding count.
+        count = "total" if row.get("params_kind", "total") == "total" else "non-embedding"
+        found = propose(float(row["params"]), count=count, top=1)
+        row["proposed_shape"] = dict(found[0], count=count) if found else None
+        if found:
+            shown.append(dict(row["proposed_shape"], law=row["law"], error_percent=100 * found[0]["error"]))
+    note = ("Shapes: SwiGLU, untied embeddings, vocab 32,000, head dim 128, d_model/n_layer near 128 (see "
+            "'scalingplan shape'); a law counting non-embedding parameters or M/6 is matched by non-embedding ones.")
+    columns = [Column("Law", "law", "text"), Column("Layers", "layers", "exact"), Column("d_model", "d_model", "exact"),
+               Column("Heads", "heads", "exact"), Column("FFW", "ffw_size", "exact"), Column("Params", "params", "count"),
+               Column("Error %", "error_percent", "plain")]
+    return [Table(columns, shown, "Proposed shapes", [note])]
+
+
+def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe, shapes=False):
     """allocate with --unique-tokens and/or --inference-tokens (scalingplan.planning.data_and_inference)."""
     from scalingplan.planning import data_and_inference as constraints
 
@@ -213,10 +240,10 @@ def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens,
                                            ("unique_tokens", unique), ("inference_tokens", served)) if value}
     payload = {"query": query, "budget": budget, "allocations": rows}
     emit(fmt, payload, [Table(columns, table_rows(rows), title, allocation_notes(plans) + notes)]
-         + with_recipe(payload, rows))
+         + with_recipe(payload, rows) + shape_tables(rows, shapes))
 
 
-def overtrained(fmt, budget, law, tokens_per_param, with_recipe):
+def overtrained(fmt, budget, law, tokens_per_param, with_recipe, shapes=False):
     """allocate --tokens-per-param M: the model with D = M·N that spends the budget, under each law."""
     if not budget:
         raise InputError("--tokens-per-param goes with a budget (--flops, --pf-days or --gpu ...)")
@@ -231,4 +258,4 @@ def overtrained(fmt, budget, law, tokens_per_param, with_recipe):
     payload = {"query": {"flops": budget["flops"], "tokens_per_param": multiplier}, "budget": budget,
                "allocations": rows}
     emit(fmt, payload, [Table(columns, table_rows(rows), title, allocation_notes(plans) + notes)]
-         + with_recipe(payload, rows))
+         + with_recipe(payload, rows) + shape_tables(rows, shapes))

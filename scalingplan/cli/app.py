@@ -18,6 +18,7 @@ COMMANDS = {
     "assess": ("assess", "assess"),
     "laws": ("laws", "app"),
     "flops": ("flops", "flops"),
+    "shape": ("shape", "shape"),
     "convert": ("convert", "convert"),
     "fit": ("fit", "fit"),
     "plot": ("plot", "app"),

@@ -5,7 +5,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from scalingplan.planning import allocation as planning
-from scalingplan.catalogues.models import find_model
+from scalingplan.catalogues.models import counted_params, find_model, training_tokens
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
@@ -24,11 +24,15 @@ COLUMNS = [
 
 
 def assessed_models(names, params, tokens) -> list:
-    """(name, params, tokens, source, note) for catalogue names and/or an explicit --params/--tokens model."""
+    """(name, params, tokens, source, note) for catalogue names and/or an explicit --params/--tokens model.
+    A mixture of experts is assessed by its active parameters, its total shown in the name."""
     models = []
     for name in names or []:
         entry = find_model(name)
-        models.append((entry.get("display", entry["name"]), entry["params"], entry["tokens"],
+        label = entry.get("display", entry["name"])
+        if entry.get("active_params"):
+            label += f" ({human_count(entry['params'])} total, by active params)"
+        models.append((label, counted_params(entry), training_tokens(entry, "assess it with --params and --tokens"),
                        entry.get("source"), entry.get("note")))
     if (params is None) != (tokens is None):
         raise InputError("--params and --tokens go together")

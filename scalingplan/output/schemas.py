@@ -78,6 +78,9 @@ ALLOCATION_EXTRAS = {
     "hparams_rule": {"enum": ["deepseek", "steplaw"]},
     "shape": record({"layers": INTEGER, "d_model": INTEGER, "heads": INTEGER, "seq_len": INTEGER,
                      "assumed": BOOLEAN}, text="the shape used for the recipe (assumed from N when unknown)"),
+    "proposed_shape": record({"layers": INTEGER, "d_model": INTEGER, "heads": INTEGER, "kv_heads": INTEGER,
+                              "ffw_size": INTEGER, "params": NUMBER, "count": STRING}, extra=EXTRA_VALUE,
+                             nullable=True, text="allocate --shapes: the best 'scalingplan shape' candidate"),
     "frontier_batch_tokens": described(NUMBER, "kaplan2020: Table 6 frontier batch in tokens"),
     "frontier_steps": described(NUMBER, "kaplan2020: Table 6 frontier steps"),
     "critical_batch_tokens": described(NUMBER, "kaplan2020: B_crit(L) = B*/L^(1/α_B) at the frontier loss, eq. 1.4"),
@@ -174,11 +177,30 @@ COMMANDS = {
         extra=EXTRA_VALUE),
     "flops": record({
         "flops": described(NUMBER, "the headline count, by 'method'"), "pf_days": NUMBER, "method": STRING,
-        "params": NUMBER, "tokens": NUMBER,
-    }, {"model": STRING, "architecture": {"type": "object"}, "parameters": {"type": "object"},
+        "params": described(NUMBER, "N of 6ND: given, the model's (active for a mixture of experts) or the "
+                                    "architecture's active count"), "tokens": NUMBER,
+    }, {"model": STRING, "architecture": {"type": "object"},
+        "parameters": record({
+            "total": NUMBER, "active": described(NUMBER, "what one token passes through; = total if dense"),
+            "embedding": NUMBER, "non_embedding": NUMBER}, {
+            "nonembedding": described({**NUMBER, "deprecated": True}, "non_embedding under its old key"),
+            "kaplan_nonembedding": NUMBER, "total_with_relative_position": NUMBER}, extra=EXTRA_VALUE),
+        "parameter_convention": described(STRING, "what the parameter counts include"), "causal": BOOLEAN,
         "counts": array(record({"method": STRING, "name": STRING, "flops": NUMBER, "pf_days": NUMBER,
                                 "ratio_to_6nd": NUMBER}, extra=EXTRA_VALUE)),
-        "chinchilla_terms": array({"type": "object"})}, extra=EXTRA_VALUE),
+        "chinchilla_terms": array({"type": "object"}),
+        "hardware": array(record({"recompute": STRING, "hardware_flops": NUMBER, "ratio_to_model": NUMBER}),
+                          "FLOPs with activation recomputation (none, selective, full) beside model FLOPs"),
+        "inference_flops_per_token": described(NUMBER, "forward FLOPs per generated token at seq_len context"),
+    }, extra=EXTRA_VALUE),
+    "shape": record({
+        "target": NUMBER, "conventions": {"type": "object"},
+        "candidates": array(record({
+            "layers": INTEGER, "d_model": INTEGER, "heads": INTEGER, "kv_heads": INTEGER, "head_dim": INTEGER,
+            "ffw_size": INTEGER, "params": described(NUMBER, "the count the target names"),
+            "total_params": NUMBER, "active_params": NUMBER, "aspect_ratio": NUMBER,
+            "error": described(NUMBER, "params / target - 1")}, extra=EXTRA_VALUE), "best first"),
+    }),
     "convert": record({
         "flops": NUMBER, "pf_days": NUMBER, "mfu": NUMBER,
         "from": record({"value": NUMBER, "unit": STRING}, {"gpu": STRING, "description": STRING}),
@@ -203,8 +225,11 @@ COMMANDS = {
         "name": STRING, "aliases": STRING, "peak_flops": NUMBER, "peak_tflops": NUMBER, "precision": STRING,
         "source": STRING}, extra=EXTRA_VALUE))}, extra=EXTRA_VALUE),
     "models": record({"models": array(record({
-        "name": STRING, "display": STRING, "params": NUMBER, "tokens": NUMBER, "tokens_per_param": NUMBER,
-        "flops": NUMBER, "source": STRING}, {"architecture": {"type": ["object", "null"]}},
+        "name": STRING, "display": STRING, "params": NUMBER,
+        "tokens": described(NUMBER_OR_NULL, "null where the developer never published them"),
+        "tokens_per_param": NUMBER_OR_NULL, "flops": NUMBER_OR_NULL, "source": STRING},
+        {"architecture": {"type": ["object", "null"]},
+         "active_params": described(NUMBER_OR_NULL, "a mixture of experts: parameters one token uses")},
         extra=EXTRA_VALUE))}),
     "reconcile": record({
         "law": STRING,
