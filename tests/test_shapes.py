@@ -126,7 +126,6 @@ def test_allocate_with_shapes(cli):
     assert result.exit_code == 0, result.output
     for row in json.loads(result.stdout)["allocations"]:
         shape = row["proposed_shape"]
-        # laws counting non-embedding parameters (kaplan2020) or compute (deepseek2024's M/6) match non-embedding
         assert shape["count"] == ("total" if row["params_kind"] == "total" else "non-embedding")
         assert shape["params"] == pytest.approx(row["params"], rel=0.02)
     assert "Proposed shapes" in cli("allocate", "--flops", "5.76e23", "--shapes").stdout

@@ -27,6 +27,7 @@ COMMANDS = {
     "hardware": ("catalogues", "hardware"),
     "models": ("catalogues", "models"),
     "schema": ("schema", "schema"),
+    "reconcile": ("reconcile", "reconcile"),
     "sweep": ("sweep", "sweep"),
     "suggest": ("suggest", "suggest"),
     "fit-compare": ("fit_compare", "fit_compare"),

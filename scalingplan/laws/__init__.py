@@ -9,8 +9,11 @@ from scalingplan.laws.base import Law
 from scalingplan.laws.datalimited import DataConstrainedLaw
 from scalingplan.laws.kaplan import KaplanLaw
 from scalingplan.laws.kaplan_nd import KaplanNDLaw
+from scalingplan.laws.moe import MoELaw
+from scalingplan.laws.overtrain import OvertrainLaw
 from scalingplan.laws.parametric import ParametricLaw
 from scalingplan.laws.powerlaw import PowerLaw
+from scalingplan.laws.precision import PrecisionLaw
 
 FORMS: dict = {}
 """form name (the ``form`` key of a law file) -> Law subclass."""
@@ -24,7 +27,9 @@ def register_form(cls):
     return cls
 
 
-for _form in (ParametricLaw, PowerLaw, KaplanLaw, DataConstrainedLaw, KaplanNDLaw):
+for _form in (ParametricLaw, PowerLaw, KaplanLaw, DataConstrainedLaw, MoELaw, OvertrainLaw, PrecisionLaw,
+              KaplanNDLaw):
     register_form(_form)
 
-__all__ = ["FORMS", "DataConstrainedLaw", "KaplanLaw", "KaplanNDLaw", "Law", "ParametricLaw", "PowerLaw", "register_form"]
+__all__ = ["FORMS", "DataConstrainedLaw", "KaplanLaw", "KaplanNDLaw", "Law", "MoELaw", "OvertrainLaw",
+           "ParametricLaw", "PowerLaw", "PrecisionLaw", "register_form"]

@@ -19,13 +19,19 @@ class KaplanNDLaw(Law):
     predicts_loss = True
 
     def __init__(self, name, constants, meta=None):
-        super().__init__(name, constants, meta)
+        super().__init__(name, constants, meta)  # checks every constant is positive
         c = self.constants
-        if c["alpha_N"] <= 0 or c["alpha_D"] <= 0 or c["N_c"] <= 0 or c["D_c"] <= 0:
-            raise ValueError("kaplan-nd constants must all be positive")
         self.p = c["alpha_N"] / c["alpha_D"]
         self.a = 1.0 / (self.p + 1.0)
         self.b = 1.0 - self.a
+
+    def formula_lines(self) -> list:
+        return ["L(N, D) = [(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D   (Kaplan et al. 2020 eq. 1.5)",
+                f"N_opt = (p·N_c^p·C/(6·D_c))^(1/(p+1)), p = alpha_N/alpha_D = {self.p:.4g}; "
+                f"a = {self.a:.4g}, b = {self.b:.4g}"]
+
+    def derived(self) -> dict:
+        return {"a": self.a, "b": self.b}
 
     def loss(self, params, tokens):
         c = self.constants

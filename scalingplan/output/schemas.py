@@ -83,7 +83,7 @@ ALLOCATION_EXTRAS = {
                              nullable=True, text="allocate --shapes: the best 'scalingplan shape' candidate"),
     "frontier_batch_tokens": described(NUMBER, "kaplan2020: Table 6 frontier batch in tokens"),
     "frontier_steps": described(NUMBER, "kaplan2020: Table 6 frontier steps"),
-    "critical_batch_tokens": described(NUMBER, "kaplan2020: B_crit(L) = B*/L^(1/α_B), eq. 1.4"),
+    "critical_batch_tokens": described(NUMBER, "kaplan2020: B_crit(L) = B*/L^(1/α_B) at the frontier loss, eq. 1.4"),
     "hardware_flops": described(NUMBER, "6ND, or 8ND with full recomputation (with --gpu --count)"),
     "gpu_hours": NUMBER, "days": described(NUMBER, "wall-clock days on the cluster"),
     "cost": NUMBER_OR_NULL, "energy_kwh": NUMBER_OR_NULL, "co2_kg": NUMBER_OR_NULL,
@@ -265,6 +265,19 @@ COMMANDS = {
         {"architecture": {"type": ["object", "null"]},
          "active_params": described(NUMBER_OR_NULL, "a mixture of experts: parameters one token uses")},
         extra=EXTRA_VALUE))}),
+    "reconcile": record({
+        "law": STRING,
+        "pearce_song": record({
+            "gamma": described(NUMBER, "N_total = N + gamma·N^(1/3)"), "fit_range": array(NUMBER),
+            "fitted_exponent": described(NUMBER, "slope of log N* on log C over fit_range"),
+            "small_budget_limit": NUMBER, "large_budget_limit": NUMBER,
+            "rows": array(record({"flops": NUMBER, "nonembedding_params": NUMBER, "total_params": NUMBER,
+                                 "tokens": NUMBER, "local_exponent": NUMBER}))}),
+        "porian": array(record({"step": STRING, "exponent": NUMBER, "change": NUMBER_OR_NULL})),
+        "budget_reading": record({"kaplan_exponent": NUMBER, "rows": array(record({
+            "flops": NUMBER, "kaplan_params_cmin": NUMBER, "kaplan_params_spent": NUMBER,
+            "reading_ratio": NUMBER, "chinchilla_params": NUMBER}))}),
+    }, {"file": STRING}),
 }
 COMMANDS["plot isoflop"] = COMMANDS["plot fit"] = {
     **COMMANDS["fit"], "properties": {**COMMANDS["fit"]["properties"], "file": STRING}}
