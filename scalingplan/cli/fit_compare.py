@@ -35,20 +35,15 @@ def fit_compare(
     Example: scalingplan fit-compare baseline.yaml new-recipe.yaml --from 1e20 --to 1e24
     (fit each with 'scalingplan fit runs.csv --bootstrap 200 -o law.yaml' for intervals).
     """
-    import numpy as np
-
     from scalingplan.catalogues.registry import load_law
     from scalingplan.fitting.effective import compare
+    from scalingplan.planning.allocation import log_budgets
 
-    start, stop = parse_positive(low, "--from"), parse_positive(high, "--to")
-    if start > stop:
-        raise InputError(f"--from {low} is above --to {high}")
-    if points < 1 or (points == 1) != (start == stop):
-        raise InputError(f"--points: need 1 when --from equals --to and at least 2 otherwise, got {points}")
+    budgets = log_budgets(parse_positive(low, "--from"), parse_positive(high, "--to"), points)
     if not 0 < ci < 100:
         raise InputError(f"--ci: must be between 0 and 100, got {ci:g}")
     a, b = load_law(law_a), load_law(law_b)
-    result = compare(a, b, np.geomspace(start, stop, points), ci / 100)
+    result = compare(a, b, budgets, ci / 100)
     rows = [dict(row, low=row.get("interval", (None, None))[0], high=row.get("interval", (None, None))[1])
             for row in result["rows"]]
     notes = [f"A = {a.name}, B = {b.name}. Multiplier: compute A needs at its optimum to reach B's "
