@@ -42,7 +42,7 @@ def test_greedy_choice_matches_a_brute_force_variance(small_fit):
 def test_suggest_cli_contract_and_cost(cli, small_fit, tmp_path):
     runs = small_fit.runs
     path = write_runs_csv(tmp_path / "runs.csv", runs.params, runs.tokens, runs.loss)
-    result = cli("suggest", path, "--budget", "1e23", "--runs", "3", "--gpu", "a100", "--json")
+    result = cli("suggest", path, "--budget", "1e23", "--runs", "3", "--starts", "500", "--gpu", "a100", "--json")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert "schema_version" in payload and len(payload["runs"]) == 3
@@ -78,7 +78,7 @@ def test_fit_compare_intervals_from_two_bootstrapped_fits(cli, tmp_path):
         runs = simulate_runs(truth, params, tokens, 0.002, np.random.default_rng(len(name) + len(files)))
         csv_path = write_runs_csv(tmp_path / f"{name}.csv", runs.params, runs.tokens, runs.loss)
         law_path = tmp_path / f"{name}.yaml"
-        result = cli("fit", csv_path, "--bootstrap", "12", "--jobs", "1", "--json", "-o", law_path)
+        result = cli("fit", csv_path, "--starts", "500", "--bootstrap", "12", "--jobs", "1", "--json", "-o", law_path)
         assert result.exit_code == 0, result.output
         samples = yaml.safe_load(law_path.read_text())["provenance"]["bootstrap"]["samples"]
         assert set(samples) == {"E", "A", "B", "alpha", "beta"} and len(samples["A"]) == 12
