@@ -78,15 +78,15 @@ def test_fit_compare_intervals_from_two_bootstrapped_fits(cli, tmp_path):
         runs = simulate_runs(truth, params, tokens, 0.002, np.random.default_rng(len(name) + len(files)))
         csv_path = write_runs_csv(tmp_path / f"{name}.csv", runs.params, runs.tokens, runs.loss)
         law_path = tmp_path / f"{name}.yaml"
-        result = cli("fit", csv_path, "--starts", "500", "--bootstrap", "12", "--jobs", "1", "--json", "-o", law_path)
+        result = cli("fit", csv_path, "--starts", "500", "--bootstrap", "6", "--jobs", "1", "--json", "-o", law_path)
         assert result.exit_code == 0, result.output
         samples = yaml.safe_load(law_path.read_text())["provenance"]["bootstrap"]["samples"]
-        assert set(samples) == {"E", "A", "B", "alpha", "beta"} and len(samples["A"]) == 12
+        assert set(samples) == {"E", "A", "B", "alpha", "beta"} and len(samples["A"]) == 6
         files.append(law_path)
     result = cli("fit-compare", *files, "--from", "1e20", "--to", "1e22", "--points", "3", "--json")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert "schema_version" in payload and payload["samples"] == 12
+    assert "schema_version" in payload and payload["samples"] == 6
     for row in payload["budgets"]:
         assert row["interval"][0] <= row["multiplier"] <= row["interval"][1]
         assert row["equal_loss_flops"] == pytest.approx(row["multiplier"] * row["flops"])
