@@ -90,3 +90,11 @@ def test_round_trip_sweep_simulate_fit_recovers_the_law_100x_beyond(cli, tmp_pat
         payload = json.loads(fitted.stdout)
         assert payload["a"] == pytest.approx(truth.a, abs=0.03), method
         assert payload["allocations"][0]["params"] == pytest.approx(true_opt, rel=0.15), method
+
+
+def test_extrapolation_names_the_decades_on_both_sides():
+    from scalingplan.fitting.report import extrapolation
+
+    rows = extrapolation([1e18, 1e20], [1e16, 5e16, 1e19, 1e21, 3e22])
+    assert [row["flops"] for row in rows] == [1e16, 3e22]  # 5e16 and 1e21 lie within one decade
+    assert rows[0]["decades"] == pytest.approx(-2.0) and rows[1]["decades"] == pytest.approx(np.log10(300))
