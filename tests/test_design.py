@@ -95,6 +95,6 @@ def test_round_trip_sweep_simulate_fit_recovers_the_law_100x_beyond(cli, tmp_pat
 def test_extrapolation_names_the_decades_on_both_sides():
     from scalingplan.fitting.report import extrapolation
 
-    rows = extrapolation([1e18, 1e20], [1e16, 5e16, 1e19, 1e21, 3e22])
-    assert [row["flops"] for row in rows] == [1e16, 3e22]  # 5e16 and 1e21 lie within one decade
+    rows = extrapolation([1e18, 1e20], [1e16, 2e17, 1e19, 1e21, 3e22])
+    assert [row["flops"] for row in rows] == [1e16, 3e22]  # 2e17 and 1e21 lie within one decade
     assert rows[0]["decades"] == pytest.approx(-2.0) and rows[1]["decades"] == pytest.approx(np.log10(300))
