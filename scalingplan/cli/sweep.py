@@ -70,7 +70,8 @@ def sweep(
     notes = [f"{len(runs)} runs, {sci(total_flops)} FLOPs in all"
              + (f", {total_hours:,.0f} {device['gpu']} GPU-hours at MFU {device['mfu']:g}." if device else
                 "; give --gpu for GPU-hours."),
-             f"Sizes span {spread:g} decades around {prior.name}'s N_opt at each budget; tokens D = C/(6N).",
+             f"Sizes span {spread:g} decade{'' if spread == 1 else 's'} around {prior.name}'s N_opt at each "
+             "budget; tokens D = C/(6N).",
              "Shapes from 'scalingplan shape' conventions (SwiGLU, head dim 128, width a multiple of 128, "
              "aspect near 128, vocabulary 32,000, untied); Params is the shape's total count."]
     columns = COLUMNS if device else COLUMNS[:-1]
