@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from scalingplan.numbers import parse_positive
-from scalingplan.output.render import Column, Table, sci
+from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.common import emit
 from scalingplan.cli.options import OUTPUT, RUNS, Gpu, Mfu, Starts, with_options
 from scalingplan.cli.sweep import hardware
@@ -67,7 +67,7 @@ def suggest(
                "total": {"runs": len(rows), "flops": total_flops, "gpu_hours": total_hours},
                "criterion": "greedy c-optimal design: largest decrease of the linearised variance of "
                             "log N_opt at the target budget"}
-    notes = [f"Fitted N_opt at {sci(target)} FLOPs: {result['params_opt']:.3g} parameters, 95% ±"
+    notes = [f"Fitted N_opt at {sci(target)} FLOPs: {human_count(result['params_opt'])} parameters, 95% ±"
              f"{100 * result['half_width_before']:.1f}% from the {len(data)} trained runs (linearised, "
              f"log-loss noise {result['sigma']:.2g} from the fit's residuals).",
              "'N_opt ± after': the predicted 95% half-width once this run and those above it are trained.",

@@ -5,8 +5,8 @@ row xᵢ = ∂ log L̂ᵢ/∂θ is linear in θ, so with independent log-loss er
 covariance is σ²·M⁻¹, M = Σ xᵢxᵢᵀ over the runs, and Var(log N_opt(C*)) ≈ σ²·gᵀM⁻¹g with
 g = ∂ log N_opt(C*)/∂θ. Adding a run x lowers gᵀM⁻¹g by (gᵀM⁻¹x)²/(1 + xᵀM⁻¹x) (Sherman–Morrison);
 runs are chosen greedily, each the candidate with the largest decrease given those already chosen.
-σ is the fit's RMS log residual. Candidates form an IsoFLOP grid around the fitted optimum from the
-smallest trained budget up to a per-run cap. Derivatives are central differences in θ.
+σ is the fit's RMS log residual. Candidates form an IsoFLOP grid around the fitted optimum (one
+decade of sizes, as ``sweep``) from the smallest trained budget up to a per-run cap. Derivatives are central differences in θ.
 """
 
 import numpy as np
@@ -46,7 +46,7 @@ def optimum_gradient(fit: Approach3Fit, flops: float) -> np.ndarray:
 
 
 def suggest_runs(fit: Approach3Fit, target: float, count: int, max_flops: float | None = None,
-                 per_budget: int = 9, spread: float = 2.0, per_decade: int = 2) -> dict:
+                 per_budget: int = 9, spread: float = 1.0, per_decade: int = 2) -> dict:
     """Choose ``count`` runs greedily by the criterion above; each with the predicted 95% half-width
     of log N_opt(target) (as a relative ± on N_opt) once it and the runs before it are trained."""
     if count < 1:
