@@ -48,7 +48,48 @@ def main() -> None:
     """Entry point: load only the command named on the command line (all of them for --help).
 
     Usage errors from the parser (unknown option, missing value) become one line on stderr, exit 2.
+    Hostile conditions end cleanly too: Ctrl-C (130) and SIGTERM (143) with one line; a closed
+    pipe quietly; a failed write to stdout with one line and 2; a terminal that cannot encode a
+    character gets an ASCII stand-in. Python warnings (numpy's) never reach stderr.
     """
+    import os
+    import warnings
+
+    from scalingplan.cli import signals
+    from scalingplan.output.render import GuardedStream, silence, use_ascii_fallbacks
+
+    signals.install()
+    if not os.environ.get("SCALINGPLAN_DEBUG"):
+        warnings.simplefilter("ignore")
+    if sys.stdout is None:
+        _error("cannot write the output: standard output is closed", 2)
+    use_ascii_fallbacks(sys.stdout, sys.stderr)
+    sys.stdout = stdout = GuardedStream(sys.stdout)
+    try:
+        code = _run()
+        stdout.flush()
+    except KeyboardInterrupt as exc:
+        _error(signals.message_of(exc), signals.exit_code_of(exc))
+    except BrokenPipeError:
+        silence(stdout)
+        code = 0
+    except Exception as exc:  # noqa: BLE001 - a failed write after the command (InputError) or in help
+        if os.environ.get("SCALINGPLAN_DEBUG"):
+            raise
+        _error(str(exc) or type(exc).__name__, 2 if isinstance(exc, (ValueError, OSError)) else 3)
+    sys.exit(code)
+
+
+def _error(message: str, code: int):
+    try:
+        sys.stderr.write(f"scalingplan: error: {message}\n")
+    except (AttributeError, OSError, ValueError):
+        pass
+    sys.exit(code)
+
+
+def _run() -> int:
+    """Parse and run the command; the exit code."""
     name = sys.argv[1] if len(sys.argv) > 1 else None
     app = build_app([name] if name in COMMANDS else None)
     try:
@@ -57,11 +98,11 @@ def main() -> None:
         if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
             raise
         if type(exc).__name__ == "NoArgsIsHelpError":  # bare `scalingplan`: the help was shown
-            sys.exit(0)
+            return 0
         hint = f"'scalingplan {name} --help'" if name in COMMANDS else "'scalingplan --help'"
         sys.stderr.write(f"scalingplan: error: {exc.format_message()} (see {hint})\n")
-        sys.exit(exc.exit_code)
-    sys.exit(code if isinstance(code, int) else 0)
+        return exc.exit_code
+    return code if isinstance(code, int) else 0
 
 
 def __getattr__(name):

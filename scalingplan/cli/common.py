@@ -71,7 +71,9 @@ def handles_errors(command):
         except InputError as exc:
             fail(str(exc).splitlines()[0] if str(exc) else "invalid input")
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM as scalingplan.cli.signals raises it
-            fail(getattr(exc, "message", "interrupted"), getattr(exc, "exit_code", 130))
+            from scalingplan.cli.signals import exit_code_of, message_of
+
+            fail(message_of(exc), exit_code_of(exc))
         except ArithmeticError as exc:  # a float overflow or underflow from numbers the user gave
             fail(f"a computation overflowed or divided by zero for these inputs ({exc}); use numbers of ordinary size")
         except Exception as exc:  # noqa: BLE001 - the last line of defence

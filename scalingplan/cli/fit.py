@@ -1,6 +1,5 @@
 """`scalingplan fit`: fit a scaling law to the user's own training runs (scipy-free; numpy only)."""
 
-import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,9 +69,9 @@ def fit(
     min_flops: MinFlops = None,
     max_flops: MaxFlops = None,
     group_tol: GroupTol = 0.1,
-    bootstrap: Annotated[int, typer.Option("--bootstrap", "-b", help="Resample the runs this many times for intervals (0: none).")] = 0,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", "-b", help="Resample the runs this many times for intervals (0: none; at most 10,000).")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for the bootstrap (default: all cores).")] = 0,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for the bootstrap (default, and at most: the CPU count).")] = 0,
     ci: Annotated[float, typer.Option("--ci", help="Bootstrap interval in percent (95: 2.5th to 97.5th percentiles).")] = 95.0,
     budget: Annotated[Optional[List[str]], typer.Option("--budget", help="Budget in FLOPs to allocate (repeatable); default 1e20, 1e22, 5.76e23, 1e25.")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the fitted law as a law file (use it with --law FILE).")] = None,
@@ -86,14 +85,17 @@ def fit(
     (Chinchilla's digitised runs: --params-col "Model Size" --flops-col "Training FLOP" --drop-highest-loss 5).
     """
     from scalingplan.fitting import report
+    from scalingplan.fitting.bootstrap import MAX_RESAMPLES, max_jobs
     from scalingplan.fitting.bootstrap import bootstrap as run_bootstrap
 
     fmt = output_format(fmt, json_)
     method = method.lower()
     if method not in METHODS:
         raise InputError(f"--method: unknown method '{method}'; choose approach3 or approach2")
-    if bootstrap < 0:
-        raise InputError(f"--bootstrap: must be 0 or more, got {bootstrap}")
+    if not 0 <= bootstrap <= MAX_RESAMPLES:
+        raise InputError(f"--bootstrap: must be 0 to {MAX_RESAMPLES:,}, got {bootstrap}")
+    if jobs < 0:
+        raise InputError(f"--jobs: must be 0 (all CPUs) or more, got {jobs}")
     if not 0 < ci < 100:
         raise InputError(f"--ci: must be between 0 and 100, got {ci:g}")
     if group_tol <= 0:
@@ -112,7 +114,7 @@ def fit(
         result = fit_approach2(data, group_tol)
     boot = None
     if bootstrap:
-        workers = jobs if jobs > 0 else (os.cpu_count() or 1)
+        workers = min(jobs, max_jobs()) if jobs > 0 else max_jobs()
         with progress_bar("bootstrap (resamples)", True) as progress:
             boot = run_bootstrap(result, bootstrap, seed, workers, budgets, ci / 100, progress)
     payload = report.fit_summary(result, budgets, boot)

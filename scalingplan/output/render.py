@@ -159,7 +159,7 @@ def render_markdown(tables: list) -> str:
 
 
 # --- rich tables -------------------------------------------------------------------------------------
-MIN_WIDTH, MAX_WIDTH, PIPE_WIDTH = 60, 1000, 160
+MIN_WIDTH, MAX_WIDTH, PIPE_WIDTH = 80, 1000, 160
 """Table width: the terminal's (or COLUMNS), kept within MIN..MAX so that a tiny, negative or
 garbled COLUMNS never squeezes a table to nothing; PIPE_WIDTH when output is not a terminal."""
 
@@ -255,3 +255,55 @@ def render(fmt: str, payload: dict, tables: list, csv_table: Table | None = None
         return render_markdown(tables)
     print_tables(tables)
     return None
+
+
+# --- standard output that fails cleanly ---------------------------------------------------------------
+class GuardedStream:
+    """Standard output that goes quiet when the reader has gone (``scalingplan laws | head -1``) and
+    turns any other write failure (a full disk, an I/O error) into one InputError line.
+
+    After a closed pipe the command still runs to its end and keeps its exit code (a failed check is
+    still 1); its descriptor is pointed at /dev/null so nothing complains at exit.
+    """
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.reader_gone = False
+
+    def _guard(self, action, *args):
+        if self.reader_gone:
+            return None
+        try:
+            return action(*args)
+        except BrokenPipeError:
+            self.reader_gone = True
+            silence(self._stream)
+            return None
+        except OSError as exc:
+            from scalingplan.errors import InputError
+
+            silence(self._stream)
+            self.reader_gone = True
+            raise InputError(f"cannot write the output: {exc.strerror or exc}") from None
+
+    def write(self, text):
+        self._guard(self._stream.write, text)
+        return len(text)
+
+    def flush(self):
+        self._guard(self._stream.flush)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def silence(stream) -> None:
+    """Point ``stream``'s descriptor at /dev/null, so buffered text and later writes go nowhere."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
