@@ -10,7 +10,7 @@ import typer
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table
-from scalingplan.cli.common import Format, Json, emit, handles_errors, output_format
+from scalingplan.cli.common import Format, Json, emit, handles_errors, output_format, warn
 from scalingplan.cli.run_options import (DropHighest, FlopsCol, GroupTol, LossCol, MaxFlops, MaxLoss,
                                          MinFlops, ParamsCol, RunsFile, TokensCol, load_runs)
 
@@ -118,6 +118,8 @@ def fit(
         with progress_bar("bootstrap (resamples)", True) as progress:
             boot = run_bootstrap(result, bootstrap, seed, workers, budgets, ci / 100, progress)
     payload = report.fit_summary(result, budgets, boot)
+    for message in payload["warnings"]:
+        warn(message)
     if output is not None:
         law_name = name or f"fit-{runs.stem}"
         _write_yaml(output, report.law_file(result, law_name, boot))

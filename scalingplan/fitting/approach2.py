@@ -5,6 +5,7 @@ whose vertex is that budget's optimal size; the optima are then fitted as power 
 N_opt = G·C^a and D_opt = G_D·C^b (least squares on log-log axes), with D = C/(6N).
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,7 +114,13 @@ class Approach2Fit:
 
 def fit_approach2(runs: Runs, tolerance_dex=GROUP_TOLERANCE_DEX, labels=None) -> Approach2Fit:
     """IsoFLOP fit of ``runs``; ``labels`` (from ``isoflop_groups``) may be passed to reuse a grouping."""
-    check_fit_input(runs, 2)
+    check_fit_input(runs, 2, "approach2")
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # polyfit's RankWarning: a degenerate group is judged below
+        return _fit_approach2(runs, tolerance_dex, labels)
+
+
+def _fit_approach2(runs, tolerance_dex, labels):
     labels = isoflop_groups(runs.flops, tolerance_dex) if labels is None else np.asarray(labels)
     groups = []
     for label in np.unique(labels):

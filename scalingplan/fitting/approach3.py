@@ -21,6 +21,13 @@ POLISH, POLISH_GTOL, POLISH_FTOL = 20, 1e-9, 1e-15
 L-BFGS-B's default stopping rule (decrease below 2.2e−9·max(|f|, 1)) can stop early in the flat valley
 of (A, B); the polish makes the result the local minimum itself."""
 NAMES = ("a", "b", "e", "alpha", "beta")
+WORK_ELEMENTS = 1 << 21
+"""Starts × runs per batch of the objective: each working array holds at most this many doubles
+(16 MB), so memory grows linearly with the runs (fewer starts per batch as the runs grow)."""
+TERM_SHARE = 0.01
+"""A term below this share of the predicted loss at every run is not determined by the runs."""
+RESIDUAL_OUTLIER = 0.5
+"""A run whose log-loss residual exceeds this (its loss off the fit by a factor e^0.5 ≈ 1.65) is named."""
 
 
 def initial_grid() -> np.ndarray:
@@ -108,6 +115,8 @@ class Approach3Fit:
     status: str
     minima: np.ndarray = field(repr=False)
     """Distinct end points of converged starts (rows θ), best first: warm starts for resampled refits."""
+    warnings: list = field(default_factory=list)
+    """What the runs leave undetermined or do not fit (``fit_warnings``)."""
 
     @property
     def law(self) -> ParametricLaw:
@@ -122,9 +131,39 @@ def fit_approach3(runs: Runs, starts=None, delta=HUBER_DELTA, chunk=1500, progre
     """Fit E, A, B, α, β to ``runs`` from every start (default: the paper's 4,500-point grid).
 
     Starts are run ``chunk`` at a time through the batched L-BFGS (chunks keep the working arrays
-    small enough to stay in cache). Raises InputError if the best start did not converge.
+    small enough to stay in cache), fewer when the runs are many (WORK_ELEMENTS). Raises InputError
+    if the runs cannot determine the constants or the best start did not converge.
     """
     check_fit_input(runs, 5)
+    chunk = max(1, min(chunk, WORK_ELEMENTS // len(runs)))
+    with np.errstate(all="ignore"):
+        fit = _fit(runs, starts, delta, chunk, progress)
+    fit.warnings = fit_warnings(fit)
+    return fit
+
+
+def fit_warnings(fit: Approach3Fit) -> list:
+    """Constants the runs do not determine (a term under TERM_SHARE of the predicted loss at every
+    run, so the fit can move it freely), and runs far off the fit (RESIDUAL_OUTLIER)."""
+    runs, c = fit.runs, fit.constants
+    predicted = predict_loss(c, runs.params, runs.tokens)
+    shares = {"E": c["E"] / predicted, "A and alpha": c["A"] / runs.params ** c["alpha"] / predicted,
+              "B and beta": c["B"] / runs.tokens ** c["beta"] / predicted}
+    out = []
+    for names, share in shares.items():
+        if float(np.max(share)) < TERM_SHARE:
+            out.append(f"{names} not determined by these runs: the term is under {TERM_SHARE:.0%} of the "
+                       f"predicted loss at every run (fit gives {', '.join(f'{k} = {c[k]:.4g}' for k in names.split(' and '))})")
+    residual = np.abs(np.log(predicted) - np.log(runs.loss))
+    far = np.flatnonzero(residual > RESIDUAL_OUTLIER)
+    if far.size:
+        lines = ", ".join(str(int(x)) for x in runs.lines[far][:5]) + (", ..." if far.size > 5 else "")
+        out.append(f"{far.size} run(s) far off the fit (loss off by more than a factor "
+                   f"{np.exp(RESIDUAL_OUTLIER):.2f}), at line(s) {lines}; check them or leave them out")
+    return out
+
+
+def _fit(runs: Runs, starts, delta, chunk, progress) -> Approach3Fit:
     log_n, log_d, log_loss = _log_data(runs)
     starts = initial_grid() if starts is None else np.atleast_2d(np.asarray(starts, dtype=float))
 

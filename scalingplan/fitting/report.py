@@ -75,6 +75,7 @@ def fit_summary(fit: Approach3Fit | Approach2Fit, budgets=DEFAULT_BUDGETS, boot=
         quality: fit.rms_log_residual,
         **extra,
         "allocations": allocations,
+        "warnings": list(getattr(fit, "warnings", [])),
         "data": dict(fit.runs.source, n_points=fit.n_points),
     }
     if boot is not None:
