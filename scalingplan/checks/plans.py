@@ -262,7 +262,7 @@ def _model(doc) -> tuple:
 
 
 def _laws(doc) -> list:
-    from scalingplan.catalogues.registry import expand, is_path, load_law
+    from scalingplan.catalogues.registry import distinct_names, expand, is_path, load_law
 
     if "law" in doc.data and "laws" in doc.data:
         raise doc.error(("laws",), "give 'law' or 'laws', not both")
@@ -273,7 +273,7 @@ def _laws(doc) -> list:
     items = [((key,), value)] if not isinstance(value, list) else [((key, i), v) for i, v in enumerate(value)]
     if not items:
         raise doc.error((key,), "name at least one law")
-    laws, seen = [], set()
+    laws = []
     for keys, name in items:
         if not isinstance(name, str) or not name.strip():
             raise doc.error(keys, f"expected a law name or law-file path, got {name!r}")
@@ -282,12 +282,8 @@ def _laws(doc) -> list:
             names = [str(path if path.is_absolute() else Path(doc.path).parent / path)]
         else:
             names = _call(doc, keys, expand, [name])
-        for member in names:
-            law = _call(doc, keys, load_law, member)
-            if law.name not in seen:
-                seen.add(law.name)
-                laws.append(law)
-    return laws
+        laws.extend(_call(doc, keys, load_law, member) for member in names)
+    return _call(doc, (key,), distinct_names, laws)
 
 
 def _limits(doc, laws: list, hardware: dict | None) -> dict:

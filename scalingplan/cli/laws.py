@@ -5,6 +5,7 @@ from typing import Annotated
 import typer
 
 from scalingplan.errors import InputError
+from scalingplan.numbers import parse_number
 from scalingplan.catalogues.registry import expand, law_document, load_law
 from scalingplan.output.render import Column, Table
 from scalingplan.cli.common import Format, Json, emit, handles_errors, output_format
@@ -51,7 +52,7 @@ def published_comparison(law, published: dict) -> list:
     """The paper's own projections beside what this law gives for the same parameter count."""
     rows = []
     for params, flops, tokens in published.get("rows", []):
-        params, flops, tokens = float(params), float(flops), float(tokens)
+        params, flops, tokens = (parse_number(value) for value in (params, flops, tokens))
         law_flops = law.params_budget(params)
         law_tokens = law_flops / (6 * params)
         rows.append({"params": params, "flops": flops, "tokens": tokens, "law_flops": law_flops,

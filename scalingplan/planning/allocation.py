@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from scalingplan.errors import InputError
 from scalingplan.laws.base import tokens_for
-from scalingplan.catalogues.registry import load_laws
+from scalingplan.catalogues.registry import distinct_names, load_laws
 from scalingplan.constants import pf_days
 
 
@@ -43,7 +43,7 @@ def resolve(laws=None) -> list:
     resolved = []
     for law in laws:
         resolved.extend([law] if hasattr(law, "allocate") else load_laws((law,)))
-    return resolved or load_laws(())
+    return distinct_names(resolved) if resolved else load_laws(())
 
 
 def plan(law, flops) -> Allocation:
