@@ -121,7 +121,7 @@ def _check_events(yaml, loader_class, text: str, path) -> None:
 
 
 def _check_scalar(node, path) -> None:
-    if node.tag in _INT_TAGS and node.style is None:
+    if node.tag in _INT_TAGS and not node.style:  # plain (None in PyYAML, "" in the C loader)
         value = node.value
         if _AMBIGUOUS.fullmatch(value):
             raise InputError(f"{path}:{node.start_mark.line + 1}: '{value}' is ambiguous (YAML 1.1 reads it as "

@@ -12,7 +12,7 @@ from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table
 from scalingplan.cli.common import Format, Json, emit, handles_errors, output_format, warn
 from scalingplan.cli.run_options import (DropHighest, FlopsCol, GroupTol, LossCol, MaxFlops, MaxLoss,
-                                         MinFlops, ParamsCol, RunsFile, TokensCol, load_runs)
+                                         MinFlops, ParamsCol, RunsFile, TokensCol, check_group_tol, load_runs)
 
 METHODS = ("approach3", "approach2")
 
@@ -94,12 +94,13 @@ def fit(
         raise InputError(f"--method: unknown method '{method}'; choose approach3 or approach2")
     if not 0 <= bootstrap <= MAX_RESAMPLES:
         raise InputError(f"--bootstrap: must be 0 to {MAX_RESAMPLES:,}, got {bootstrap}")
+    if not 0 <= seed < 2**63:
+        raise InputError(f"--seed: must be 0 to 2^63 - 1, got {seed}")
     if jobs < 0:
         raise InputError(f"--jobs: must be 0 (all CPUs) or more, got {jobs}")
     if not 0 < ci < 100:
         raise InputError(f"--ci: must be between 0 and 100, got {ci:g}")
-    if group_tol <= 0:
-        raise InputError(f"--group-tol: must be positive, got {group_tol:g}")
+    check_group_tol(group_tol)
     budgets = [parse_positive(b, "--budget") for b in budget] if budget else list(report.DEFAULT_BUDGETS)
     data = load_runs(runs, params_col, tokens_col, flops_col, loss_col, drop_highest_loss, max_loss,
                      min_flops, max_flops)

@@ -11,7 +11,7 @@ from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, sci
 from scalingplan.cli.common import Flops, Format, Json, Laws, emit, handles_errors, output_format
 from scalingplan.cli.run_options import (DropHighest, FlopsCol, GroupTol, LossCol, MaxFlops, MaxLoss,
-                                         MinFlops, ParamsCol, RunsFile, TokensCol, load_runs)
+                                         MinFlops, ParamsCol, RunsFile, TokensCol, check_group_tol, load_runs)
 
 app = typer.Typer(help="Figures: the compute-optimal frontier of the laws, and IsoFLOP / IsoLoss plots of "
                        "fits to your runs. Needs matplotlib: pip install 'scalingplan\\[plot]'.\n\n"
@@ -28,7 +28,9 @@ Output = Annotated[Optional[Path], typer.Option(
     "--output", "-o", help="Image file to write: .png, .svg or .pdf.")]
 RequiredOutput = Annotated[Path, typer.Option(
     "--output", "-o", help="Image file to write: .png, .svg or .pdf.", show_default=False)]
-Dpi = Annotated[int, typer.Option("--dpi", help="Resolution of a PNG, in dots per inch.")]
+MIN_DPI, MAX_DPI = 10, 600
+"""A figure is 8-10 inches wide: 600 dpi is print quality, already ~6,000 pixels across."""
+Dpi = Annotated[int, typer.Option("--dpi", help=f"Resolution of a PNG, in dots per inch ({MIN_DPI} to {MAX_DPI}).")]
 MODEL_COLUMNS = [Column("Model", "name", "text"), Column("Params", "params", "count"),
                  Column("Tokens", "tokens", "count"), Column("FLOPs (6ND)", "flops", "flops")]
 
@@ -38,8 +40,8 @@ def _check_output(output: Path, dpi: int) -> None:
     from scalingplan.output.plotting import image_format, require_matplotlib
 
     image_format(output)
-    if dpi < 10:
-        raise InputError(f"--dpi: must be at least 10, got {dpi}")
+    if not MIN_DPI <= dpi <= MAX_DPI:
+        raise InputError(f"--dpi: must be {MIN_DPI} to {MAX_DPI}, got {dpi}")
     require_matplotlib()
 
 
@@ -138,8 +140,7 @@ def isoflop(
 
     fmt = output_format(fmt, json_)
     _check_output(output, dpi)
-    if group_tol <= 0:
-        raise InputError(f"--group-tol: must be positive, got {group_tol:g}")
+    check_group_tol(group_tol)
     data = load_runs(runs, params_col, tokens_col, flops_col, loss_col, drop_highest_loss, max_loss,
                       min_flops, max_flops)
     result = fit_approach2(data, group_tol)

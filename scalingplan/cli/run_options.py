@@ -20,6 +20,17 @@ MaxFlops = Annotated[Optional[str], typer.Option("--max-flops", help="Leave out 
 GroupTol = Annotated[float, typer.Option("--group-tol", help="IsoFLOP group width in decades of FLOPs (approach 2).")]
 
 
+MAX_GROUP_TOL = 2.0
+
+
+def check_group_tol(value: float) -> None:
+    """--group-tol must be a width in (0, MAX_GROUP_TOL] decades (a wider group mixes budgets 100x apart)."""
+    from scalingplan.errors import InputError
+
+    if not 0 < value <= MAX_GROUP_TOL:
+        raise InputError(f"--group-tol: must be above 0 and at most {MAX_GROUP_TOL:g} decades, got {value:g}")
+
+
 def _positive(value, what):
     return None if value is None else parse_positive(value, what)
 

@@ -109,12 +109,16 @@ def compare(budgets, laws=None) -> list:
     return rows
 
 
+MAX_POINTS = 1000
+"""Budgets in one sweep: a table past a few dozen rows is unread, and each costs every law's plan."""
+
+
 def log_budgets(start: float, stop: float, points: int) -> list:
     """``points`` budgets evenly spaced in log between ``start`` and ``stop`` (inclusive)."""
     import math
 
-    if points < 1:
-        raise InputError(f"--points must be at least 1, got {points}")
+    if not 1 <= points <= MAX_POINTS:
+        raise InputError(f"--points must be 1 to {MAX_POINTS:,}, got {points}")
     if points == 1:
         return [start]
     if stop <= start:
