@@ -163,6 +163,19 @@ def fit_warnings(fit: Approach3Fit) -> list:
     return out
 
 
+def _minimize_in_batches(fun, starts, chunk, progress, **options) -> BatchResult:
+    """``minimize_batch`` over ``starts``, ``chunk`` rows at a time, results in the order of ``starts``."""
+    results = []
+    for lo in range(0, len(starts), chunk):
+        report = None
+        if progress is not None:
+            def report(done, total, offset=lo):
+                progress(offset + done, len(starts))
+        results.append(minimize_batch(fun, starts[lo:lo + chunk], progress=report, **options))
+    return BatchResult(*(np.concatenate([getattr(r, name) for r in results])
+                         for name in ("x", "f", "g", "iterations", "status")))
+
+
 def _fit(runs: Runs, starts, delta, chunk, progress) -> Approach3Fit:
     log_n, log_d, log_loss = _log_data(runs)
     starts = initial_grid() if starts is None else np.atleast_2d(np.asarray(starts, dtype=float))
@@ -170,21 +183,13 @@ def _fit(runs: Runs, starts, delta, chunk, progress) -> Approach3Fit:
     def fun(theta):
         return huber_objective(theta, log_n, log_d, log_loss, delta)
 
-    results = []
-    for lo in range(0, len(starts), chunk):
-        block = starts[lo:lo + chunk]
-        report = None
-        if progress is not None:
-            def report(done, total, offset=lo):
-                progress(offset + done, len(starts))
-        results.append(minimize_batch(fun, block, progress=report))
-    grid = BatchResult(*(np.concatenate([getattr(r, name) for r in results])
-                         for name in ("x", "f", "g", "iterations", "status")))
+    grid = _minimize_in_batches(fun, starts, chunk, progress)
     finite = np.isfinite(grid.f)
     if not finite.any():
         raise InputError("the fit failed: the objective is not finite at any start")
     order = np.argsort(np.where(finite, grid.f, np.inf), kind="stable")[:POLISH]
-    result = minimize_batch(fun, grid.x[order], gtol=POLISH_GTOL, ftol=POLISH_FTOL, maxiter=5000)
+    result = _minimize_in_batches(fun, grid.x[order], chunk, None, gtol=POLISH_GTOL, ftol=POLISH_FTOL,
+                                  maxiter=5000)
     best = int(np.argmin(result.f))
     if not result.converged[best]:
         raise InputError(f"the fit did not converge: the best start {STATUS_TEXT[result.status[best]]} "
