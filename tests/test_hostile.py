@@ -78,6 +78,17 @@ def test_dev_zero_and_a_directory_are_refused(main_cli, tmp_path, command):
     refused(main_cli, *command, tmp_path, fragments=("a directory",))
 
 
+@pytest.mark.parametrize("command", [("fit", "--method", "approach2"), ("plot", "isoflop")])
+def test_an_output_that_is_a_fifo_or_a_device_is_refused_not_waited_on(main_cli, tmp_path, command):
+    runs = write_runs(tmp_path, synthetic_runs())
+    fifo = tmp_path / "out.png"
+    os.mkfifo(fifo)
+    refused(main_cli, *command[:2], runs, *command[2:], "-o", fifo, fragments=("not a regular file",))
+    folder = tmp_path / "folder.png"
+    folder.mkdir()
+    refused(main_cli, *command[:2], runs, *command[2:], "-o", folder, fragments=("a directory",))
+
+
 def test_a_file_past_the_size_limit_is_refused_unread(main_cli, tmp_path):
     from scalingplan.catalogues.yamlfile import MAX_YAML_BYTES
 

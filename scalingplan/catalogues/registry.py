@@ -80,7 +80,8 @@ def canonical_name(name: str) -> str:
     found = _aliases().get(name.strip().lower())
     if found is None:
         choices = available() + [a for a in _aliases() if a not in available()] + list(_families())
-        raise InputError(f"unknown law '{name}'{closest(name, choices)}; "
+        shown = name if len(name) <= 80 else name[:77] + "..."
+        raise InputError(f"unknown law '{shown}'{closest(name[:200], choices)}; "
                          f"see 'scalingplan laws' for the list, or give a path to a law file")
     return found
 

@@ -65,6 +65,34 @@ def read_bytes_bounded(path, what: str = "file", limit: int = MAX_YAML_BYTES) ->
         os.close(fd)
 
 
+def check_writable(path, what: str = "--output") -> None:
+    """InputError unless ``path`` is a new file or an existing regular one: writing to a FIFO would
+    wait for a reader forever, and to a device would not leave a file."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputError(f"{what}: cannot write {path} ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{what}: {path} is {'a directory' if stat.S_ISDIR(info.st_mode) else 'not a regular file'}")
+
+
+def write_text(path, text: str, what: str = "--output") -> None:
+    """Write ``text`` to a new or regular file (``check_writable``), never blocking on a FIFO."""
+    check_writable(path, what)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags, 0o644)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped in since the check
+            os.close(fd)
+            raise InputError(f"{what}: {path} is not a regular file")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise InputError(f"{what}: cannot write {path} ({exc.strerror or exc})") from None
+
+
 class YamlDoc:
     """A parsed YAML mapping plus the line of every key, for messages like ``plan.yaml:4: key``."""
 

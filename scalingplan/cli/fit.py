@@ -89,6 +89,10 @@ def fit(
     from scalingplan.fitting.bootstrap import bootstrap as run_bootstrap
 
     fmt = output_format(fmt, json_)
+    if output is not None:
+        from scalingplan.catalogues.yamlfile import check_writable
+
+        check_writable(output)
     method = method.lower()
     if method not in METHODS:
         raise InputError(f"--method: unknown method '{method}'; choose approach3 or approach2")
@@ -131,10 +135,9 @@ def fit(
 def _write_yaml(path: Path, data: dict) -> None:
     import yaml
 
-    try:
-        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"--output: cannot write {path} ({exc.strerror or exc})") from None
+    from scalingplan.catalogues.yamlfile import write_text
+
+    write_text(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
 def _constant_table(payload: dict, boot) -> Table:

@@ -37,9 +37,11 @@ MODEL_COLUMNS = [Column("Model", "name", "text"), Column("Params", "params", "co
 
 def _check_output(output: Path, dpi: int) -> None:
     """Reject a bad file name or resolution before any work, and a missing matplotlib."""
+    from scalingplan.catalogues.yamlfile import check_writable
     from scalingplan.output.plotting import image_format, require_matplotlib
 
     image_format(output)
+    check_writable(output)
     if not MIN_DPI <= dpi <= MAX_DPI:
         raise InputError(f"--dpi: must be {MIN_DPI} to {MAX_DPI}, got {dpi}")
     require_matplotlib()

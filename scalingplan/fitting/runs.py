@@ -90,21 +90,18 @@ def read_runs(path, params_col=None, tokens_col=None, flops_col=None, loss_col=N
     import io
 
     from scalingplan.catalogues.yamlfile import read_bytes_bounded
-    from scalingplan.numbers import ascii_number_text
+    from scalingplan.numbers import LARGEST, SMALLEST, parse_positive
 
     path = Path(path)
     name = path.name
     raw = read_bytes_bounded(path, "runs file", MAX_CSV_BYTES)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{name}: not a UTF-8 text file") from None
-    if "\0" in text:
+    if b"\0" in raw:
         raise InputError(f"{name}: not a text file (contains NUL bytes)")
     if tokens_col is not None and flops_col is not None:
         raise InputError("give --tokens-col or --flops-col, not both")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header, used, values, lines = None, {}, {}, []
+    # decoded a block at a time as the rows are read: no second full copy of the text
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", newline=""), strict=True)
+    header, used, values, lines = None, {}, {}, array("q")
     try:
         for row in reader:
             if not any(cell.strip() for cell in row):
@@ -118,18 +115,25 @@ def read_runs(path, params_col=None, tokens_col=None, flops_col=None, loss_col=N
             if len(row) != len(header):
                 raise InputError(f"{name} line {line}: malformed CSV (expected {len(header)} fields, found {len(row)})")
             for key, idx in used.items():
-                cell = row[idx].strip()
+                cell = row[idx]
                 try:
-                    value = float(ascii_number_text(cell, "cell"))
-                except (ValueError, InputError):
+                    value = float(cell)
+                except ValueError:
                     value = math.nan
-                if not (math.isfinite(value) and value > 0):
-                    raise InputError(f"{name} line {line}, column '{header[idx]}': expected a positive finite "
-                                     f"number, got '{cell[:40]}'")
+                if not SMALLEST <= value <= LARGEST:  # also NaN; the rare other spellings: parse_positive
+                    try:
+                        value = parse_positive(cell, "")
+                    except InputError as exc:
+                        reason = str(exc).lstrip(": ")
+                        why = f" ({reason})" if "range" in reason or "U+" in reason else ""
+                        raise InputError(f"{name} line {line}, column '{header[idx]}': expected a positive "
+                                         f"finite number, got '{cell.strip()[:40]}'{why}") from None
                 values[key].append(value)
             lines.append(line)
     except csv.Error as exc:
         raise InputError(f"{name} line {reader.line_num}: malformed CSV ({exc})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{name}: not a UTF-8 text file") from None
     if header is None:
         raise InputError(f"{name}: the file is empty (expected a header row and one row per run)")
     if not lines:
@@ -141,7 +145,7 @@ def read_runs(path, params_col=None, tokens_col=None, flops_col=None, loss_col=N
         "columns": {key: header[idx] for key, idx in used.items()},
         "exclusions": [],
     }
-    del raw, text
+    del raw
     runs = make_runs(values["params"], values["loss"], tokens=values.get("tokens"), flops=values.get("flops"),
                      source=source)
     runs.lines = np.asarray(lines)
