@@ -1,4 +1,4 @@
-"""Cold-start time of `scalingplan allocate --flops 5.8e23 --json` beside the floor of `import typer`.
+"""Cold-start time of `scalingplan` commands (a JSON allocation, a table, --help) beside `import typer`.
 
 Usage: python benchmarks/bench_startup.py [--runs 15]
 Prints the median wall time of each command over fresh interpreter runs and their ratio.
@@ -16,6 +16,8 @@ COMMANDS = {
         sys.executable, "-m", "scalingplan", "allocate", "--flops", "5.8e23", "--json"],
     "scalingplan allocate --flops 5.8e23 (table)": [
         sys.executable, "-m", "scalingplan", "allocate", "--flops", "5.8e23"],
+    "scalingplan --help": [sys.executable, "-m", "scalingplan", "--help"],
+    "scalingplan allocate --help": [sys.executable, "-m", "scalingplan", "allocate", "--help"],
 }
 
 

@@ -14,6 +14,11 @@ double (a frontier inverts C^0.27 as D^3.7); zero is accepted where zero means s
 RANGE_TEXT = "1e-100 to 1e100 in magnitude, or 0"
 
 
+def _field(what: str) -> str:
+    """'--gpu-hours' -> 'gpu_hours'; other names (``constants.A``) unchanged."""
+    return what[2:].replace("-", "_") if what.startswith("--") else what
+
+
 def ascii_number_text(text: str, what: str) -> str:
     """``text`` with digits of any script read as their value (as Python's int() and float() do) and
     fullwidth forms (``１２３ｅ２１``) read as the ASCII they stand for; any other non-ASCII is refused,
@@ -29,19 +34,19 @@ def ascii_number_text(text: str, what: str) -> str:
         elif "\uff01" <= ch <= "\uff5e":  # fullwidth ASCII
             out.append(chr(ord(ch) - 0xFEE0))
         else:
-            raise InputError(f"{what}: '{text}' is not a number: it contains '{ch}' "
-                             f"(U+{ord(ch):04X}); write digits, '.', 'e' and '-'")
+            raise InputError(f"'{text}' is not a number: it contains '{ch}' (U+{ord(ch):04X}); "
+                             "write digits, '.', 'e' and '-'", _field(what))
     return "".join(out)
 
 
 def check_range(number: float, value, what: str) -> float:
     """``number`` if finite and 0 or within [SMALLEST, LARGEST] in magnitude; InputError otherwise."""
+    shown = value if isinstance(value, str) else repr(value)
     if not math.isfinite(number):
-        raise InputError(f"{what}: must be a finite number, got {value!r}" if not isinstance(value, str)
-                         else f"{what}: must be a finite number, got '{value}'")
+        raise InputError(f"must be a finite number, got '{shown}'" if isinstance(value, str)
+                         else f"must be a finite number, got {shown}", _field(what))
     if number != 0 and not SMALLEST <= abs(number) <= LARGEST:
-        raise InputError(f"{what}: {value if isinstance(value, str) else repr(value)} is out of range "
-                         f"(allowed: {RANGE_TEXT})")
+        raise InputError(f"{shown} is out of range (allowed: {RANGE_TEXT})", _field(what))
     return number
 
 
@@ -49,14 +54,15 @@ def parse_number(value, what: str = "value") -> float:
     """Read a float from a number or a string such as '5.8e23', '70B', '1.4T' or '1_000'.
 
     Suffixes (case-insensitive): K 1e3, M 1e6, B/G 1e9, T 1e12, P 1e15.
-    Raises InputError naming ``what`` on anything else, including NaN, infinities and magnitudes
-    outside SMALLEST..LARGEST.
+    Raises InputError whose field is ``what`` (a field name; a leading ``--`` is dropped) on anything
+    else, including NaN, infinities and magnitudes outside SMALLEST..LARGEST.
     """
+    field = _field(what)
     if isinstance(value, bool):
-        raise InputError(f"{what}: expected a number, got {value!r}")
+        raise InputError(f"expected a number, got {value!r}", field)
     if isinstance(value, int):
         if abs(value) > LARGEST:
-            raise InputError(f"{what}: {value:.3g} is out of range (allowed: {RANGE_TEXT})")
+            raise InputError(f"{value:.3g} is out of range (allowed: {RANGE_TEXT})", field)
         number = float(value)
     elif isinstance(value, float):
         number = value
@@ -67,15 +73,15 @@ def parse_number(value, what: str = "value") -> float:
             scale = SUFFIXES[text[-1].lower()]
             text = text[:-1]
         if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
-            raise InputError(f"{what}: must be a finite number, got '{value}'")
+            raise InputError(f"must be a finite number, got '{value}'", field)
         if len(text) > 400:
-            raise InputError(f"{what}: '{value[:20]}...' is too long to be a number")
+            raise InputError(f"'{value[:20]}...' is too long to be a number", field)
         try:
             number = float(text) * scale
         except ValueError:
-            raise InputError(f"{what}: '{value}' is not a number (try 5.8e23, 70e9, 70B or 1.4T)") from None
+            raise InputError(f"'{value}' is not a number (try 5.8e23, 70e9, 70B or 1.4T)", field) from None
     else:
-        raise InputError(f"{what}: expected a number, got {type(value).__name__}")
+        raise InputError(f"expected a number, got {type(value).__name__}", field)
     return check_range(number, value, what)
 
 
@@ -83,6 +89,33 @@ def parse_positive(value, what: str = "value") -> float:
     """Like parse_number, but the result must be > 0."""
     number = parse_number(value, what)
     if number <= 0:
-        raise InputError(f"{what}: must be positive, got {value!r}" if not isinstance(value, str)
-                         else f"{what}: must be positive, got '{value}'")
+        raise InputError(f"must be positive, got {value!r}" if not isinstance(value, str)
+                         else f"must be positive, got '{value}'", _field(what))
     return number
+
+
+def check_positive(value, what: str = "value"):
+    """``value`` unchanged if it is a real number, or an array of them, that is finite and > 0 throughout.
+
+    Raises InputError naming ``what`` and the first offending value otherwise (zero, negative, NaN,
+    infinite, complex, boolean or not a number at all): the library's guard for its Python API.
+    """
+    if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
+        if not (math.isfinite(value) and value > 0):
+            raise InputError(f"{what}: must be a positive finite number, got {value!r}")
+        return value
+    if isinstance(value, (bool, str, complex)) or value is None:
+        raise InputError(f"{what}: expected a positive number, got {value!r}")
+    import numpy as np
+
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{what}: expected a positive number or array of them, got {value!r}") from None
+    if array.dtype.kind not in "iuf" or array.size == 0:
+        raise InputError(f"{what}: expected positive real numbers, got {value!r}")
+    bad = ~(np.isfinite(array) & (array > 0))
+    if bad.any():
+        raise InputError(f"{what}: must be positive and finite everywhere, got {array[bad].flat[0]!r}"
+                         + (f" (and {int(bad.sum()) - 1} more bad values)" if bad.sum() > 1 else ""))
+    return value

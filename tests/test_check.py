@@ -166,7 +166,8 @@ def test_architecture_uses_its_own_count(tmp_path):
     arch = counting.make_architecture(layers=24, d_model=2048, heads=16, vocab=32000, seq_len=2048)
     plan = plan_with(tmp_path, "{max_budget_use: 1}", model=f"{{architecture: {shapes}, tokens: 20e9}}")
     assert plan.flops_method == "chinchilla"
-    assert plan.params == arch.params_total
+    # 2·d·L·(2·d_attn + d_ff) + vocab·d = 2·2048·24·(2·2048 + 8192) + 32000·2048 (Kaplan §2.1 plus one embedding).
+    assert plan.params == arch.params_total == 1_273_495_552
     assert plan.flops == pytest.approx(counting.chinchilla_training_flops(arch, 20e9), rel=1e-12)
     assert "Chinchilla Appendix F" in only(plan, "max_budget_use").message
     six = plan_with(tmp_path, "{max_budget_use: 1}",

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from scalingplan.output.schemas import SCHEMA_VERSION
 from cli_assertions import assert_one_line_error
 
 PLANS = Path(__file__).resolve().parents[1] / "configs" / "plans"
@@ -52,7 +54,7 @@ def test_json_contract(cli, plans):
     result = cli("check", *plans(ok=PASSING, bad=FAILING), "--json")
     assert result.exit_code == 1
     data = json.loads(result.stdout)
-    assert data["schema_version"] == 1 and data["passed"] is False
+    assert data["schema_version"] == SCHEMA_VERSION and data["passed"] is False
     ok, bad = data["plans"]
     assert ok["file"].endswith("ok.yaml") and ok["passed"] is True
     assert bad["file"].endswith("bad.yaml") and bad["passed"] is False

@@ -3,6 +3,8 @@
 import json
 
 import pytest
+
+from scalingplan.output.schemas import SCHEMA_VERSION
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scalingplan.compute.hardware import default_mfu
@@ -21,7 +23,7 @@ def test_flops_to_pf_days_and_gpu_time(cli):
     # Kaplan et al. 2020 §1.3: 1 PF-day = 8.64e19 FLOPs, so the Gopher/Chinchilla budget 5.76e23
     # (Hoffmann et al. 2022 Table 3) is 6,666.7 PF-days.
     out = run_json(cli, "convert", "5.76e23", "--count", "1024", "--mfu", "0.4", "--price-per-hour", "2.5")
-    assert out["schema_version"] == 1
+    assert out["schema_version"] == SCHEMA_VERSION
     assert out["flops"] == 5.76e23
     assert out["pf_days"] == pytest.approx(6666.67, rel=1e-5)
     assert out["count"] == 1024 and out["price_per_hour"] == 2.5
@@ -82,8 +84,8 @@ def test_help_states_default_mfu_and_its_source(cli):
     (["1e23", "--count", "2.5"], "--count"),
     (["1e23", "--price-per-hour", "-1"], "--price-per-hour"),
     (["1e23", "--from", "joules"], "unknown unit"),
-    (["--", "-5"], "value: must be positive"),
-    (["lots"], "value: 'lots' is not a number"),
+    (["--", "-5"], "VALUE: must be positive"),
+    (["lots"], "VALUE: 'lots' is not a number"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message, cli):
     result = cli("convert", *args)

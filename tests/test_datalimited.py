@@ -136,7 +136,7 @@ def test_enough_unique_data_gives_the_unlimited_optimum():
 
 def test_floor_with_limited_data():
     unique = 1e10
-    floor = LAW.limited_floor(unique)
+    floor = LAW.data_floor(unique)
     assert LAW.loss(1e20, 1e25, unique) == pytest.approx(floor, rel=1e-9)
     best = [inference.optimum_on_budget(partial(LAW.loss, unique_tokens=unique), flops)[2]
             for flops in (1e19, 1e20, 1e28)]
@@ -177,7 +177,9 @@ def test_cli_allocate_with_unique_tokens(cli):
     # Chinchilla's optimum at 1e23 needs 1.14T tokens: one warning line naming its epochs
     lines = [line for line in stderr.splitlines() if "'chinchilla-3'" in line]
     assert len(lines) == 1 and f"{rows['chinchilla-3']['epochs']:.3g} epochs" in lines[0]
-    assert "'muennighoff2023'" not in stderr and "'kaplan2020'" not in stderr  # kaplan needs < 1 epoch
+    assert "'muennighoff2023'" not in stderr
+    # kaplan2020 reads 1e23 as C = 2·C_min (Kaplan §6.3): D = C/(6N) = 123B tokens, 1.23 epochs
+    assert "'kaplan2020' assumes fresh tokens but its plan trains on 123B tokens, 1.23 epochs" in stderr
 
 
 def test_cli_no_repetition_warning_with_enough_data(cli):

@@ -74,7 +74,7 @@ def test_batched_lbfgs_agrees_with_scipy_from_the_same_starts():
 
     runs = exclude(read_runs(DATA, params_col="Model Size", flops_col="Training FLOP"), drop_highest_loss=5)
     data = log_data(runs)
-    starts = a3.initial_grid()[[0, 777, 1500, 2222, 3999]]
+    starts = a3.initial_grid()[[0, 1500, 3999]]
     batch = minimize_batch(lambda t: a3.huber_objective(t, *data), starts, gtol=1e-10, ftol=1e-15, maxiter=5000)
 
     def scalar(theta):
@@ -91,7 +91,7 @@ def test_batched_lbfgs_agrees_with_scipy_from_the_same_starts():
 
 def test_recovers_known_constants_from_noisy_synthetic_runs():
     truth = dict(E=1.8, A=500.0, B=2000.0, alpha=0.35, beta=0.37)
-    fit = a3.fit_approach3(synthetic_runs(truth, noise=0.003, seed=3))
+    fit = a3.fit_approach3(synthetic_runs(truth, noise=0.003, seed=3), starts=a3.initial_grid()[::5])
     got = fit.constants
     assert got["E"] == pytest.approx(truth["E"], rel=0.02)
     assert got["alpha"] == pytest.approx(truth["alpha"], abs=0.02)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from scalingplan.output.schemas import SCHEMA_VERSION
+
 def run_json(cli, *args):
     result = cli(*args, "--json")
     assert result.exit_code == 0, result.stderr
@@ -17,7 +19,7 @@ def run_json(cli, *args):
 def test_six_nd_json_contract(cli):
     # Hoffmann et al. 2022 Table 1: Chinchilla, 70B parameters, 1.4T tokens; 6ND = 5.88e23.
     out = run_json(cli, "flops", "--params", "70e9", "--tokens", "1.4T")
-    assert out["schema_version"] == 1
+    assert out["schema_version"] == SCHEMA_VERSION
     assert out["method"] == "6nd"
     assert out["params"] == 70e9 and out["tokens"] == 1.4e12
     assert out["flops"] == pytest.approx(5.88e23, rel=1e-12)

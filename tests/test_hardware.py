@@ -83,7 +83,7 @@ def test_mfu_of_one_is_allowed():
     (dict(count=8), "go together"),
     (dict(days=8), "go together"),
     (dict(count=8, days=1, gpu_hours=100), "not both"),
-    (dict(), "give --count and --days, or --gpu-hours"),
+    (dict(), "needs --count and --days, or --gpu-hours"),
     (dict(count=8, days=1, mfu=1.5), "--mfu"),
 ])
 def test_bad_budgets(kwargs, message):

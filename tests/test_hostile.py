@@ -78,15 +78,15 @@ def test_dev_zero_and_a_directory_are_refused(main_cli, tmp_path, command):
     refused(main_cli, *command, tmp_path, fragments=("a directory",))
 
 
-@pytest.mark.parametrize("command", [("fit", "--method", "approach2"), ("plot", "isoflop")])
-def test_an_output_that_is_a_fifo_or_a_device_is_refused_not_waited_on(main_cli, tmp_path, command):
+@pytest.mark.parametrize("command, options", [(("fit",), ("--method", "approach2")), (("plot", "isoflop"), ())])
+def test_an_output_that_is_a_fifo_or_a_device_is_refused_not_waited_on(main_cli, tmp_path, command, options):
     runs = write_runs(tmp_path, synthetic_runs())
     fifo = tmp_path / "out.png"
     os.mkfifo(fifo)
-    refused(main_cli, *command[:2], runs, *command[2:], "-o", fifo, fragments=("not a regular file",))
+    refused(main_cli, *command, runs, *options, "-o", fifo, fragments=("not a regular file",))
     folder = tmp_path / "folder.png"
     folder.mkdir()
-    refused(main_cli, *command[:2], runs, *command[2:], "-o", folder, fragments=("a directory",))
+    refused(main_cli, *command, runs, *options, "-o", folder, fragments=("a directory",))
 
 
 def test_a_file_past_the_size_limit_is_refused_unread(main_cli, tmp_path):
@@ -136,7 +136,7 @@ def test_quoted_leading_zero_reads_as_written(cli, tmp_path):
 # --- 2. numbers that cannot overflow into nonsense -------------------------------------------------
 @pytest.mark.parametrize("args, what", [
     (("allocate", "--pf-days", "1e300"), "--pf-days"), (("flops", "--params", "1e200", "--tokens", "1e200"), "--params"),
-    (("convert", "1e308", "--from", "pf-days"), "value"), (("allocate", "--flops", "5e-324"), "--flops"),
+    (("convert", "1e308", "--from", "pf-days"), "1e308"), (("allocate", "--flops", "5e-324"), "--flops"),
     (("allocate", "--params", "1e300"), "--params"), (("assess", "--params", "1e-320", "--tokens", "1e9"), "--params"),
 ])
 def test_subnormal_and_overflowing_inputs_name_the_allowed_range(main_cli, args, what):
@@ -164,7 +164,7 @@ def test_digits_of_any_script_read_as_their_value_everywhere(cli, tmp_path, text
     plan = law_file(tmp_path, PLAN.replace("6e23", text), "plan.yaml")
     in_yaml = cli("check", plan, "--json")
     assert json.loads(flag.stdout)["query"]["flops"] == expected
-    assert json.loads(in_yaml.stdout)["plans"][0]["plan"]["budget_flops"] == expected
+    assert json.loads(in_yaml.stdout)["plans"][0]["plan"]["budget"]["flops"] == expected
 
 
 @pytest.mark.parametrize("text", ["10²³", "1.5−3", "7½"])
@@ -175,14 +175,16 @@ def test_lookalike_characters_are_refused_everywhere(main_cli, tmp_path, text):
 
 @pytest.mark.parametrize("args, fragment", [
     (("compare", "kaplan2020", "--points", "100000000"), "1 to 1,000"),
-    (("fit", "x.csv", "--bootstrap", "100000000"), "0 to 10,000"),
-    (("fit", "x.csv", "--jobs", "-3"), "--jobs"),
-    (("fit", "x.csv", "--seed", "-1"), "--seed"),
-    (("fit", "x.csv", "--method", "approach2", "--group-tol", "nan"), "--group-tol"),
+    (("fit", "RUNS", "--bootstrap", "100000000"), "0 to 10,000"),
+    (("fit", "RUNS", "--jobs", "-3"), "--jobs"),
+    (("fit", "RUNS", "--seed", "-1"), "--seed"),
+    (("fit", "RUNS", "--method", "approach2", "--group-tol", "nan"), "--group-tol"),
     (("plot", "frontier", "-o", "f.png", "--dpi", "100000"), "10 to 600"),
+    (("allocate", "--gpu", "h100", "--count", "1e21", "--days", "30"), "at most 10,000,000"),
 ])
-def test_sizes_have_stated_limits(main_cli, args, fragment):
-    refused(main_cli, *args, fragments=(fragment,))
+def test_sizes_have_stated_limits(main_cli, tmp_path, args, fragment):
+    runs = str(write_runs(tmp_path, synthetic_runs()))
+    refused(main_cli, *(runs if a == "RUNS" else a for a in args), fragments=(fragment,))
 
 
 def test_jobs_are_capped_at_the_cpu_count():

@@ -109,12 +109,13 @@ def test_kaplan_per_decade_growth():
 
 
 def test_kaplan_frontier_at_one_pf_day():
-    # Table 6 at C_min = 1 PF-day: N = 1.3e9, B = 2.0e6 tokens, S = 5.4e3 steps.
+    # Table 6 at C_min = 1 PF-day, i.e. a budget C = 2·C_min = 2 PF-days at the critical batch (§6.3):
+    # N = 1.3e9, B = 2.0e6 tokens, and 2·S_min = 2 × 5.4e3 steps at B_crit (§5.1, eq. 5.4).
     law = load_law("kaplan2020")
-    n, _ = law.allocate(8.64e19)
+    n, _ = law.allocate(2 * 8.64e19)
     assert n == pytest.approx(1.3e9, rel=1e-12)
-    assert law.frontier_batch(8.64e19) == pytest.approx(2.0e6, rel=1e-12)
-    assert law.frontier_steps(8.64e19) == pytest.approx(5.4e3, rel=1e-12)
+    assert law.frontier_batch(2 * 8.64e19) == pytest.approx(2.0e6, rel=1e-12)
+    assert law.frontier_steps(2 * 8.64e19) == pytest.approx(2 * 5.4e3, rel=1e-12)
 
 
 def test_kaplan_equations():
@@ -123,7 +124,7 @@ def test_kaplan_equations():
     assert law.loss_params(2e9) / law.loss_params(1e9) == pytest.approx(2 ** -0.076, rel=1e-12)
     assert law.loss_params(8.8e13) == pytest.approx(1.0)  # L(N_c) = 1
     assert law.loss_tokens(5.4e13) == pytest.approx(1.0)  # L(D_c) = 1
-    assert law.loss_compute(3.1e8 * 8.64e19) == pytest.approx(1.0)  # L(C_c^min) = 1, eq. 1.3
+    assert law.loss_compute(2 * 3.1e8 * 8.64e19) == pytest.approx(1.0)  # L(C_c^min) = 1, eq. 1.3, C = 2·C_min
     assert law.critical_batch(1.0) == pytest.approx(2e8)  # eq. 1.4 at L = 1
     # eq. 1.5 tends to eq. 1.1 (Table 2 constants) when D is unlimited.
     assert law.loss(1e9, 1e30) == pytest.approx((6.4e13 / 1e9) ** 0.076, rel=1e-9)

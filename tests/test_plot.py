@@ -158,7 +158,7 @@ def test_cli_frontier_writes_png_and_svg_that_depend_on_the_laws(cli, tmp_path):
     result = cli("plot", "frontier", "-o", first, "--dpi", 40, "--json")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert payload["file"] == str(first) and payload["budget_flops"] == 5.76e23
+    assert payload["file"] == str(first) and payload["budget"]["flops"] == 5.76e23
     assert [row["law"] for row in payload["allocations"]] == ["kaplan2020", "chinchilla-1", "chinchilla-2",
                                                               "chinchilla-3"]
     assert [m["name"] for m in payload["models"]] == ["Chinchilla", "Gopher", "GPT-3", "MT-NLG 530B"]
@@ -201,7 +201,7 @@ def test_cli_isoflop_and_fit_write_images_of_their_runs(cli, csvs, tmp_path):
     a, b = png_pixels(images["a"]), png_pixels(images["b"])
     assert drawn_fraction(a) > 0.05 and np.mean(np.any(a != b, axis=2)) > 0.01
     svg = tmp_path / "fit.svg"
-    result = cli("plot", "fit", csvs["a"], "-o", svg, "--flops", "5.76e23", "--json")
+    result = cli("plot", "fit", csvs["a"], "-o", svg, "--flops", "5.76e23", "--starts", "300", "--json")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     for key, value in TRUTHS["a"].items():

@@ -98,3 +98,17 @@ def test_wheel_ships_the_configs(tmp_path):
     for law in available():
         assert f"scalingplan/configs/laws/{law}.yaml" in names
     assert "scalingplan/configs/models.yaml" in names
+
+
+@pytest.mark.parametrize("form, constants, where", [
+    ("parametric", "{E: 1.69, A: -406.4, B: 410.7, alpha: 0.34, beta: 0.28}", "constants.A: must be positive"),
+    ("parametric", "{E: 1.69, A: 406.4, B: 410.7, alpha: 0, beta: 0.28}", "constants.alpha: must be positive"),
+    ("parametric", "{E: -1, A: 406.4, B: 410.7, alpha: 0.34, beta: 0.28}", "constants.E: must be at least 0"),
+    ("power-law", "{G: 0.1, a: 1.2}", "constants.a: must be between 0 and 1"),
+])
+def test_impossible_constants_are_refused_at_load(cli, tmp_path, form, constants, where):
+    from cli_assertions import assert_one_line_error
+
+    path = tmp_path / "law.yaml"
+    path.write_text(f"name: bad\nform: {form}\nconstants: {constants}\n")
+    assert_one_line_error(cli("allocate", "--flops", "1e21", "--law", str(path)), f"{path}:3: {where}")

@@ -5,6 +5,7 @@ Each file names a ``form`` (the class in ``scalingplan.laws.FORMS`` that interpr
 with the law as metadata.
 """
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -160,6 +161,16 @@ def check_metadata(doc) -> None:
         for j, value in enumerate(row):
             if doc.number("published", "rows", i, j, value=value) <= 0:
                 raise doc.error(("published", "rows", i), f"{PUBLISHED_COLUMNS[j]} must be positive, got {value!r}")
+    corrections = published.get("corrections") or []
+    if not isinstance(corrections, list):
+        raise doc.error(("published", "corrections"), "expected a list of {row, column, corrected, why}")
+    for i, fix in enumerate(corrections):
+        keys = ("published", "corrections", i)
+        if not (isinstance(fix, dict) and isinstance(fix.get("row"), int) and not isinstance(fix["row"], bool)
+                and 0 <= fix["row"] < len(rows) and fix.get("column") in ("flops", "tokens")):
+            raise doc.error(keys, f"expected {{row: 0 to {len(rows) - 1}, column: flops or tokens, corrected, why}}")
+        if doc.number(*keys, "corrected", value=fix.get("corrected")) <= 0:
+            raise doc.error(keys, "corrected must be positive")
 
 
 def distinct_names(laws: list) -> list:
@@ -213,19 +224,70 @@ def build_law(doc):
             values[key] = doc.number("constants", key, value=entry)
     meta = {k: v for k, v in data.items() if k != "constants"}
     meta["source"] = doc.path
-    name = str(data["name"])
+    meta["validity"] = validity(doc)
     try:
-        if form == "power-law":
-            return cls(name, values, meta, quantity=str(data.get("quantity", "params")))
-        return cls(name, values, meta)
+        return cls.from_document(str(data["name"]), values, meta)
     except ValueError as exc:
-        raise doc.error((), str(exc)) from None
+        key, _, message = str(exc).partition(": ")
+        keys = tuple(key.split(".")) if message and " " not in key else ()
+        raise doc.error(keys, message if keys else str(exc)) from None
+
+
+def validity(doc) -> dict:
+    """The file's ``validity``: budgets (FLOPs) and model sizes its fit was made on, with a source.
+
+    ``{"flops": (lo, hi), "params": (lo, hi), "source": str}``; a bound may be null (not stated).
+    """
+    data = doc.data.get("validity")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise doc.error(("validity",), "expected a mapping with flops: [lo, hi], params: [lo, hi], source")
+    out = {"source": str(data.get("source", ""))}
+    for key in ("flops", "params"):
+        if key not in data:
+            continue
+        pair = data[key]
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise doc.error(("validity", key), "expected [lo, hi] (null for a bound not stated)")
+        bounds = tuple(None if v is None else doc.number("validity", key, value=v) for v in pair)
+        if any(b is not None and b <= 0 for b in bounds) or (None not in bounds and bounds[0] >= bounds[1]):
+            raise doc.error(("validity", key), f"expected 0 < lo < hi, got {pair}")
+        out[key] = bounds
+    return out
+
+
+_LOADED: dict = {}
 
 
 @lru_cache(maxsize=None)
+def law_path(name: str) -> str:
+    """The resolved file a law argument reads: the path itself, or the registry file of a name or
+    alias (cached: only the file's modification time is checked on each load)."""
+    return str((Path(name) if is_path(name) else Path(_registry()[canonical_name(name)].path)).resolve())
+
+
 def load_law(name: str):
-    """A law by registry name, alias or file path."""
-    return build_law(law_document(name))
+    """A law by registry name, alias or file path; cached on the file's resolved path and mtime.
+
+    An edited file is read again. A registry file is first taken from the registry read at start-up
+    (``_registry``), and from the file itself once it has changed since.
+    """
+    path = law_path(name)
+    try:
+        key = (path, os.stat(path).st_mtime_ns)
+    except OSError:
+        return build_law(law_document(name))
+    if key not in _LOADED:
+        seen = any(k[0] == path for k in _LOADED)
+        if is_path(name) or seen:
+            from scalingplan.catalogues.yamlfile import read_yaml
+
+            doc = read_yaml(name if is_path(name) else path, "law file")
+        else:
+            doc = _registry()[canonical_name(name)]
+        _LOADED[key] = build_law(doc)
+    return _LOADED[key]
 
 
 def load_laws(names=()) -> list:

@@ -9,12 +9,15 @@ A plan (numbers may be written 6e23, 70e9, 70B, 1.4T)::
     model: {params: 70e9, tokens: 1.4e12}   # or {name: chinchilla}, or {architecture: {...}, tokens}
     law: chinchilla-1                # name, alias, family or law-file path; or a list of them
     limits: {max_budget_use: 1.0, max_params_ratio: 2.0}
+
+Optional: ``hardware: {gpu, count, mfu, recompute, micro_batch, price_per_hour, pue, grid_intensity}``
+(with a hardware budget only the keys after count), and ``recipe: {batch_tokens, learning_rate, rule,
+seq_len}`` for the batch and learning-rate limits.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,16 +26,19 @@ from scalingplan.errors import InputError, closest
 from scalingplan.output.render import human_count, sci
 from scalingplan.constants import PF_DAY
 
-TOP_KEYS = ("name", "budget", "model", "law", "laws", "hardware", "limits")
+TOP_KEYS = ("name", "budget", "model", "law", "laws", "hardware", "recipe", "limits")
 BUDGET_KEYS = ("flops", "pf_days", "gpu", "count", "days", "gpu_hours", "mfu")
 MODEL_KEYS = ("name", "params", "tokens", "architecture", "flops_method")
 ARCH_KEYS = tuple(f.name for f in dataclasses.fields(counting.Architecture))
-HARDWARE_KEYS = ("gpu", "count", "mfu")
+HARDWARE_KEYS = ("gpu", "count", "mfu", "recompute", "micro_batch", "price_per_hour", "pue", "grid_intensity")
+RECIPE_KEYS = ("batch_tokens", "learning_rate", "rule", "seq_len")
 LIMIT_KEYS = ("max_budget_use", "max_params_ratio", "min_tokens_per_param", "max_loss",
-              "unique_tokens", "max_epochs", "max_days")
+              "unique_tokens", "max_epochs", "max_days", "max_memory_fraction", "min_gpus", "max_cost",
+              "max_co2_kg", "max_batch_ratio", "max_lr_ratio")
+# The limits that need the hardware, and what else each needs.
+NEEDS_HARDWARE = ("max_days", "max_memory_fraction", "min_gpus", "max_cost", "max_co2_kg")
 METHOD_TEXT = {"6nd": "6ND", "kaplan": "Kaplan 2020 Table 1 count",
                "chinchilla": "Chinchilla Appendix F count"}
-SECONDS_PER_DAY = 86400.0
 
 
 @dataclass
@@ -48,7 +54,9 @@ class Plan:
     flops_method: str  # one of flops.METHODS
     laws: list
     limits: dict
-    hardware: dict | None = None  # gpu, peak_flops, count, mfu, mfu_default: what runs the plan, if stated
+    hardware: dict | None = None  # gpu, peak_flops, count, mfu, mfu_default, cluster: what runs the plan
+    shape: object = None  # memory.Shape of the model's architecture, when it has one
+    recipe: dict | None = None  # batch_tokens, learning_rate, rule, seq_len as the plan states them
 
     @property
     def file(self) -> str:
@@ -60,13 +68,21 @@ class Plan:
         hw = self.hardware
         if hw is None:
             return None
-        return self.flops / (hw["count"] * hw["peak_flops"] * hw["mfu"]) / SECONDS_PER_DAY
+        return self.run["days"]
+
+    @property
+    def run(self) -> dict | None:
+        """GPU-hours, days, cost, energy and CO2 of the planned compute on the plan's hardware."""
+        from scalingplan.planning.recipe import on_cluster
+
+        return None if self.hardware is None else on_cluster(self.flops, self.hardware["cluster"])
 
     def summary(self) -> dict:
         return {"file": self.file, "name": self.name, "params": self.params, "tokens": self.tokens,
-                "flops": self.flops, "flops_method": self.flops_method, "budget_flops": self.budget["flops"],
-                "budget": self.budget["description"], "laws": [law.name for law in self.laws],
-                "hardware": self.hardware, "days": self.days}
+                "flops": self.flops, "flops_method": self.flops_method, "budget": self.budget, "laws": [law.name for law in self.laws],
+                "hardware": self.hardware and dict({k: v for k, v in self.hardware.items() if k != "cluster"},
+                                                   cluster=self.hardware["cluster"].as_dict()),
+                "days": self.days}
 
 
 @dataclass
@@ -90,20 +106,13 @@ class CheckResult:
 
 
 # --- reading a plan ----------------------------------------------------------------------------------
-def _rephrase(message: str, keys: tuple) -> str:
-    """A library message in plan terms: '--d-model' -> 'd_model', no repeated key prefix."""
-    message = re.sub(r"--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"), message)
-    if keys and message.startswith(f"{keys[-1]}: "):
-        message = message[len(str(keys[-1])) + 2:]
-    return message
-
-
 def _call(doc, keys: tuple, function, *args, **kwargs):
     """``function(*args)``, turning its InputError into one naming this plan's file, line and key."""
     try:
         return function(*args, **kwargs)
     except InputError as exc:
-        raise doc.error(keys, _rephrase(str(exc), keys)) from None
+        where = keys + (exc.field,) if exc.field and (not keys or keys[-1] != exc.field) else keys
+        raise doc.error(where, exc.render(spell=str, prefix=False)) from None
 
 
 def _section(doc, key: str, allowed: tuple, required: bool = True) -> dict | None:
@@ -140,6 +149,13 @@ def _whole(doc, *keys) -> int:
     return int(value)
 
 
+def _count(doc, *keys) -> int:
+    """An accelerator count, within the limit of ``hardware.check_count``."""
+    from scalingplan.compute.hardware import check_count
+
+    return _call(doc, keys, check_count, _whole(doc, *keys))
+
+
 def _raw(doc, keys):
     value = doc.data
     for key in keys:
@@ -165,7 +181,7 @@ def _budget(doc) -> dict:
 
             values[key] = _call(doc, ("budget", key), find_accelerator, str(section[key]))["name"]
         elif key == "count":
-            values[key] = _whole(doc, "budget", key)
+            values[key] = _count(doc, "budget", key)
         elif key == "mfu":
             values[key] = _mfu(doc, "budget", key)
         else:
@@ -182,24 +198,30 @@ def _hardware(doc, budget: dict) -> dict | None:
     from scalingplan.compute.hardware import default_mfu, find_accelerator
 
     section = _section(doc, "hardware", HARDWARE_KEYS, required=False)
-    if section is not None:
+    if section is not None and ("gpu" in section or "count" in section or "mfu" in section):
         if "hardware" in budget:
             raise doc.error(("hardware",), "the budget already names the hardware; give it in one place")
         for key in ("gpu", "count"):
             if key not in section:
                 raise doc.error(("hardware",), f"missing key '{key}' (hardware needs gpu and count; mfu optional)")
         entry = _call(doc, ("hardware", "gpu"), find_accelerator, str(section["gpu"]))
-        count = _whole(doc, "hardware", "count")
+        count = _count(doc, "hardware", "count")
         mfu = _mfu(doc, "hardware", "mfu") if "mfu" in section else None
     elif budget.get("hardware", {}).get("count") is not None:
         given = budget["hardware"]
         entry = find_accelerator(given["gpu"])
         count = given["count"]
         mfu = given["mfu"] if "mfu" in doc.data["budget"] else None
+    elif section:
+        raise doc.error(("hardware",), "missing key 'gpu' (hardware needs gpu and count; mfu optional)")
     else:
         return None
+    from scalingplan.planning.recipe import make_cluster
+
+    extra = {key: section[key] for key in HARDWARE_KEYS[3:] if section and key in section}
+    cluster = _call(doc, ("hardware",), make_cluster, entry["name"], count, mfu, **extra)
     return {"gpu": entry["name"], "peak_flops": entry["peak_flops"], "count": count,
-            "mfu": default_mfu() if mfu is None else mfu, "mfu_default": mfu is None}
+            "mfu": default_mfu() if mfu is None else mfu, "mfu_default": mfu is None, "cluster": cluster}
 
 
 def _architecture(doc, shapes, keys: tuple):
@@ -258,7 +280,7 @@ def _model(doc) -> tuple:
     if method != "6nd" and arch is None:
         raise doc.error(("model", "flops_method"), f"'{method}' needs an architecture (model.architecture)")
     flops = counting.training_flops(method, params, tokens, arch)
-    return params, tokens, flops, method
+    return params, tokens, flops, method, arch
 
 
 def _laws(doc) -> list:
@@ -286,7 +308,7 @@ def _laws(doc) -> list:
     return _call(doc, (key,), distinct_names, laws)
 
 
-def _limits(doc, laws: list, hardware: dict | None) -> dict:
+def _limits(doc, laws: list, hardware: dict | None, recipe: dict | None = None) -> dict:
     section = _section(doc, "limits", LIMIT_KEYS)
     if not section:
         raise doc.error(("limits",), f"no limits: give at least one of {', '.join(LIMIT_KEYS)}")
@@ -299,22 +321,51 @@ def _limits(doc, laws: list, hardware: dict | None) -> dict:
     if "max_loss" in limits and not any(law.predicts_loss for law in laws):
         raise doc.error(("limits", "max_loss"), f"none of the laws ({', '.join(law.name for law in laws)}) "
                         "predicts loss; add one that does, e.g. chinchilla-3 or epoch2024")
-    if "max_days" in limits and hardware is None:
-        raise doc.error(("limits", "max_days"), "needs the hardware: a budget with gpu, count and days, "
-                        "or a hardware section with gpu and count (and mfu)")
+    for key in NEEDS_HARDWARE:
+        if key in limits and hardware is None:
+            raise doc.error(("limits", key), "needs the hardware: a budget with gpu, count and days, "
+                            "or a hardware section with gpu and count (and mfu)")
+    if "max_cost" in limits and hardware["cluster"].price_per_hour is None:
+        raise doc.error(("limits", "max_cost"), "needs hardware.price_per_hour (price per GPU-hour)")
+    if "max_co2_kg" in limits and hardware["cluster"].gpu["tdp_watts"] is None:
+        raise doc.error(("limits", "max_co2_kg"), f"{hardware['gpu']} has no published TDP to count energy with")
+    for key, value in (("max_batch_ratio", "batch_tokens"), ("max_lr_ratio", "learning_rate")):
+        if key in limits and value not in (recipe or {}):
+            raise doc.error(("limits", key), f"needs recipe.{value} (the plan's own value, compared with the rule)")
+        if limits.get(key, 1.0) < 1.0:
+            raise doc.error(("limits", key), "must be at least 1: it bounds the value both ways")
     return limits
+
+
+def _recipe(doc) -> dict | None:
+    """The recipe section: batch_tokens, learning_rate (positive), rule (deepseek by default), seq_len."""
+    from scalingplan.planning.recipe import check_rule
+
+    section = _section(doc, "recipe", RECIPE_KEYS, required=False)
+    if section is None:
+        return None
+    out = {key: _positive(doc, "recipe", key) for key in ("batch_tokens", "learning_rate") if key in section}
+    out["rule"] = _call(doc, ("recipe", "rule"), check_rule, section.get("rule", "deepseek"), None)
+    out["seq_len"] = _whole(doc, "recipe", "seq_len") if "seq_len" in section else None
+    return out
 
 
 def parse_plan(doc) -> Plan:
     """Validate a parsed plan file; InputError (one line: file, line, key) on anything wrong."""
     _known_keys(doc, (), doc.data, TOP_KEYS)
     budget = _budget(doc)
-    params, tokens, flops, method = _model(doc)
+    params, tokens, flops, method, arch = _model(doc)
     laws = _laws(doc)
     hardware = _hardware(doc, budget)
-    limits = _limits(doc, laws, hardware)
+    recipe = _recipe(doc)
+    limits = _limits(doc, laws, hardware, recipe)
     name = str(doc.data.get("name") or Path(doc.path).stem)
-    return Plan(doc, name, budget, params, tokens, flops, method, laws, limits, hardware)
+    shape = None
+    if arch is not None:
+        from scalingplan.compute.memory import shape_of
+
+        shape = shape_of(arch, (recipe or {}).get("seq_len"))
+    return Plan(doc, name, budget, params, tokens, flops, method, laws, limits, hardware, shape, recipe)
 
 
 def load_plan(path) -> Plan:
@@ -350,7 +401,7 @@ def _params_ratio(plan: Plan, limit: float, law) -> CheckResult:
 
 
 def _counting_note(law) -> str:
-    return f" ({law.name} counts non-embedding parameters)" if law.form == "kaplan" else ""
+    return "" if law.params_kind == "total" else f" ({law.name} counts {law.params_kind} parameters)"
 
 
 def _tokens_per_param(plan: Plan, limit: float) -> CheckResult:
@@ -366,7 +417,7 @@ def _loss(plan: Plan, limit: float, law) -> CheckResult:
         return CheckResult("max_loss", True, None, limit, f"{law.name} predicts no loss: does not apply",
                            law=law.name, applies=False)
     loss = float(law.loss(plan.params, plan.tokens))
-    best = float(law.optimal_loss(plan.flops))
+    best = float(law.frontier_loss(plan.flops))
     passed = loss <= limit
     return CheckResult("max_loss", passed, loss, limit,
                        f"predicted loss {loss:.4f} is {'at most' if passed else 'above'} {limit:.4g} "
@@ -388,6 +439,89 @@ def _days(plan: Plan, limit: float) -> CheckResult:
     return CheckResult("max_days", passed, days, limit,
                        f"{sci(plan.flops)} FLOPs on {hw['count']:,} × {hw['gpu']} at {mfu} take {days:.3g} days; "
                        f"{'within' if passed else 'past'} the {limit:.3g}-day deadline")
+
+
+def _shape(plan: Plan):
+    from scalingplan.compute import memory as mem
+
+    if plan.shape is not None:
+        return plan.shape
+    return mem.default_shape(plan.params, (plan.recipe or {}).get("seq_len") or mem.DEFAULT_SEQ_LEN)
+
+
+def _rule_values(plan: Plan) -> dict:
+    """The rule's batch (whole sequences) and learning rate for the plan's model and tokens."""
+    from scalingplan.planning.recipe import hyperparameters
+
+    shape = _shape(plan)
+    return hyperparameters(plan.params, plan.tokens, (plan.recipe or {}).get("rule", "deepseek"),
+                           shape.seq_len, plan.shape)
+
+
+def _batch_sequences(plan: Plan) -> float:
+    stated = (plan.recipe or {}).get("batch_tokens")
+    return max(1.0, round(stated / _shape(plan).seq_len)) if stated else _rule_values(plan)["batch_sequences"]
+
+
+def _memory_fraction(plan: Plan, limit: float) -> CheckResult:
+    from scalingplan.compute import memory as mem
+
+    cluster, shape = plan.hardware["cluster"], _shape(plan)
+    capacity, sequences = cluster.gpu["memory_bytes"], _batch_sequences(plan)
+    layouts = mem.fitting_layouts(plan.params, shape, cluster.count, capacity, sequences,
+                                  cluster.micro_batch, (cluster.recompute,), limit=1)
+    where = f"{cluster.count:,} × {cluster.gpu['name']} ({capacity / 1e9:g} GB), recompute {cluster.recompute}"
+    if not layouts:
+        least = mem.Layout(cluster.count, zero=3, recompute=cluster.recompute, micro_batch=cluster.micro_batch)
+        fraction = mem.per_gpu(plan.params, shape, least, sequences)["total"] / capacity
+        return CheckResult("max_memory_fraction", False, fraction, limit,
+                           f"no layout of {where} fits {human_count(plan.params)} params; even dp "
+                           f"{cluster.count} with ZeRO 3 needs {fraction:.0%} of a GPU")
+    best = layouts[0]
+    fraction = best["memory_fraction"]
+    passed = fraction <= limit
+    return CheckResult("max_memory_fraction", passed, fraction, limit,
+                       f"best layout on {where}: dp {best['dp']} tp {best['tp']} pp {best['pp']} ZeRO "
+                       f"{best['zero']} uses {fraction:.0%} of each GPU; {'within' if passed else 'over'} "
+                       f"the {limit:.0%} allowed")
+
+
+def _min_gpus(plan: Plan, limit: float) -> CheckResult:
+    from scalingplan.compute import memory as mem
+
+    cluster = plan.hardware["cluster"]
+    fewest, _ = mem.fewest_gpus(plan.params, _shape(plan), cluster.gpu["memory_bytes"], _batch_sequences(plan),
+                                cluster.micro_batch)
+    passed = cluster.count >= limit
+    need = f"the model fits on as few as {fewest:,}" if fewest else "no power of two up to 2^20 fits the model"
+    return CheckResult("min_gpus", passed, float(cluster.count), limit,
+                       f"{cluster.count:,} × {cluster.gpu['name']} is {'at least' if passed else 'below'} the "
+                       f"{limit:,.0f} GPUs required ({need})")
+
+
+def _run_limit(plan: Plan, name: str, limit: float) -> CheckResult:
+    """max_cost or max_co2_kg from the run on the plan's hardware."""
+    run, cluster = plan.run, plan.hardware["cluster"]
+    value = run["cost"] if name == "max_cost" else run["co2_kg"]
+    passed = value <= limit
+    how = (f"{human_count(run['gpu_hours'])} GPU-hours × {cluster.price_per_hour:g}" if name == "max_cost" else
+           f"{run['energy_kwh']:,.0f} kWh (TDP {cluster.gpu['tdp_watts']:g} W × PUE {cluster.pue:g}) × "
+           f"{cluster.grid_intensity:g} kg/kWh")
+    what = "cost" if name == "max_cost" else "CO2e (kg)"
+    return CheckResult(name, passed, value, limit,
+                       f"{what} {value:,.0f} = {how} ({cluster.describe_utilisation()}); "
+                       f"{'within' if passed else 'over'} the {limit:,.0f} allowed")
+
+
+def _rule_ratio(plan: Plan, name: str, limit: float) -> CheckResult:
+    key = "batch_tokens" if name == "max_batch_ratio" else "learning_rate"
+    rule = _rule_values(plan)
+    ratio = plan.recipe[key] / rule[key]
+    passed = max(ratio, 1.0 / ratio) <= limit
+    text = (lambda x: human_count(x) + " tokens") if key == "batch_tokens" else (lambda x: f"{x:.3g}")
+    return CheckResult(name, passed, ratio, limit,
+                       f"{key.replace('_', ' ')} {text(plan.recipe[key])} is {ratio:.3g}× the {plan.recipe['rule']} "
+                       f"rule's {text(rule[key])}; {'within' if passed else 'outside'} {1 / limit:.3g}×–{limit:.3g}×")
 
 
 def evaluate(plan: Plan) -> list:
@@ -413,4 +547,14 @@ def evaluate(plan: Plan) -> list:
         add(_epochs(plan, limits["unique_tokens"], limits.get("max_epochs", 1.0)), key)
     if "max_days" in limits:
         add(_days(plan, limits["max_days"]), "max_days")
+    if "max_memory_fraction" in limits:
+        add(_memory_fraction(plan, limits["max_memory_fraction"]), "max_memory_fraction")
+    if "min_gpus" in limits:
+        add(_min_gpus(plan, limits["min_gpus"]), "min_gpus")
+    for key in ("max_cost", "max_co2_kg"):
+        if key in limits:
+            add(_run_limit(plan, key, limits[key]), key)
+    for key in ("max_batch_ratio", "max_lr_ratio"):
+        if key in limits:
+            add(_rule_ratio(plan, key, limits[key]), key)
     return results

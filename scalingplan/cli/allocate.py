@@ -5,15 +5,16 @@ from typing import Annotated, Optional
 import typer
 
 from scalingplan.planning import allocation as planning
-from scalingplan.compute.budget import resolve_budget
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
+from scalingplan.laws.base import PARAMS_KINDS
 from scalingplan.output.render import Column, Table, human_count, sci
-from scalingplan.cli.common import (Count, Days, Flops, Format, Gpu, GpuHours, Json, Laws, Mfu, PfDays,
-                                    emit, handles_errors, output_format, warn)
+from scalingplan.cli.common import emit, warn
+from scalingplan.cli.options import HARDWARE, OUTPUT, Flops, Laws, PfDays, chosen_laws, with_options
+from scalingplan.cli.memory import RECIPE, budget_and_cluster, recipe_tables
 
 COLUMNS = [
-    Column("Law", "law", "text"),
+    Column("Law", "law_label", "text"),
     Column("Params", "params", "count"),
     Column("Tokens", "tokens", "count"),
     Column("Tokens/param", "tokens_per_param", "plain"),
@@ -23,20 +24,73 @@ COLUMNS = [
 ]
 
 
-def allocation_notes(rows: list) -> list:
-    """Conventions a reader needs beside the numbers."""
-    notes = []
-    if any(r["loss"] is not None for r in rows):
+OUTSIDE_MARK = "*"
+
+
+def outside(row) -> bool:
+    decades = row.get("extrapolation_decades")
+    return decades is not None and float(decades) > 0
+
+
+def table_rows(rows: list) -> list:
+    """Rows for a person: the law's name marked when the budget lies outside its fitted range."""
+    return [{**row, "law_label": row["law"] + (OUTSIDE_MARK if outside(row) else "")} for row in rows]
+
+
+def convention_notes(rows: list) -> list:
+    """What the parameter counts count, what the losses mean, and which rows extrapolate."""
+    kinds: dict = {}
+    for row in rows:
+        names = kinds.setdefault(row.get("params_kind", "total"), [])
+        if row["law"] not in names:
+            names.append(row["law"])
+    if len(kinds) == 1:
+        notes = [f"Params: {PARAMS_KINDS.get(*kinds, *kinds)} ({', '.join(*kinds.values())})."]
+    else:
+        notes = ["Params: " + "; ".join(
+            f"{PARAMS_KINDS.get(kind, kind)} ({'others' if kind == 'total' else ', '.join(names)})"
+            for kind, names in sorted(kinds.items(), key=lambda item: item[0] == "total")) + "."]
+    if any(r.get("loss") is not None for r in rows):
         notes.append("Loss: predicted final loss in nats/token, on each law's own data and tokenizer; "
                      "compare it within a law, not across laws.")
+    far: dict = {}
     for row in rows:
-        if "batch_tokens" in row:
-            notes.append(f"{row['law']}: non-embedding parameters; Table 6 frontier batch "
-                         f"{sci(row['batch_tokens'])} tokens for {row['steps']:,.0f} steps.")
+        if outside(row):
+            far[row["law"]] = max(far.get(row["law"], 0.0), float(row["extrapolation_decades"]))
+    if far:
+        notes.append(f"{OUTSIDE_MARK} outside the budgets the law was fitted on, by (decades): "
+                     + ", ".join(f"{name} {decades:.1f}" for name, decades in far.items()) + ".")
     return notes
 
 
-@handles_errors
+def allocation_notes(plans: list) -> list:
+    """Conventions a reader needs beside the numbers, then each law's own notes."""
+    notes = convention_notes([p.as_dict() for p in plans])
+    for p in plans:
+        notes.extend(p.notes)
+    return notes
+
+
+def law_columns(plans: list) -> list:
+    """Table columns for the extra keys the plans' laws add, each once."""
+    columns = []
+    for p in plans:
+        columns.extend(Column(*spec) for spec in p.columns if Column(*spec) not in columns)
+    return columns
+
+
+def warn_once(message: str | None) -> None:
+    if message:
+        warn(message)
+
+
+def skipped_warning(skipped: list, option: str) -> None:
+    """One line for every law left out because it predicts no loss."""
+    if skipped:
+        warn(f"left out of {option} as each predicts no loss: {', '.join(repr(name) for name in skipped)}")
+
+
+@with_options(OUTPUT, HARDWARE, RECIPE)
 def allocate(
     flops: Flops = None,
     law: Laws = None,
@@ -51,28 +105,30 @@ def allocate(
         "--inference-tokens", help="Lifetime inference tokens T: minimise 6ND + 2NT for --loss, or spend a "
                                    "lifetime budget 6ND + 2NT = C (Sardana et al. 2024).")] = None,
     pf_days: PfDays = None,
-    gpu: Gpu = None,
-    count: Count = None,
-    days: Days = None,
-    gpu_hours: GpuHours = None,
-    mfu: Mfu = None,
-    fmt: Format = "table",
-    json_: Json = False,
+    hardware: dict = None,
+    recipe: dict = None,
+    fmt: str = "table",
 ):
     """Compute-optimal parameters, tokens, tokens/param, loss and PF-days for a budget, per law.
 
     Example: scalingplan allocate --flops 5.8e23 (also --params 7e9, --loss 2.0, or
     --gpu h100 --count 1024 --days 30 --mfu 0.4; --unique-tokens 1T; --loss 2.0 --inference-tokens 2e12).
+    With --gpu and --count (and a budget, --params or --loss): batch, learning rate, days, memory
+    layout, cost and energy, e.g. scalingplan allocate --params 7e9 --gpu a100 --count 256.
     """
-    fmt = output_format(fmt, json_)
-    budget = resolve_budget(flops, pf_days, gpu, count, days, gpu_hours, mfu)
+    law = chosen_laws(law)
+    budget, cluster = budget_and_cluster(flops, pf_days, hardware, recipe)
+
+    def with_recipe(payload, rows):
+        return recipe_tables(payload, rows, recipe, cluster)
+
     asked = [name for name, given in (("a budget", budget), ("--params", params), ("--loss", loss)) if given]
     if len(asked) != 1:
         raise InputError("give exactly one of a budget (--flops, --pf-days or --gpu ...), --params or --loss"
                          + (f"; got {' and '.join(asked)}" if asked else ""))
     skipped = []
     if unique_tokens is not None or inference_tokens is not None:
-        return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens)
+        return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe)
     if budget:
         plans = planning.allocate(budget["flops"], law)
         title = f"Compute-optimal allocation for {sci(budget['flops'])} FLOPs ({budget['pf_days']:,.1f} PF-days)"
@@ -89,19 +145,19 @@ def allocate(
         plans, skipped = planning.allocate_loss(value, law)
         title = f"Smallest compute-optimal budget reaching loss {value:g}"
         query = {"loss": value}
-    for name in skipped:
-        warn(f"'{name}' predicts no loss; left out of --loss")
+    skipped_warning(skipped, "--loss")
     rows = [p.as_dict() for p in plans]
+    warn_once(planning.extrapolation_warning(rows))
     payload = {
-        "schema_version": 1,
         "query": query,
         "budget": budget,
         "allocations": rows,
     }
-    emit(fmt, payload, [Table(COLUMNS, rows, title, allocation_notes(rows))])
+    emit(fmt, payload, [Table(COLUMNS + law_columns(plans), table_rows(rows), title, allocation_notes(plans))]
+         + with_recipe(payload, rows))
 
 
-def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens):
+def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe):
     """allocate with --unique-tokens and/or --inference-tokens (scalingplan.planning.data_and_inference)."""
     from scalingplan.planning import data_and_inference as constraints
 
@@ -136,12 +192,13 @@ def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens)
         if unique is not None:
             columns[4:4] = [Column("Epochs", "epochs", "plain")]
         notes.append("FLOPs: training 6ND, inference 2N per token (Sardana et al. 2024, arXiv:2401.00448).")
-    for name in skipped:
-        warn(f"'{name}' predicts no loss; left out of --inference-tokens")
+    skipped_warning(skipped, "--inference-tokens")
     for message in warnings:
         warn(message)
     rows = [p.as_dict() for p in plans]
+    warn_once(planning.extrapolation_warning(rows))
     query = {key: value for key, value in (("flops", budget and budget["flops"]), ("loss", target),
                                            ("unique_tokens", unique), ("inference_tokens", served)) if value}
-    payload = {"schema_version": 1, "query": query, "budget": budget, "allocations": rows}
-    emit(fmt, payload, [Table(columns, rows, title, allocation_notes(rows) + notes)])
+    payload = {"query": query, "budget": budget, "allocations": rows}
+    emit(fmt, payload, [Table(columns, table_rows(rows), title, allocation_notes(plans) + notes)]
+         + with_recipe(payload, rows))

@@ -1,11 +1,13 @@
 """The `scalingplan` command: one Typer app composed of the command modules.
 
 Each command lives in its own module, listed in ``COMMANDS``. ``main`` imports only the module of
-the command being run, so a command's start-up never pays for the others' imports.
+the command being run, so a command's start-up never pays for the others' imports. The error handler
+(``common.handles_errors``) is applied here, once, to every command.
 """
 
 import importlib
 import sys
+from typing import Annotated
 
 import typer
 
@@ -20,28 +22,75 @@ COMMANDS = {
     "fit": ("fit", "fit"),
     "plot": ("plot", "app"),
     "check": ("check", "check"),
+    "memory": ("memory", "memory"),
+    "hardware": ("catalogues", "hardware"),
+    "models": ("catalogues", "models"),
+    "schema": ("schema", "schema"),
 }
+
+
+def _version(value: bool) -> None:
+    if value:
+        from scalingplan import __version__
+
+        sys.stdout.write(f"scalingplan {__version__}\n")
+        raise typer.Exit()
+
+
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", callback=_version,
+                                          is_eager=True)] = False,
+    no_config: Annotated[bool, typer.Option(
+        "--no-config", help="Ignore the user config file (defaults for --law, --gpu, --mfu, --format).")] = False,
+) -> None:
+    """Compute-budget planner for training large language models, from published scaling laws."""
+    if no_config:
+        from scalingplan.cli.settings import disable
+
+        disable()
+
+
+def _guard(target) -> None:
+    """Apply the error handler to a command, or to every command and callback of a group."""
+    from scalingplan.cli.common import handles_errors
+
+    for info in getattr(target, "registered_commands", []):
+        info.callback = handles_errors(info.callback)
+    callback = getattr(target, "registered_callback", None)
+    if callback is not None and callback.callback is not None:
+        callback.callback = handles_errors(callback.callback)
 
 
 def build_app(names=None) -> typer.Typer:
     """The Typer app with the commands in ``names`` (all of them when None)."""
+    from scalingplan.cli.common import handles_errors
+
     app = typer.Typer(
         name="scalingplan",
         help="Compute-budget planner for training large language models, from published scaling laws.",
         no_args_is_help=True,
-        add_completion=False,
         pretty_exceptions_enable=False,
+        rich_markup_mode=None,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
-    app.callback()(lambda: None)  # keep subcommand names even when one command is loaded
+    app.callback()(_root)
     for name in names or COMMANDS:
         module, attribute = COMMANDS[name]
         target = getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
         if isinstance(target, typer.Typer):
+            _guard(target)
             app.add_typer(target, name=name)
         else:
-            app.command(name)(target)
+            app.command(name)(handles_errors(target))
     return app
+
+
+def _command_name(argv: list) -> str | None:
+    """The command named on the command line, past the root options."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg
+    return None
 
 
 def main() -> None:
@@ -90,7 +139,7 @@ def _error(message: str, code: int):
 
 def _run() -> int:
     """Parse and run the command; the exit code."""
-    name = sys.argv[1] if len(sys.argv) > 1 else None
+    name = _command_name(sys.argv[1:])
     app = build_app([name] if name in COMMANDS else None)
     try:
         code = app(prog_name="scalingplan", standalone_mode=False)

@@ -9,33 +9,51 @@ from scalingplan.catalogues.models import find_model
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
-from scalingplan.cli.common import Format, Json, Laws, emit, handles_errors, output_format
+from scalingplan.cli.allocate import convention_notes, table_rows, warn_once
+from scalingplan.cli.common import emit
+from scalingplan.cli.options import OUTPUT, Laws, chosen_laws, with_options
 
 COLUMNS = [
-    Column("Law", "law", "text"),
+    Column("Law", "law_label", "text"),
     Column("Loss", "loss", "loss"),
-    Column("Optimal params", "optimal_params", "count"),
-    Column("Optimal tokens", "optimal_tokens", "count"),
-    Column("Size ÷ optimal", "params_ratio", "ratio"),
-    Column("Optimal loss", "optimal_loss", "loss"),
+    Column("Optimal N", "optimal_params", "count"),
+    Column("Optimal D", "optimal_tokens", "count"),
+    Column("N ÷ opt.", "params_ratio", "ratio"),
+    Column("Opt. loss", "optimal_loss", "loss"),
 ]
 
 
 def assessed_models(names, params, tokens) -> list:
-    """(name, params, tokens, source) for catalogue names and/or an explicit --params/--tokens model."""
+    """(name, params, tokens, source, note) for catalogue names and/or an explicit --params/--tokens model."""
     models = []
     for name in names or []:
         entry = find_model(name)
         models.append((entry.get("display", entry["name"]), entry["params"], entry["tokens"],
-                       entry.get("source")))
+                       entry.get("source"), entry.get("note")))
     if (params is None) != (tokens is None):
         raise InputError("--params and --tokens go together")
     if params is not None:
         n, d = parse_positive(params, "--params"), parse_positive(tokens, "--tokens")
-        models.append((f"{human_count(n)} params × {human_count(d)} tokens", n, d, None))
+        models.append((f"{human_count(n)} params × {human_count(d)} tokens", n, d, None, None))
     if not models:
         raise InputError("name catalogue models (e.g. 'assess gopher chinchilla') or give --params and --tokens")
     return models
+
+
+def verdicts(assessments: list) -> list:
+    """In words, per law: over- or under-trained, and the compute its optimum needs for the same loss."""
+    lines = []
+    for a in assessments:
+        line = f"{a['law']}: {a['training']}, {a['params_ratio']:.3g}× the optimal size at this compute"
+        fraction = a.get("optimum_compute_fraction")
+        if fraction is None:
+            line += " (no loss predicted)" if a["loss"] is None else ""
+        elif fraction <= 1:
+            line += f"; its optimum reaches the same loss with {fraction:.0%} of the compute"
+        else:
+            line += f"; its frontier needs {fraction:.3g}× the compute for the same loss"
+        lines.append(line + ".")
+    return lines
 
 
 def loss_table(results: list) -> Table | None:
@@ -52,10 +70,10 @@ def loss_table(results: list) -> Table | None:
     return Table(columns, rows, "Predicted loss of each model, by law (lower is better)")
 
 
-@handles_errors
+@with_options(OUTPUT)
 def assess(
     models: Annotated[Optional[List[str]], typer.Argument(
-        help="Catalogue models, e.g. gopher chinchilla gpt-3 (see configs/models.yaml).",
+        help="Catalogue models, e.g. gopher chinchilla gpt-3 (see 'scalingplan models').",
         show_default=False)] = None,
     params: Annotated[Optional[str], typer.Option("--params", help="Parameters of a model to assess.")] = None,
     tokens: Annotated[Optional[str], typer.Option("--tokens", help="Training tokens of that model.")] = None,
@@ -63,17 +81,16 @@ def assess(
         "--unique-tokens", help="Unique tokens the run's --tokens repeat; data-constrained laws "
                                 "(muennighoff2023, added by default) discount the repeats.")] = None,
     law: Laws = None,
-    fmt: Format = "table",
-    json_: Json = False,
+    fmt: str = "table",
 ):
     """Assess trained models against each law: loss, the optimum at the same compute, size ratio.
 
     Example: scalingplan assess gopher chinchilla  (or: --params 280e9 --tokens 300e9)
     """
-    fmt = output_format(fmt, json_)
+    law = chosen_laws(law)
     unique = None if unique_tokens is None else parse_positive(unique_tokens, "--unique-tokens")
     results, tables = [], []
-    for name, n, d, source in assessed_models(models, params, tokens):
+    for name, n, d, source, note in assessed_models(models, params, tokens):
         if unique is None:
             flops, assessments = planning.assess(n, d, law)
         else:
@@ -85,20 +102,23 @@ def assess(
         title = (f"{name}: {human_count(n)} params, {human_count(d)} tokens, "
                  f"{sci(flops)} FLOPs (6ND), {d / n:.3g} tokens/param")
         notes = [f"Source: {source}"] if source else []
+        notes += [f"Note: {note}"] if note else []
         if unique is not None:
             title += f", {d / unique:.3g} epochs of {human_count(unique)} unique tokens"
             notes.append("Only data-constrained laws (e.g. muennighoff2023) discount repeated tokens; their "
                          "optimum is the best plan at the same compute and unique tokens. Other laws count "
                          "every token as fresh.")
-        tables.append(Table(COLUMNS, assessments, title, notes))
+        notes += verdicts(assessments) + convention_notes(assessments)
+        warn_once(planning.extrapolation_warning(assessments))
+        tables.append(Table(COLUMNS, table_rows(assessments), title, notes))
     summary = loss_table(results)
     if summary:
         tables.append(summary)
-    tables[-1].notes.append("Size ÷ optimal above 1: larger than the law's compute-optimal model at the same "
-                            "compute. Losses are in nats/token on each law's own data; kaplan2020 counts "
-                            "non-embedding parameters.")
+    tables[-1].notes.append("N ÷ opt.: the model's parameters divided by the law's compute-optimal size N "
+                            "at the same compute (optimal tokens D); above 1 under-trained, below 1 "
+                            "over-trained. Loss is L(N, D) of the model, Opt. loss the law's frontier.")
     flat = Table([Column("Model", "model", "text"), Column("Params", "params", "count"),
                   Column("Tokens", "tokens", "count"), Column("FLOPs", "flops", "flops")] + COLUMNS,
                  [{"model": m["name"], "params": m["params"], "tokens": m["tokens"], "flops": m["flops"], **a}
                   for m in results for a in m["assessments"]])
-    emit(fmt, {"schema_version": 1, "models": results}, tables, csv_table=flat)
+    emit(fmt, {"models": results}, tables, csv_table=flat)

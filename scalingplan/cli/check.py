@@ -7,13 +7,25 @@ from typing import Annotated, List
 import typer
 
 from scalingplan.checks.plans import METHOD_TEXT, evaluate, load_plan
-from scalingplan.errors import EXIT_CHECK_FAILED
+from scalingplan.errors import EXIT_CHECK_FAILED, InputError
 from scalingplan.output.render import KINDS, Column, Table, human_count, sci
-from scalingplan.cli.common import Json, emit, handles_errors, output_format
+from scalingplan.cli.common import emit
+from scalingplan.cli.options import choose_format, output_bundle, with_options
 
-CheckFormat = Annotated[str, typer.Option(
-    "--format", "-f", help="Output format: table, json, csv, markdown, or github (table plus workflow "
-                           "annotations; the default when GITHUB_ACTIONS=true).")]
+
+def check_format(fmt=None, json_=False) -> tuple:
+    """(format, github annotations?): 'github' is the table plus workflow annotations, the default
+    when GITHUB_ACTIONS=true."""
+    if fmt is not None and fmt.lower() == "github":
+        if json_:
+            raise InputError("--json and --format github disagree; give one of them")
+        return "table", True
+    fmt = choose_format(fmt, json_)
+    return fmt, fmt == "table" and os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+CHECK_OUTPUT = output_bundle("table, json, csv, markdown, or github (table plus workflow annotations; "
+                             "the default when GITHUB_ACTIONS=true)", check_format)
 
 COLUMNS = [
     Column("Check", "name", "text"),
@@ -21,20 +33,22 @@ COLUMNS = [
     Column("Value", "value_text", "text"),
     Column("Limit", "limit_text", "text"),
     Column("Result", "result", "text"),
-    Column("Why", "message", "text"),
+    Column("Why", "message", "text", wrap=True),
 ]
 CSV_COLUMNS = [Column(key, key) for key in ("file", "plan", "name", "law", "passed", "status", "value",
                                              "limit", "line", "message")]
 # How each check's value and limit read in a table.
 VALUE_TEXT = {"max_budget_use": lambda x: "-" if x is None else f"{x:.1%}", "max_params_ratio": KINDS["ratio"],
               "min_tokens_per_param": KINDS["plain"], "max_loss": KINDS["loss"], "max_epochs": KINDS["plain"],
-              "max_days": KINDS["plain"]}
+              "max_days": KINDS["plain"], "max_memory_fraction": lambda x: "-" if x is None else f"{x:.0%}",
+              "min_gpus": KINDS["plain"], "max_cost": KINDS["count"], "max_co2_kg": KINDS["count"],
+              "max_batch_ratio": KINDS["ratio"], "max_lr_ratio": KINDS["ratio"]}
 RESULT_TEXT = {"pass": "pass", "fail": "FAIL", "not applicable": "n/a"}
 
 
 def limit_text(check: dict) -> str:
     limit = check["limit"]
-    if check["name"] == "max_params_ratio":
+    if check["name"] in ("max_params_ratio", "max_batch_ratio", "max_lr_ratio"):
         return f"{1 / limit:.3g}×–{limit:.3g}×"
     prefix = "≥ " if check["name"].startswith("min_") else "≤ "
     return prefix + VALUE_TEXT[check["name"]](limit)
@@ -70,25 +84,22 @@ def annotations(results: list) -> list:
     return lines
 
 
-@handles_errors
+@with_options(CHECK_OUTPUT)
 def check(
-    plans: Annotated[List[str], typer.Argument(help="Plan files (YAML), e.g. configs/plans/*.yaml.",
+    plans: Annotated[List[str], typer.Argument(help="Plan files (YAML), e.g. plans/*.yaml.",
                                                metavar="PLAN.yaml...", show_default=False)],
-    fmt: CheckFormat = "table",
-    json_: Json = False,
+    fmt: tuple = ("table", False),
 ):
     """Check training plans against their budgets, scaling laws and limits; exit 1 if any check fails.
 
-    A plan states a budget, a model, the laws to judge it by and limits (docs/ci.md):
+    A plan states a budget, a model, the laws to judge it by and limits:
 
     budget: {flops: 6e23}; model: {params: 70e9, tokens: 1.4e12}; law: chinchilla-1;
     limits: {max_budget_use: 1.0, max_params_ratio: 2.0}
 
-    Example: scalingplan check configs/plans/*.yaml --format github
+    Example: scalingplan check plans/*.yaml --format github
     """
-    github = fmt.lower() == "github" or (
-        not json_ and fmt.lower() == "table" and os.environ.get("GITHUB_ACTIONS") == "true")
-    fmt = "table" if fmt.lower() == "github" else output_format(fmt, json_)
+    fmt, github = fmt
     loaded = [load_plan(path) for path in plans]
     results = []
     for plan in loaded:
@@ -96,7 +107,7 @@ def check(
         results.append({"file": plan.file, "passed": all(c["passed"] for c in checks),
                         "plan": plan.summary(), "checks": checks})
     passed = all(r["passed"] for r in results)
-    payload = {"schema_version": 1, "passed": passed, "plans": results}
+    payload = {"passed": passed, "plans": results}
     tables = [plan_table(plan, result) for plan, result in zip(loaded, results)]
     failed = sum(not c["passed"] for r in results for c in r["checks"])
     tables[-1].notes.append(f"{len(results)} plan(s), {sum(len(r['checks']) for r in results)} checks, "

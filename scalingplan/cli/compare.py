@@ -7,19 +7,20 @@ import typer
 
 from scalingplan.planning import allocation as planning
 from scalingplan.compute.budget import resolve_budget
+from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table
-from scalingplan.cli.common import (Count, Days, Format, Gpu, GpuHours, Json, Mfu, emit, handles_errors,
-                                    output_format)
+from scalingplan.cli.allocate import convention_notes, table_rows, warn_once
+from scalingplan.cli.common import emit
+from scalingplan.cli.options import HARDWARE, OUTPUT, chosen_laws, with_options
 
 COLUMNS = [
     Column("FLOPs", "flops", "flops"),
-    Column("Law", "law", "text"),
+    Column("Law", "law_label", "text"),
     Column("Params", "params", "count"),
     Column("Tokens", "tokens", "count"),
-    Column("Tokens/param", "tokens_per_param", "plain"),
-    Column("Params ÷ first", "params_vs_first", "ratio"),
-    Column("Tokens ÷ first", "tokens_vs_first", "ratio"),
+    Column("N ÷ 1st", "params_vs_first", "ratio"),
+    Column("D ÷ 1st", "tokens_vs_first", "ratio"),
     Column("Loss", "loss", "loss"),
 ]
 SCALING_COLUMNS = [
@@ -47,46 +48,52 @@ def scaling_summary(rows: list) -> list:
     return summary
 
 
-@handles_errors
+@with_options(OUTPUT, HARDWARE)
 def compare(
     laws: Annotated[Optional[List[str]], typer.Argument(
         help="Laws to compare (names, aliases, families such as chinchilla, or law files). "
              "Default: the main registry laws.", show_default=False)] = None,
     flops: Annotated[Optional[List[str]], typer.Option(
         "--flops", help="A budget in FLOPs to compare at; repeatable. Default: a sweep.")] = None,
-    start: Annotated[str, typer.Option("--from", help="Smallest budget of the sweep, FLOPs.")] = "1e18",
-    stop: Annotated[str, typer.Option("--to", help="Largest budget of the sweep, FLOPs.")] = "1e26",
-    points: Annotated[int, typer.Option("--points", help="Budgets in the sweep, log-spaced.")] = 9,
-    gpu: Gpu = None,
-    count: Count = None,
-    days: Days = None,
-    gpu_hours: GpuHours = None,
-    mfu: Mfu = None,
-    fmt: Format = "table",
-    json_: Json = False,
+    start: Annotated[Optional[str], typer.Option(
+        "--from", help="Smallest budget of the sweep, FLOPs (default 1e18).", show_default=False)] = None,
+    stop: Annotated[Optional[str], typer.Option(
+        "--to", help="Largest budget of the sweep, FLOPs (default 1e26).", show_default=False)] = None,
+    points: Annotated[Optional[int], typer.Option(
+        "--points", help="Budgets in the sweep, log-spaced (default 9).", show_default=False)] = None,
+    hardware: dict = None,
+    fmt: str = "table",
 ):
     """Compare the laws' allocations across budgets, with each law's ratio to the first.
 
     Example: scalingplan compare kaplan chinchilla --from 1e18 --to 1e26 --points 9
     """
-    fmt = output_format(fmt, json_)
     budgets = [parse_positive(value, "--flops") for value in flops or []]
-    hardware = resolve_budget(gpu=gpu, count=count, days=days, gpu_hours=gpu_hours, mfu=mfu)
+    hardware = resolve_budget(**hardware)
     if hardware:
         budgets.append(hardware["flops"])
+    sweep = [flag for flag, value in (("--from", start), ("--to", stop), ("--points", points)) if value is not None]
+    if budgets and sweep:
+        raise InputError(f"give budgets one way: {'--flops' if flops else '--gpu ...'} names the budgets, "
+                         f"so {' and '.join(sweep)} (a sweep) would be ignored")
     if not budgets:
-        budgets = planning.log_budgets(parse_positive(start, "--from"), parse_positive(stop, "--to"), points)
+        budgets = planning.log_budgets(parse_positive(start or "1e18", "--from"),
+                                       parse_positive(stop or "1e26", "--to"), 9 if points is None else points)
     budgets = sorted(set(budgets))
-    rows = planning.compare(budgets, laws)
+    rows = planning.compare(budgets, chosen_laws(laws))
     summary = scaling_summary(rows)
     names = list(dict.fromkeys(r["law"] for r in rows))
-    notes = [f"Ratios are against {names[0]}, the first law named."]
+    notes = [f"N ÷ 1st, D ÷ 1st: this law's parameters (tokens) divided by those of {names[0]}, the "
+             f"first law named, at the same budget; each law counts parameters its own way."]
+    notes += convention_notes(rows)
     if hardware:
         notes.append(f"Budget {hardware['flops']:.3g} FLOPs = {hardware['description']}.")
-    tables = [Table(COLUMNS, rows, f"Allocations of {len(budgets)} budget(s) under {len(names)} law(s)", notes)]
+    warn_once(planning.extrapolation_warning(rows))
+    tables = [Table(COLUMNS, table_rows(rows), f"Allocations of {len(budgets)} budget(s) under {len(names)} law(s)",
+                    notes)]
     if summary:
         tables.append(Table(SCALING_COLUMNS, summary, "How each law scales over the compared budgets"))
-    payload = {"schema_version": 1, "laws": names, "budgets": budgets, "rows": rows, "scaling": summary}
+    payload = {"laws": names, "budgets": budgets, "rows": rows, "scaling": summary}
     if hardware:
-        payload["hardware_budget"] = hardware
+        payload["budget"] = hardware
     emit(fmt, payload, tables)

@@ -9,7 +9,8 @@ from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, sci
 from scalingplan.constants import PF_DAY
-from scalingplan.cli.common import Format, Json, emit, handles_errors, output_format
+from scalingplan.cli.common import emit
+from scalingplan.cli.options import OUTPUT, Count, Gpu, Mfu, PricePerHour, with_options
 
 UNITS = ("flops", "pf-days", "gpu-hours")
 
@@ -29,26 +30,21 @@ def columns(count, price) -> list:
     return cols
 
 
-@handles_errors
+@with_options(OUTPUT)
 def convert(
     value: Annotated[str, typer.Argument(help="An amount of compute, e.g. 5.76e23 (in the --from unit).",
                                          show_default=False)],
     unit: Annotated[str, typer.Option("--from", help="Unit of VALUE: flops, pf-days or gpu-hours (with --gpu).")] = "flops",
-    gpu: Annotated[Optional[str], typer.Option(
-        "--gpu", help="With --from gpu-hours: the accelerator the hours are on, e.g. h100.")] = None,
-    count: Annotated[Optional[str], typer.Option(
-        "--count", help="Number of accelerators: adds wall-clock days.")] = None,
-    mfu: Annotated[Optional[str], typer.Option(
-        "--mfu", help="Model FLOPs utilization in (0, 1]. Default 0.3: Epoch AI's assumption for LLM "
-                      "training when unreported (Sevilla et al. 2022); see configs/hardware.yaml.")] = None,
-    price_per_hour: Annotated[Optional[str], typer.Option(
-        "--price-per-hour", help="Price of one accelerator-hour: adds a cost column (same price for every row).")] = None,
-    fmt: Format = "table",
-    json_: Json = False,
+    gpu: Gpu = None,
+    count: Count = None,
+    mfu: Mfu = None,
+    price_per_hour: PricePerHour = None,
+    fmt: str = "table",
 ):
     """Convert compute between FLOPs, PF-days and GPU-hours on every catalogued accelerator.
 
-    Peak figures are dense per-chip throughput (configs/hardware.yaml, with sources).
+    Peak figures are dense per-chip throughput ('scalingplan hardware' lists them with sources).
+    With --from gpu-hours, --gpu names the accelerator the hours are on; --count adds wall-clock days.
 
     Examples:
 
@@ -58,11 +54,10 @@ def convert(
 
     scalingplan convert 200000 --from gpu-hours --gpu h100
     """
-    fmt = output_format(fmt, json_)
     unit = unit.lower()
     if unit not in UNITS:
         raise InputError(f"--from: unknown unit '{unit}'; choose one of {', '.join(UNITS)}")
-    amount = parse_positive(value, "value")
+    amount = parse_positive(value, "VALUE")
     mfu_value = hardware.default_mfu() if mfu is None else hardware.check_mfu(mfu)
     source = {"value": amount, "unit": unit}
     if unit == "gpu-hours":
@@ -76,7 +71,7 @@ def convert(
     else:
         total = amount * PF_DAY if unit == "pf-days" else amount
     rows = hardware.hardware_rows(total, mfu_value, count, price_per_hour)
-    payload = {"schema_version": 1, "flops": total, "pf_days": total / PF_DAY, "from": source,
+    payload = {"flops": total, "pf_days": total / PF_DAY, "from": source,
                "mfu": mfu_value, "hardware": rows}
     n = None
     if count is not None:

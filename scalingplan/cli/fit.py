@@ -10,9 +10,8 @@ import typer
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table
-from scalingplan.cli.common import Format, Json, emit, handles_errors, output_format, warn
-from scalingplan.cli.run_options import (DropHighest, FlopsCol, GroupTol, LossCol, MaxFlops, MaxLoss,
-                                         MinFlops, ParamsCol, RunsFile, TokensCol, check_group_tol, load_runs)
+from scalingplan.cli.common import emit, warn
+from scalingplan.cli.options import OUTPUT, RUNS, GroupTol, Starts, with_options
 
 METHODS = ("approach3", "approach2")
 
@@ -21,7 +20,7 @@ CONSTANT_COLUMNS = [
     Column("Value", "value", "plain"),
     Column("Low", "low", "plain"),
     Column("High", "high", "plain"),
-    Column("Meaning", "meaning", "text"),
+    Column("Meaning", "meaning", "text", wrap=True),
 ]
 ALLOCATION_COLUMNS = [
     Column("FLOPs", "flops", "flops"),
@@ -56,19 +55,11 @@ def progress_bar(description: str, enabled: bool):
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
-@handles_errors
+@with_options(OUTPUT, RUNS)
 def fit(
-    runs: RunsFile,
-    method: Annotated[str, typer.Option("--method", "-m", help="approach3 (parametric loss) or approach2 (IsoFLOP parabolas).")] = "approach3",
-    params_col: ParamsCol = None,
-    tokens_col: TokensCol = None,
-    flops_col: FlopsCol = None,
-    loss_col: LossCol = None,
-    drop_highest_loss: DropHighest = 0,
-    max_loss: MaxLoss = None,
-    min_flops: MinFlops = None,
-    max_flops: MaxFlops = None,
+    method: Annotated[str, typer.Option("--method", help="approach3 (parametric loss) or approach2 (IsoFLOP parabolas).")] = "approach3",
     group_tol: GroupTol = 0.1,
+    starts: Starts = 0,
     bootstrap: Annotated[int, typer.Option("--bootstrap", "-b", help="Resample the runs this many times for intervals (0: none; at most 10,000).")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for the bootstrap (default, and at most: the CPU count).")] = 0,
@@ -76,8 +67,8 @@ def fit(
     budget: Annotated[Optional[List[str]], typer.Option("--budget", help="Budget in FLOPs to allocate (repeatable); default 1e20, 1e22, 5.76e23, 1e25.")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the fitted law as a law file (use it with --law FILE).")] = None,
     name: Annotated[Optional[str], typer.Option("--name", help="Name of the law in the written file (default: fit-<csv name>).")] = None,
-    fmt: Format = "table",
-    json_: Json = False,
+    runs=None,
+    fmt: str = "table",
 ):
     """Fit a scaling law to your own training runs, with optional bootstrap intervals.
 
@@ -85,10 +76,10 @@ def fit(
     (Chinchilla's digitised runs: --params-col "Model Size" --flops-col "Training FLOP" --drop-highest-loss 5).
     """
     from scalingplan.fitting import report
+    from scalingplan.fitting.approach2 import check_tolerance
     from scalingplan.fitting.bootstrap import MAX_RESAMPLES, max_jobs
     from scalingplan.fitting.bootstrap import bootstrap as run_bootstrap
 
-    fmt = output_format(fmt, json_)
     if output is not None:
         from scalingplan.catalogues.yamlfile import check_writable
 
@@ -104,15 +95,14 @@ def fit(
         raise InputError(f"--jobs: must be 0 (all CPUs) or more, got {jobs}")
     if not 0 < ci < 100:
         raise InputError(f"--ci: must be between 0 and 100, got {ci:g}")
-    check_group_tol(group_tol)
+    check_tolerance(group_tol)
     budgets = [parse_positive(b, "--budget") for b in budget] if budget else list(report.DEFAULT_BUDGETS)
-    data = load_runs(runs, params_col, tokens_col, flops_col, loss_col, drop_highest_loss, max_loss,
-                     min_flops, max_flops)
+    data = runs
     if method == "approach3":
-        from scalingplan.fitting.approach3 import fit_approach3
+        from scalingplan.fitting.approach3 import fit_approach3, thinned_grid
 
         with progress_bar("fitting (starts converged)", True) as progress:
-            result = fit_approach3(data, progress=progress)
+            result = fit_approach3(data, starts=thinned_grid(starts), progress=progress)
     else:
         from scalingplan.fitting.approach2 import fit_approach2
 
@@ -126,7 +116,7 @@ def fit(
     for message in payload["warnings"]:
         warn(message)
     if output is not None:
-        law_name = name or f"fit-{runs.stem}"
+        law_name = name or f"fit-{Path(data.source['file']).stem}"
         _write_yaml(output, report.law_file(result, law_name, boot))
         payload["law_file"] = str(output)
     emit(fmt, payload, fit_tables(payload, boot), _constant_table(payload, boot))

@@ -9,7 +9,8 @@ from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.constants import PF_DAY
-from scalingplan.cli.common import Format, Json, emit, handles_errors, output_format
+from scalingplan.cli.common import emit
+from scalingplan.cli.options import OUTPUT, Model, with_options
 
 METHOD_NAMES = {
     "6nd": "6ND",
@@ -88,14 +89,13 @@ def breakdown(arch: counting.Architecture, params: float, tokens: float) -> dict
     }
 
 
-@handles_errors
+@with_options(OUTPUT)
 def flops(
     params: Annotated[Optional[str], typer.Option(
         "--params", help="Parameters N, e.g. 70e9 or 70B. Default: the --model's, or the architecture's total.")] = None,
     tokens: Annotated[Optional[str], typer.Option(
         "--tokens", help="Training tokens D, e.g. 1.4e12 or 1.4T. Default: the --model's.")] = None,
-    model: Annotated[Optional[str], typer.Option(
-        "--model", help="A catalogued model (e.g. chinchilla, gopher, gpt-3): its size, tokens and shapes.")] = None,
+    model: Model = None,
     method: Annotated[str, typer.Option(
         "--method", help="Count for the headline figure: 6nd, kaplan or chinchilla (the last two need an architecture).")] = "6nd",
     layers: shape_option("--layers", "Number of transformer layers.") = None,
@@ -105,8 +105,7 @@ def flops(
     ffw_size: shape_option("--ffw-size", "Feed-forward width. Default: 4 × d-model.") = None,
     vocab: shape_option("--vocab", "Vocabulary size.") = None,
     seq_len: shape_option("--seq-len", "Training context length in tokens.") = None,
-    fmt: Format = "table",
-    json_: Json = False,
+    fmt: str = "table",
 ):
     """Training FLOPs: 6ND, and with an architecture Kaplan's and Chinchilla's counts and parameter counts.
 
@@ -118,7 +117,6 @@ def flops(
 
     scalingplan flops --params 1e9 --tokens 20e9 --layers 24 --d-model 2048 --heads 16 --vocab 32000 --seq-len 2048
     """
-    fmt = output_format(fmt, json_)
     method = method.lower()
     if method not in counting.METHODS:
         raise InputError(f"--method: unknown method '{method}'; choose one of {', '.join(counting.METHODS)}")
@@ -145,7 +143,7 @@ def flops(
     else:
         raise InputError("give --tokens (the number of training tokens), or a --model from the catalogue")
     headline = counting.training_flops(method, n, d, arch)
-    payload = {"schema_version": 1, "flops": headline, "pf_days": headline / PF_DAY, "method": method,
+    payload = {"flops": headline, "pf_days": headline / PF_DAY, "method": method,
                "params": n, "tokens": d}
     if entry is not None:
         payload["model"] = entry["name"]
@@ -163,7 +161,7 @@ def flops(
         f"N: {n_source}; ratios are to 6·N·D with this N.",
         "Kaplan: 3 × (2·N_non-embedding + 2·n_layer·n_ctx·d_attn) per token (Kaplan et al. 2020, Table 1).",
         "Chinchilla: Hoffmann et al. 2022 Appendix F, backward = 2 × forward; its Table A4 ratios use the "
-        "per-layer terms only and N with the relative-position projections (docs/flops.md).",
+        "per-layer terms only and N with the relative-position projections.",
     ]
     params_rows = [{"name": PARAM_NAMES[k], "value": v} for k, v in detail["parameters"].items()]
     emit(fmt, payload, [

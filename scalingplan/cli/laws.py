@@ -5,42 +5,20 @@ from typing import Annotated
 import typer
 
 from scalingplan.errors import InputError
-from scalingplan.numbers import parse_number
+from scalingplan.laws.base import tokens_for
 from scalingplan.catalogues.registry import expand, law_document, load_law
-from scalingplan.output.render import Column, Table
-from scalingplan.cli.common import Format, Json, emit, handles_errors, output_format
+from scalingplan.output.render import Column, Table, human_count, sci
+from scalingplan.cli.common import emit
+from scalingplan.cli.options import OUTPUT, with_options
 
 app = typer.Typer(help="List the law registry, or show one law: formula, constants, citation, notes.\n\n"
                        "Example: scalingplan laws   (then: scalingplan laws show chinchilla-3)",
                   invoke_without_command=True, no_args_is_help=False)
 
-FORMULAS = {
-    "parametric": lambda law: [
-        "L(N, D) = E + A/N^alpha + B/D^beta   (nats/token)",
-        f"N_opt = G·(C/6)^a, D_opt = (C/6)/N_opt with G = (alpha·A/(beta·B))^(1/(alpha+beta)) = {law.G:.5g}, "
-        f"a = beta/(alpha+beta) = {law.a:.4f}, b = {law.b:.4f}",
-    ],
-    "power-law": lambda law: [
-        (f"N_opt = G·C^a = {law.G:g}·C^{law.a:g}, D = C/(6·N_opt)" if law.quantity == "params"
-         else f"D_opt = G·C^a = {law.G:g}·C^{law.a:g}, N = C/(6·D_opt)") + "   (C in FLOPs; predicts no loss)",
-    ],
-    "data-constrained": lambda law: [
-        "L(N, D, U) = E + A/N'^alpha + B/D'^beta; D' = U_D + U_D·R_D_star·(1 − e^(−R_D/R_D_star)), "
-        "R_D = D/U_D − 1, U_D = min(U, D); N' likewise with U_N = min(N, G·(G·U_D)^(beta/alpha))",
-        f"Without --unique-tokens: E + A/N^alpha + B/D^beta, N_opt = G·(C/6)^a, G = {law.G:.5g}, a = {law.a:.4f}",
-    ],
-    "kaplan": lambda law: [
-        "Frontier (Table 6): N_opt = N_opt_coef·C_min^N_opt_exp, C_min = C / 8.64e19 (PF-days); D = C/(6N)",
-        "L(N, D) = [(N_c_ND/N)^(alpha_N_ND/alpha_D_ND) + D_c_ND/D]^alpha_D_ND   (eq. 1.5, used for loss)",
-        "L(N) = (N_c/N)^alpha_N, L(D) = (D_c/D)^alpha_D, L(C_min) = (C_c_min/C_min)^alpha_C_min",
-        "L(N, S) = (N_c_NS/N)^alpha_N_NS + (S_c/S)^alpha_S, B_crit(L) = B_star/L^(1/alpha_B)",
-    ],
-}
-
 CONSTANT_COLUMNS = [Column("Constant", "name", "text"), Column("Value", "value", "exact"),
-                    Column("Unit", "unit", "text"), Column("Meaning", "meaning", "text")]
+                    Column("Unit", "unit", "text"), Column("Meaning", "meaning", "text", wrap=True)]
 PUBLISHED_COLUMNS = [
-    Column("Params", "params", "count"),
+    Column("Params", "label", "text"),
     Column("Paper FLOPs", "flops", "flops"), Column("Law FLOPs", "law_flops", "flops"),
     Column("FLOPs ratio", "flops_ratio", "ratio"),
     Column("Paper tokens", "tokens", "count"), Column("Law tokens", "law_tokens", "count"),
@@ -49,16 +27,45 @@ PUBLISHED_COLUMNS = [
 
 
 def published_comparison(law, published: dict) -> list:
-    """The paper's own projections beside what this law gives for the same parameter count."""
+    """The paper's own projections beside what this law gives for the same parameter count.
+
+    A row the file corrects (``corrections``: row index, column, corrected value, why) is shown as
+    printed and again corrected.
+    """
+    from scalingplan.numbers import parse_number
+
+    corrections = {int(c["row"]): c for c in published.get("corrections") or []}
     rows = []
-    for params, flops, tokens in published.get("rows", []):
-        params, flops, tokens = (parse_number(value) for value in (params, flops, tokens))
+    for index, (params, flops, tokens) in enumerate(published.get("rows", [])):
+        versions = [("", parse_number(flops), parse_number(tokens))]
+        fix = corrections.get(index)
+        if fix:
+            value = parse_number(fix["corrected"], "corrected")
+            versions = [("*", *versions[0][1:]),
+                        ("", *((value, versions[0][2]) if fix["column"] == "flops"
+                               else (versions[0][1], value)))]
+        params = parse_number(params)
         law_flops = law.params_budget(params)
-        law_tokens = law_flops / (6 * params)
-        rows.append({"params": params, "flops": flops, "tokens": tokens, "law_flops": law_flops,
-                     "law_tokens": law_tokens, "flops_ratio": law_flops / flops,
-                     "tokens_ratio": law_tokens / tokens})
+        law_tokens = tokens_for(law_flops, params)
+        for label, flops, tokens in versions:
+            rows.append({"label": human_count(params) + label, "params": params, "flops": flops,
+                         "tokens": tokens, "law_flops": law_flops, "law_tokens": law_tokens,
+                         "flops_ratio": law_flops / flops, "tokens_ratio": law_tokens / tokens,
+                         **({"as_printed": label == "*", "why": fix.get("why")} if fix else {})})
     return rows
+
+
+def validity_lines(law) -> list:
+    """The law's parameter convention and the budgets and sizes its fit was made on."""
+    from scalingplan.laws.base import PARAMS_KINDS
+
+    lines = [f"Parameters: {PARAMS_KINDS.get(law.params_kind, law.params_kind)} (params_kind: {law.params_kind})"]
+    ranges = [f"{what} {'?' if lo is None else sci(lo)} to {'?' if hi is None else sci(hi)}"
+              for what, key in (("budgets (FLOPs)", "flops"), ("parameters", "params"))
+              if key in law.validity for lo, hi in [law.validity[key]]]
+    if ranges:
+        lines.append("Fitted on " + "; ".join(ranges) + f". Source: {law.validity.get('source', '')}")
+    return lines
 
 
 def constant_rows(data: dict, law) -> list:
@@ -86,15 +93,14 @@ def citation_text(citation) -> str:
 
 
 @app.callback()
-@handles_errors
-def list_laws(ctx: typer.Context, fmt: Format = "table", json_: Json = False):
+@with_options(OUTPUT)
+def list_laws(ctx: typer.Context, fmt: str = "table"):
     """List the law registry (main laws are used when no --law is given).
 
     Example: scalingplan laws   (then: scalingplan laws show chinchilla-3)
     """
     if ctx.invoked_subcommand:
         return
-    fmt = output_format(fmt, json_)
     from scalingplan.catalogues.registry import available, main_laws
 
     main = set(main_laws())
@@ -105,45 +111,48 @@ def list_laws(ctx: typer.Context, fmt: Format = "table", json_: Json = False):
                      "family": data.get("family"), "main": name in main, "summary": data.get("summary", ""),
                      "citation": citation_text(data.get("citation"))})
     columns = [Column("Law", "name", "text"), Column("Form", "form", "text"),
-               Column("Aliases", "aliases", "text"), Column("Summary", "summary", "text")]
+               Column("Aliases", "aliases", "text", wrap=True),
+               Column("Summary", "summary", "text", wrap=True)]
     notes = ["Family 'chinchilla' = chinchilla-1, chinchilla-2, chinchilla-3. "
              "Any law argument may also be a path to a law file."]
-    emit(fmt, {"schema_version": 1, "laws": rows}, [Table(columns, rows, "Law registry", notes)])
+    emit(fmt, {"laws": rows}, [Table(columns, rows, "Law registry", notes)])
 
 
 @app.command("show")
-@handles_errors
+@with_options(OUTPUT)
 def show(
     name: Annotated[str, typer.Argument(help="Law name, alias or path to a law file.")],
-    fmt: Format = "table",
-    json_: Json = False,
+    fmt: str = "table",
 ):
     """Show one law: formula, constants, citation, notes and the paper's own projections.
 
     Example: scalingplan laws show chinchilla-3
     """
-    fmt = output_format(fmt, json_)
     names = expand([name])
     if len(names) != 1:
         raise InputError(f"'{name}' is a family of {len(names)} laws ({', '.join(names)}); show one of them")
     data = law_document(names[0]).data
     law = load_law(names[0])
-    formula = FORMULAS[law.form](law)
+    formula = law.formula_lines()
     constants = constant_rows(data, law)
     notes = [str(n) for n in (data.get("notes") or [])]
     published = data.get("published") or {}
     comparison = published_comparison(law, published) if published else []
     tables = [
         Table(CONSTANT_COLUMNS, constants, f"{law.name} ({law.form}): {data.get('summary', '')}",
-              formula + [f"Citation: {citation_text(data.get('citation'))}"]),
+              formula + validity_lines(law) + [f"Citation: {citation_text(data.get('citation'))}"]),
     ]
     if comparison:
+        fixes = [f"{r['label']}: as printed; the row below corrects it ({r['why']})."
+                 for r in comparison if r.get("as_printed")]
         tables.append(Table(PUBLISHED_COLUMNS, comparison,
-                            f"Published projections beside this law: {published.get('source', '')}"))
-    tables.append(Table([Column("Notes", "note", "text")], [{"note": n} for n in notes], ""))
-    payload = {"schema_version": 1, "name": law.name, "form": law.form, "formula": formula,
+                            f"Published projections beside this law: {published.get('source', '')}", fixes))
+    tables.append(Table([Column("Notes", "note", "text", wrap=True)], [{"note": n} for n in notes], ""))
+    payload = {"name": law.name, "form": law.form, "formula": formula,
                "constants": constants, "citation": data.get("citation"), "notes": notes,
-               "published_comparison": comparison, "source": str(law.meta.get("source"))}
-    if law.form == "parametric":
-        payload["derived"] = {"G": law.G, "a": law.a, "b": law.b}
+               "published_comparison": comparison, "source": str(law.meta.get("source")),
+               "params_kind": law.params_kind,
+               "validity": {k: list(v) if isinstance(v, tuple) else v for k, v in law.validity.items()}}
+    if law.derived():
+        payload["derived"] = law.derived()
     emit(fmt, payload, tables)

@@ -6,12 +6,12 @@ from typing import Annotated, List, Optional
 
 import typer
 
+from scalingplan.constants import PF_DAY
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, sci
-from scalingplan.cli.common import Flops, Format, Json, Laws, emit, handles_errors, output_format
-from scalingplan.cli.run_options import (DropHighest, FlopsCol, GroupTol, LossCol, MaxFlops, MaxLoss,
-                                         MinFlops, ParamsCol, RunsFile, TokensCol, check_group_tol, load_runs)
+from scalingplan.cli.common import emit
+from scalingplan.cli.options import OUTPUT, RUNS, Flops, GroupTol, Laws, Starts, chosen_laws, with_options
 
 app = typer.Typer(help="Figures: the compute-optimal frontier of the laws, and IsoFLOP / IsoLoss plots of "
                        "fits to your runs. Needs matplotlib: pip install 'scalingplan\\[plot]'.\n\n"
@@ -48,7 +48,7 @@ def _check_output(output: Path, dpi: int) -> None:
 
 
 @app.command()
-@handles_errors
+@with_options(OUTPUT)
 def frontier(
     law: Laws = None,
     model: Annotated[Optional[List[str]], typer.Option(
@@ -59,8 +59,7 @@ def frontier(
     stop: Annotated[str, typer.Option("--to", help="Largest budget on the axis, in FLOPs.")] = "1e26",
     output: Output = None,
     dpi: Dpi = 150,
-    fmt: Format = "table",
-    json_: Json = False,
+    fmt: str = "table",
 ):
     """Optimal parameters and tokens against training FLOPs per law, with trained models and a budget.
 
@@ -73,8 +72,7 @@ def frontier(
     from scalingplan.output.plotting import frontier_text, model_flops
     from scalingplan.cli.allocate import COLUMNS, allocation_notes
 
-    fmt = output_format(fmt, json_)
-    laws = planning.resolve(list(law) if law else list(FIGURE1_LAWS))
+    laws = planning.resolve(chosen_laws(law) or list(FIGURE1_LAWS))
     names = list(model) if model is not None else list(FIGURE1_MODELS)
     models = [] if [n.lower() for n in names] == ["none"] else [find_model(n) for n in names]
     budget = parse_positive(flops, "--flops") if flops is not None else FIGURE1_BUDGET
@@ -87,12 +85,13 @@ def frontier(
 
         _check_output(output, dpi)
         written = str(save_figure(frontier_figure(laws, models, budget, (lo, hi)), output, dpi))
-    rows = [planning.plan(one, budget).as_dict() for one in laws]
+    plans = [planning.plan(one, budget) for one in laws]
+    rows = [p.as_dict() for p in plans]
     model_rows = [{"name": str(m.get("display", m["name"])), "params": m["params"], "tokens": m["tokens"],
                    "flops": model_flops(m)} for m in models]
-    payload = {"schema_version": 1, "flops_range": [lo, hi], "budget_flops": budget, "file": written,
+    payload = {"flops_range": [lo, hi], "budget": {"flops": budget, "pf_days": budget / PF_DAY, "description": "budget line"}, "file": written,
                "allocations": rows, "models": model_rows}
-    notes = allocation_notes(rows) + ([f"Figure written to {written}."] if written else [])
+    notes = allocation_notes(plans) + ([f"Figure written to {written}."] if written else [])
     tables = [Table(COLUMNS, rows, f"Compute-optimal allocation at the budget line ({sci(budget)} FLOPs)", notes)]
     if model_rows:
         tables.append(Table(MODEL_COLUMNS, model_rows, "Models on the figure"))
@@ -113,22 +112,13 @@ def _fit_output(result, budgets, written, fmt):
 
 
 @app.command()
-@handles_errors
+@with_options(OUTPUT, RUNS)
 def isoflop(
-    runs: RunsFile,
     output: RequiredOutput,
-    params_col: ParamsCol = None,
-    tokens_col: TokensCol = None,
-    flops_col: FlopsCol = None,
-    loss_col: LossCol = None,
-    drop_highest_loss: DropHighest = 0,
-    max_loss: MaxLoss = None,
-    min_flops: MinFlops = None,
-    max_flops: MaxFlops = None,
     group_tol: GroupTol = 0.1,
     dpi: Dpi = 150,
-    fmt: Format = "table",
-    json_: Json = False,
+    runs=None,
+    fmt: str = "table",
 ):
     """IsoFLOP profiles of your runs, their parabolas and minima, and the minima's power laws.
 
@@ -140,33 +130,25 @@ def isoflop(
     from scalingplan.fitting.report import DEFAULT_BUDGETS
     from scalingplan.output.plotting import isoflop_figure, save_figure
 
-    fmt = output_format(fmt, json_)
     _check_output(output, dpi)
-    check_group_tol(group_tol)
-    data = load_runs(runs, params_col, tokens_col, flops_col, loss_col, drop_highest_loss, max_loss,
-                      min_flops, max_flops)
+    from scalingplan.fitting.approach2 import check_tolerance
+
+    check_tolerance(group_tol)
+    data = runs
     result = fit_approach2(data, group_tol)
     written = str(save_figure(isoflop_figure(result), output, dpi))
     _fit_output(result, DEFAULT_BUDGETS, written, fmt)
 
 
 @app.command("fit")
-@handles_errors
+@with_options(OUTPUT, RUNS)
 def fit_plot(
-    runs: RunsFile,
     output: RequiredOutput,
-    params_col: ParamsCol = None,
-    tokens_col: TokensCol = None,
-    flops_col: FlopsCol = None,
-    loss_col: LossCol = None,
-    drop_highest_loss: DropHighest = 0,
-    max_loss: MaxLoss = None,
-    min_flops: MinFlops = None,
-    max_flops: MaxFlops = None,
     flops: Flops = None,
     dpi: Dpi = 150,
-    fmt: Format = "table",
-    json_: Json = False,
+    starts: Starts = 0,
+    runs=None,
+    fmt: str = "table",
 ):
     """IsoLoss contours of the parametric law fitted to your runs, with the runs and the frontier.
 
@@ -174,17 +156,15 @@ def fit_plot(
 
     Example: scalingplan plot fit runs.csv --flops 5.76e23 -o isoloss.png
     """
-    from scalingplan.fitting.approach3 import fit_approach3
+    from scalingplan.fitting.approach3 import fit_approach3, thinned_grid
     from scalingplan.fitting.report import DEFAULT_BUDGETS
     from scalingplan.output.plotting import isoloss_figure, save_figure
     from scalingplan.cli.fit import progress_bar
 
-    fmt = output_format(fmt, json_)
     _check_output(output, dpi)
     budget = parse_positive(flops, "--flops") if flops is not None else None
-    data = load_runs(runs, params_col, tokens_col, flops_col, loss_col, drop_highest_loss, max_loss,
-                      min_flops, max_flops)
+    data = runs
     with progress_bar("fitting (starts converged)", True) as progress:
-        result = fit_approach3(data, progress=progress)
+        result = fit_approach3(data, starts=thinned_grid(starts), progress=progress)
     written = str(save_figure(isoloss_figure(result.law, data, budget=budget), output, dpi))
     _fit_output(result, [budget] if budget else DEFAULT_BUDGETS, written, fmt)

@@ -13,28 +13,33 @@ def resolve_budget(flops=None, pf_days=None, gpu=None, count=None, days=None,
     ``days``, or with ``gpu_hours``; ``mfu`` optional) may be given. Numbers may be strings.
     """
     hardware_given = any(v is not None for v in (gpu, count, days, gpu_hours, mfu))
-    given = [name for name, v in (("--flops", flops), ("--pf-days", pf_days)) if v is not None]
+    if hardware_given and gpu is None:
+        options = [name for name, v in (("count", count), ("days", days), ("gpu_hours", gpu_hours),
+                                        ("mfu", mfu)) if v is not None]
+        raise InputError(" and ".join(f"{{{i}}}" for i in range(len(options)))
+                         + f" need{'s' if len(options) == 1 else ''} {{{len(options)}}} to name the accelerator; "
+                         f"a budget in FLOPs or PF-days takes none of them", mentions=(*options, "gpu"))
+    given = [name for name, v in (("flops", flops), ("pf_days", pf_days)) if v is not None]
     if hardware_given:
-        given.append("--gpu")
+        given.append("gpu")
     if len(given) > 1:
-        raise InputError(f"give the budget one way only, not {' and '.join(given)}")
+        raise InputError("give the budget one way only, not " + " and ".join(f"{{{i}}}" for i in range(len(given))),
+                         mentions=tuple(given))
     if flops is not None:
-        value = parse_positive(flops, "--flops")
+        value = parse_positive(flops, "flops")
         return {"flops": value, "pf_days": value / PF_DAY, "description": "given in FLOPs"}
     if pf_days is not None:
-        value = parse_positive(pf_days, "--pf-days") * PF_DAY
+        value = parse_positive(pf_days, "pf_days") * PF_DAY
         return {"flops": value, "pf_days": value / PF_DAY, "description": "given in PF-days"}
     if hardware_given:
-        if gpu is None:
-            raise InputError("--count, --days, --gpu-hours and --mfu need --gpu to name the accelerator")
         from scalingplan.compute.hardware import hardware_budget
 
         hardware = hardware_budget(
             gpu,
-            count=None if count is None else parse_positive(count, "--count"),
-            days=None if days is None else parse_positive(days, "--days"),
-            gpu_hours=None if gpu_hours is None else parse_positive(gpu_hours, "--gpu-hours"),
-            mfu=None if mfu is None else parse_number(mfu, "--mfu"),
+            count=None if count is None else parse_positive(count, "count"),
+            days=None if days is None else parse_positive(days, "days"),
+            gpu_hours=None if gpu_hours is None else parse_positive(gpu_hours, "gpu_hours"),
+            mfu=None if mfu is None else parse_number(mfu, "mfu"),
         )
         return {"flops": hardware["flops"], "pf_days": hardware["flops"] / PF_DAY,
                 "description": hardware["description"], "hardware": hardware}

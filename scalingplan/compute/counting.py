@@ -87,34 +87,36 @@ def make_architecture(layers, d_model, heads=None, kv_size=None, ffw_size=None,
     Chinchilla Table A9 models), or one of them dividing d_model exactly (the other is d_model / it).
     ffw_size defaults to 4 d_model. Raises InputError with a one-line message otherwise.
     """
-    values = {"layers": layers, "d-model": d_model, "heads": heads, "kv-size": kv_size,
-              "ffw-size": ffw_size, "vocab": vocab, "seq-len": seq_len}
+    values = {"layers": layers, "d_model": d_model, "heads": heads, "kv_size": kv_size,
+              "ffw_size": ffw_size, "vocab": vocab, "seq_len": seq_len}
     checked = {}
     for key, value in values.items():
         if value is None:
             checked[key] = None
             continue
-        number = parse_number(value, f"--{key}")
+        number = parse_number(value, key)
         if number <= 0 or number != int(number) or number > 1e12:
-            raise InputError(f"--{key}: must be a positive whole number, got {value!r}")
+            raise InputError(f"must be a positive whole number, got {value!r}", key)
         checked[key] = int(number)
-    missing = [k for k in ("layers", "d-model", "vocab", "seq-len") if checked[k] is None]
+    missing = [k for k in ("layers", "d_model", "vocab", "seq_len") if checked[k] is None]
     if missing:
-        raise InputError("architecture incomplete: give " + ", ".join(f"--{k}" for k in missing))
-    d, h, k = checked["d-model"], checked["heads"], checked["kv-size"]
+        raise InputError("architecture incomplete: give " + ", ".join(f"{{{i}}}" for i in range(len(missing))),
+                         mentions=tuple(missing))
+    d, h, k = checked["d_model"], checked["heads"], checked["kv_size"]
     if h is None and k is None:
-        raise InputError("architecture needs d_attn = heads x kv-size: give --heads and/or --kv-size")
+        raise InputError("architecture needs d_attn = heads x kv_size: give {0} and/or {1}",
+                         mentions=("heads", "kv_size"))
     if h is None:
         if d % k:
-            raise InputError(f"--kv-size {k} does not divide --d-model {d}: give --heads as well")
+            raise InputError(f"{k} does not divide {{0}} {d}: give {{1}} as well", "kv_size", ("d_model", "heads"))
         h = d // k
     elif k is None:
         if d % h:
-            raise InputError(f"--heads {h} does not divide --d-model {d}: give --kv-size as well")
+            raise InputError(f"{h} does not divide {{0}} {d}: give {{1}} as well", "heads", ("d_model", "kv_size"))
         k = d // h
-    ffw = checked["ffw-size"] if checked["ffw-size"] is not None else FFW_MULTIPLE * d
+    ffw = checked["ffw_size"] if checked["ffw_size"] is not None else FFW_MULTIPLE * d
     return Architecture(layers=checked["layers"], d_model=d, heads=h, kv_size=k, ffw_size=ffw,
-                        vocab=checked["vocab"], seq_len=checked["seq-len"])
+                        vocab=checked["vocab"], seq_len=checked["seq_len"])
 
 
 def kaplan_forward_per_token(arch: Architecture) -> float:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import functools
 
+from scalingplan.constants import HOURS_PER_DAY, SECONDS_PER_HOUR
 from scalingplan.errors import InputError, closest
 from scalingplan.numbers import parse_number, parse_positive
 
-SECONDS_PER_HOUR = 3600.0
-HOURS_PER_DAY = 24.0
 
 
 def _normalise(name: str) -> str:
@@ -21,9 +20,11 @@ def _normalise(name: str) -> str:
 
 @functools.lru_cache(maxsize=None)
 def load_catalogue() -> dict:
-    """Read configs/hardware.yaml once: {"default_mfu", "default_mfu_source", "accelerators": [...]}.
+    """Read configs/hardware.yaml once: {"default_mfu", "default_mfu_source", "default_pue",
+    "default_grid_intensity" (each with its "..._source"), "accelerators": [...]}.
 
-    Each accelerator: name, aliases, peak_flops (FLOP/s), precision, source.
+    Each accelerator: name, aliases, peak_flops (FLOP/s), precision, source, memory_bytes (vendor GB
+    x 1e9), tdp_watts (None when unpublished) and memory_source.
     """
     from scalingplan.catalogues.paths import config_path
     from scalingplan.catalogues.yamlfile import read_yaml_cached
@@ -34,19 +35,27 @@ def load_catalogue() -> dict:
         peak = doc.number("accelerators", index, "peak_tflops")
         if peak <= 0:
             raise doc.error(("accelerators", index, "peak_tflops"), "must be positive")
+        memory = doc.number("accelerators", index, "memory_gb")
+        tdp = entry.get("tdp_watts")
+        tdp = None if tdp is None else doc.number("accelerators", index, "tdp_watts")
+        if memory <= 0 or (tdp is not None and tdp <= 0):
+            raise doc.error(("accelerators", index), "memory_gb and tdp_watts must be positive")
         accelerators.append({
             "name": str(entry["name"]),
             "aliases": [str(a) for a in entry.get("aliases", [])],
             "peak_flops": peak * 1e12,
             "precision": str(entry["precision"]),
             "source": str(entry["source"]),
+            "memory_bytes": memory * 1e9,
+            "tdp_watts": tdp,
+            "memory_source": str(entry["memory_source"]),
         })
-    default = doc.data["default_mfu"]
-    return {
-        "default_mfu": check_mfu(default["value"]),
-        "default_mfu_source": " ".join(str(default["source"]).split()),
-        "accelerators": accelerators,
-    }
+    catalogue = {"accelerators": accelerators}
+    for key in ("default_mfu", "default_pue", "default_grid_intensity"):
+        catalogue[key] = doc.number(key, "value")
+        catalogue[f"{key}_source"] = " ".join(str(doc.data[key]["source"]).split())
+    catalogue["default_mfu"] = check_mfu(catalogue["default_mfu"])
+    return catalogue
 
 
 def accelerator_names() -> list[str]:
@@ -63,8 +72,27 @@ def find_accelerator(name: str) -> dict:
         if key and key in (_normalise(label) for label in labels):
             return entry
         choices.extend(labels)
-    raise InputError(f"--gpu: unknown accelerator '{name}'{closest(str(name), choices)}"
-                     f" (known: {', '.join(accelerator_names())})")
+    raise InputError(f"unknown accelerator '{name}'{same_kind(str(name), choices)}"
+                     f" (known: {', '.join(accelerator_names())})", "gpu")
+
+
+def chip(name: str) -> str:
+    """The leading model token of an accelerator name, normalised: 'h100' for 'H100 SXM5' and
+    'h100-80gb', 'tpuv5' for 'TPU v5e'; '' when the name has no digits."""
+    import re
+
+    token = re.match(r"[a-z\s_-]*?\d+", str(name).strip().lower())
+    return _normalise(token.group()) if token else ""
+
+
+def same_kind(name: str, labels: list) -> str:
+    """' (did you mean ...?)' naming every accelerator of the same chip as ``name`` ('h100-80gb' gives
+    the H100s), else the closest name by spelling."""
+    kind = [entry["name"] for entry in load_catalogue()["accelerators"]
+            if chip(name) and chip(name) in (chip(label) for label in [entry["name"], *entry["aliases"]])]
+    if kind:
+        return f" (did you mean {' or '.join(repr(k) for k in kind)}?)"
+    return closest(name, labels)
 
 
 def default_mfu() -> float:
@@ -74,17 +102,24 @@ def default_mfu() -> float:
 
 def check_mfu(mfu) -> float:
     """MFU as a float in (0, 1]."""
-    value = parse_number(mfu, "--mfu")
+    value = parse_number(mfu, "mfu")
     if not 0.0 < value <= 1.0:
-        raise InputError(f"--mfu: must be in (0, 1] (a fraction such as 0.4, not 40), got {mfu!r}")
+        raise InputError(f"must be in (0, 1] (a fraction such as 0.4, not 40), got {mfu!r}", "mfu")
     return value
 
 
+MAX_COUNT = 10_000_000
+"""Accelerators in one job: the largest clusters hold a few hundred thousand; layouts are searched
+over the divisors of the count."""
+
+
 def check_count(count) -> int:
-    """Accelerator count: a positive whole number."""
-    value = parse_number(count, "--count")
+    """Accelerator count: a positive whole number, at most MAX_COUNT."""
+    value = parse_number(count, "count")
     if value <= 0 or value != int(value):
-        raise InputError(f"--count: must be a positive whole number, got {count!r}")
+        raise InputError(f"must be a positive whole number, got {count!r}", "count")
+    if value > MAX_COUNT:
+        raise InputError(f"at most {MAX_COUNT:,} accelerators, got {count!r}", "count")
     return int(value)
 
 
@@ -127,19 +162,19 @@ def hardware_budget(gpu: str, count=None, days=None, gpu_hours=None, mfu=None) -
     mfu = default_mfu() if mfu is None else check_mfu(mfu)
     by_time = count is not None or days is not None
     if by_time and gpu_hours is not None:
-        raise InputError("give either --count and --days, or --gpu-hours, not both")
+        raise InputError("give either {0} and {1}, or {2}, not both", mentions=("count", "days", "gpu_hours"))
     if by_time:
         if count is None or days is None:
-            raise InputError("--count and --days go together (or give --gpu-hours instead)")
+            raise InputError("{0} and {1} go together (or give {2} instead)", mentions=("count", "days", "gpu_hours"))
         count = check_count(count)
-        days = parse_positive(days, "--days")
+        days = parse_positive(days, "days")
         hours = count * days * HOURS_PER_DAY
         how = f"{count} × {describe_accelerator(entry)} × {_fmt(days)} days × MFU {mfu:.2f}"
     elif gpu_hours is not None:
-        hours = parse_positive(gpu_hours, "--gpu-hours")
+        hours = parse_positive(gpu_hours, "gpu_hours")
         how = f"{_fmt(hours)} GPU-hours × {describe_accelerator(entry)} × MFU {mfu:.2f}"
     else:
-        raise InputError(f"--gpu {gpu}: give --count and --days, or --gpu-hours")
+        raise InputError(f"{gpu} needs {{0}} and {{1}}, or {{2}}", "gpu", ("count", "days", "gpu_hours"))
     return {
         "flops": flops_for(hours, entry["peak_flops"], mfu),
         "description": how,
@@ -159,7 +194,7 @@ def hardware_rows(flops: float, mfu=None, count=None, price_per_hour=None) -> li
     days (when ``count`` is given) and cost (when ``price_per_hour``, per GPU-hour, is given)."""
     mfu = default_mfu() if mfu is None else check_mfu(mfu)
     count = None if count is None else check_count(count)
-    price = None if price_per_hour is None else parse_positive(price_per_hour, "--price-per-hour")
+    price = None if price_per_hour is None else parse_positive(price_per_hour, "price_per_hour")
     rows = []
     for entry in load_catalogue()["accelerators"]:
         hours = gpu_hours_for(flops, entry["peak_flops"], mfu)

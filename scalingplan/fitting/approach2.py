@@ -15,7 +15,15 @@ from scalingplan.laws.base import tokens_for
 from scalingplan.fitting.runs import Runs, check_fit_input
 
 GROUP_TOLERANCE_DEX = 0.1
+MAX_TOLERANCE_DEX = 2.0
+"""A wider group would mix budgets 100 times apart into one IsoFLOP profile."""
 MIN_GROUP_RUNS = 3
+
+
+def check_tolerance(value: float) -> None:
+    """InputError unless ``value`` (--group-tol) is a width in (0, MAX_TOLERANCE_DEX] decades."""
+    if not 0 < value <= MAX_TOLERANCE_DEX:
+        raise InputError(f"--group-tol: must be above 0 and at most {MAX_TOLERANCE_DEX:g} decades, got {value:g}")
 
 
 def isoflop_groups(flops, tolerance_dex=GROUP_TOLERANCE_DEX) -> np.ndarray:

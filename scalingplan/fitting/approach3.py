@@ -40,6 +40,14 @@ def initial_grid() -> np.ndarray:
     return np.stack([axis.ravel() for axis in grid], axis=1)
 
 
+def thinned_grid(count: int) -> np.ndarray:
+    """``count`` rows spread evenly through ``initial_grid`` (all 4,500 when count is 0 or more)."""
+    grid = initial_grid()
+    if count <= 0 or count >= len(grid):
+        return grid
+    return grid[np.unique(np.linspace(0, len(grid) - 1, count).round().astype(int))]
+
+
 def huber_objective(theta, log_n, log_d, log_loss, delta=HUBER_DELTA):
     """Σᵢ Huber_δ(LSE(a − α log Nᵢ, b − β log Dᵢ, e) − log Lᵢ) and its gradient, for every row of ``theta``.
 

@@ -65,10 +65,10 @@ def fit_summary(fit: Approach3Fit | Approach2Fit, budgets=DEFAULT_BUDGETS, boot=
             row["tokens_interval"] = list(boot.interval(f"tokens_opt@{budget:g}"))
         allocations.append(row)
     payload = {
-        "schema_version": 1,
         "method": method_of(fit),
         "n_points": fit.n_points,
         "objective": extra.pop("objective"),
+        "constants": params,
         "params": params,
         "a": a,
         "b": b,

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from scalingplan.errors import InputError, closest
-from scalingplan.laws.base import FLOPS_PER_PARAM_TOKEN
+from scalingplan.constants import FLOPS_PER_PARAM_TOKEN
 
 COLUMN_NAMES = {
     "params": ("params", "n"),

@@ -25,6 +25,21 @@ class DataConstrainedLaw(ParametricLaw):
 
     form = "data-constrained"
     constant_names = ("E", "A", "B", "alpha", "beta", "R_N_star", "R_D_star")
+    models_repetition = True
+
+    def check_constants(self):
+        super().check_constants()
+        for key in ("R_N_star", "R_D_star"):
+            if not self.constants[key] > 0:
+                raise ValueError(f"constants.{key}: must be positive, got {self.constants[key]:g}")
+
+    def formula_lines(self):
+        return [
+            "L(N, D, U) = E + A/N'^alpha + B/D'^beta; D' = U_D + U_D·R_D_star·(1 − e^(−R_D/R_D_star)), "
+            "R_D = D/U_D − 1, U_D = min(U, D); N' likewise with U_N = min(N, G·(G·U_D)^(beta/alpha))",
+            f"Without --unique-tokens: E + A/N^alpha + B/D^beta, N_opt = G·(C/6)^a, G = {self.G:.5g}, "
+            f"a = {self.a:.4f}",
+        ]
 
     def base_loss(self, params, tokens):
         """The parametric base E + A/N^α + B/D^β (single-epoch fit)."""
@@ -55,8 +70,13 @@ class DataConstrainedLaw(ParametricLaw):
         return self.base_loss(self.effective_params(params, tokens, unique_tokens),
                               self.effective_tokens(tokens, unique_tokens))
 
-    def limited_floor(self, unique_tokens):
+    def loss_with_data(self, params, tokens, unique_tokens=None):
+        return self.unchecked("loss")(params, tokens, unique_tokens)
+
+    def data_floor(self, unique_tokens=None):
         """The loss no budget goes below with U unique tokens: N′ → U_N(1 + R_N*), D′ → U(1 + R_D*)."""
+        if unique_tokens is None:
+            return self.floor_loss()
         c = self.constants
         return self.base_loss(self.unique_params(unique_tokens) * (1.0 + c["R_N_star"]),
                               unique_tokens * (1.0 + c["R_D_star"]))

@@ -1,6 +1,7 @@
 """Hoffmann et al. 2022 Approach 3: L(N, D) = E + A/N^α + B/D^β (arXiv:2203.15556, eq. 2)."""
 
-from scalingplan.laws.base import FLOPS_PER_PARAM_TOKEN, Law, tokens_for
+from scalingplan.constants import FLOPS_PER_PARAM_TOKEN
+from scalingplan.laws.base import Law, tokens_for
 
 
 def parametric_loss(params, tokens, E, A, B, alpha, beta):
@@ -49,8 +50,26 @@ class ParametricLaw(Law):
     def beta(self):
         return self.constants["beta"]
 
+    def check_constants(self):
+        """A, B, α, β positive; E (the irreducible loss) non-negative."""
+        for key in ("A", "B", "alpha", "beta"):
+            if not self.constants[key] > 0:
+                raise ValueError(f"constants.{key}: must be positive, got {self.constants[key]:g}")
+        if not self.constants["E"] >= 0:
+            raise ValueError(f"constants.E: must be at least 0, got {self.constants['E']:g}")
+
+    def formula_lines(self):
+        return [
+            "L(N, D) = E + A/N^alpha + B/D^beta   (nats/token)",
+            f"N_opt = G·(C/6)^a, D_opt = (C/6)/N_opt with G = (alpha·A/(beta·B))^(1/(alpha+beta)) = "
+            f"{self.G:.5g}, a = beta/(alpha+beta) = {self.a:.4f}, b = {self.b:.4f}",
+        ]
+
+    def derived(self):
+        return {"G": self.G, "a": self.a, "b": self.b}
+
     def loss(self, params, tokens):
-        return parametric_loss(params, tokens, **self.constants)
+        return parametric_loss(params, tokens, **{k: self.constants[k] for k in ("E", "A", "B", "alpha", "beta")})
 
     def allocate(self, flops):
         params = self.G * (flops / FLOPS_PER_PARAM_TOKEN) ** self.a

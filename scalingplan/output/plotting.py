@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from scalingplan.compute.counting import six_nd
 from scalingplan.errors import InputError
 from scalingplan.laws.base import tokens_for
 from scalingplan.output.render import human_count, sci
@@ -64,13 +65,9 @@ def save_figure(fig, path, dpi: int = 150) -> Path:
     return path
 
 
-def _law_label(law) -> str:
-    return f"{law.name} (non-embedding N)" if law.form == "kaplan" else law.name
-
-
 def model_flops(model: dict) -> float:
     """Training compute of a catalogue model, C = 6ND."""
-    return 6.0 * model["params"] * model["tokens"]
+    return six_nd(model["params"], model["tokens"])
 
 
 def _label_models(ax, models, key: str, gap_dex: float = 0.32, shift_dex: float = 1.2) -> None:
@@ -106,7 +103,7 @@ def frontier_figure(laws, models=(), budget=None, flops_range=(1e17, 1e26), poin
     for ax, which, ylabel in ((ax_n, 0, PARAMS_LABEL), (ax_d, 1, TOKENS_LABEL)):
         for index, law in enumerate(laws):
             color = f"C{index % 10}"
-            ax.plot(flops, law.allocate(flops)[which], color=color, lw=2, label=_law_label(law))
+            ax.plot(flops, law.allocate(flops)[which], color=color, lw=2, label=law.params_label())
             if budget is not None:
                 ax.plot([budget], [law.allocate(budget)[which]], "o", color=color, ms=5, zorder=3)
         if budget is not None:
@@ -159,7 +156,7 @@ def frontier_text(laws, flops_range=(1e17, 1e26), budget=None, width: int = 60, 
         start = min(max(0, col - len(text) // 2), width - len(text))
         ticks[start:start + len(text)] = text
     lines.append(" " * 8 + "".join(ticks))
-    legend = [f"{str(i + 1) if i < 9 else '+'} {_law_label(law)}" for i, law in enumerate(laws)] + ["* several"]
+    legend = [f"{str(i + 1) if i < 9 else '+'} {law.params_label()}" for i, law in enumerate(laws)] + ["* several"]
     if budget is not None:
         legend.append(f"| budget {sci(budget)} FLOPs")
     line = ""

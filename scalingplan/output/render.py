@@ -72,9 +72,13 @@ KINDS = {"count": human_count, "flops": sci, "plain": plain, "loss": loss_text, 
 
 @dataclass
 class Column:
+    """A table column: ``kind`` picks the formatter (KINDS); ``wrap`` lets long text wrap across
+    lines (prose such as notes or messages); every other cell is kept whole."""
+
     header: str
     key: str
     kind: str = "plain"
+    wrap: bool = False
 
 
 @dataclass
@@ -221,20 +225,67 @@ def use_ascii_fallbacks(*streams) -> None:
                 pass
 
 
-def print_tables(tables: list) -> None:
+def _rich_table(title: str, columns: list, cells: list):
     from rich import box
     from rich.table import Table as RichTable
 
+    table = RichTable(title=title or None, box=box.SIMPLE_HEAD, title_justify="left")
+    for column in columns:
+        table.add_column(column.header, justify="left" if column.kind == "text" else "right",
+                         no_wrap=not column.wrap, overflow="fold")
+    for row in cells:
+        table.add_row(*row)
+    return table
+
+
+def _min_width(out, columns: list, cells: list) -> int:
+    """The narrowest the table can be with every unwrappable cell whole (wrapping cells shrink to
+    their longest word)."""
+    from rich.measure import Measurement
+
+    def narrowest(text: str, column: Column) -> str:
+        return max(text.split() or [""], key=len) if column.wrap else text
+
+    squeezed = [[narrowest(cell, column) for cell, column in zip(row, columns)] for row in cells]
+    return Measurement.get(out, out.options.update_width(10**6), _rich_table("", columns, squeezed)).maximum
+
+
+def fold_columns(out, table: Table) -> list:
+    """Column groups that each fit the console: the leading columns up to the first text column
+    (what names a row) repeat in every group; the others are taken in order while they fit."""
+    cells = _cells(table)
+    if len(table.columns) < 2 or _min_width(out, table.columns, cells) <= out.width:
+        return [list(range(len(table.columns)))]
+    texts = [i for i, column in enumerate(table.columns) if column.kind == "text"]
+    key = list(range((texts[0] if texts else 0) + 1))
+    groups, current = [], list(key)
+    for index in range(len(key), len(table.columns)):
+        trial = current + [index]
+        picked = [table.columns[i] for i in trial]
+        if len(current) > len(key) and _min_width(out, picked, [[row[i] for i in trial] for row in cells]) > out.width:
+            groups.append(current)
+            current = key + [index]
+        else:
+            current = trial
+    groups.append(current)
+    return groups
+
+
+def print_tables(tables: list) -> None:
+    """Rich tables for a person: numbers and names are never cut; a table wider than the terminal
+    is folded into several that repeat its first column."""
+    from rich.padding import Padding
+    from rich.text import Text
+
     out = console()
     for table in tables:
-        rich_table = RichTable(title=table.title or None, box=box.SIMPLE_HEAD, title_justify="left")
-        for column in table.columns:
-            rich_table.add_column(column.header, justify="left" if column.kind == "text" else "right")
-        for cells in _cells(table):
-            rich_table.add_row(*cells)
-        out.print(rich_table)
+        cells = _cells(table)
+        groups = fold_columns(out, table)
+        for number, group in enumerate(groups, 1):
+            title = table.title if len(groups) == 1 else f"{table.title} ({number}/{len(groups)})".strip()
+            out.print(_rich_table(title, [table.columns[i] for i in group], [[row[i] for i in group] for row in cells]))
         for note in table.notes:
-            out.print(f"  {note}", style="dim")
+            out.print(Padding(Text(note, style="dim"), (0, 0, 0, 2), expand=False))
 
 
 def render(fmt: str, payload: dict, tables: list, csv_table: Table | None = None) -> str | None:

@@ -2,16 +2,30 @@
 across budgets; assessments of trained models. Inputs may be floats or numpy arrays of budgets."""
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+from scalingplan.compute.counting import six_nd
 from scalingplan.errors import InputError
 from scalingplan.laws.base import tokens_for
 from scalingplan.catalogues.registry import distinct_names, load_laws
 from scalingplan.constants import pf_days
+from scalingplan.numbers import check_positive
+from scalingplan.output.render import sci
+
+MIN_COUNT = 1e3
+"""An optimum with fewer parameters or tokens than this is no answer: such budgets are refused."""
+WARN_DECADES = 2.0
+"""Budgets more than this many decades outside a law's fitted range draw one warning line. Chinchilla
+itself was extrapolated 1.6 decades past the largest budget of its fits (1.3e22 to 5.76e23 FLOPs)."""
 
 
 @dataclass
 class Allocation:
-    """One law's compute-optimal plan: ``params`` and ``tokens`` spend ``flops`` (C = 6ND)."""
+    """One law's compute-optimal plan: ``params`` and ``tokens`` spend ``flops`` (C = 6ND).
+
+    ``params_kind`` says what the law's parameters count; ``extrapolation_decades`` how many decades
+    of budget lie outside the range the law was fitted on (0 inside, None if the law states none).
+    """
 
     law: str
     flops: object
@@ -19,6 +33,28 @@ class Allocation:
     tokens: object
     loss: object = None
     extra: dict = field(default_factory=dict)
+    source: object = field(default=None, repr=False, compare=False)
+    """The law object that made this allocation, when there is one."""
+
+    @property
+    def params_kind(self) -> str:
+        """What the law's parameter count counts (``Law.params_kind``)."""
+        return self.source.params_kind if self.source is not None else "total"
+
+    @property
+    def extrapolation_decades(self):
+        """Decades of budget outside the law's fitted range (0 inside; None if it states none)."""
+        return self.source.extrapolation_decades(self.flops) if self.source is not None else None
+
+    @property
+    def notes(self) -> list:
+        """The law's footnotes for a reader of this allocation."""
+        return self.source.allocation_notes(self.as_dict()) if self.source is not None else []
+
+    @property
+    def columns(self) -> tuple:
+        """The law's (header, key, kind) for its extra keys worth a table column."""
+        return tuple(self.source.extra_columns) if self.source is not None else ()
 
     @property
     def tokens_per_param(self):
@@ -29,9 +65,10 @@ class Allocation:
         return pf_days(self.flops)
 
     def as_dict(self) -> dict:
-        row = {"law": self.law, "params": self.params, "tokens": self.tokens,
-               "tokens_per_param": self.tokens_per_param, "flops": self.flops,
-               "pf_days": self.pf_days, "loss": self.loss}
+        row = {"law": self.law, "params": self.params, "params_kind": self.params_kind,
+               "tokens": self.tokens, "tokens_per_param": self.tokens_per_param, "flops": self.flops,
+               "pf_days": self.pf_days, "loss": self.loss,
+               "extrapolation_decades": self.extrapolation_decades}
         row.update(self.extra)
         return row
 
@@ -46,29 +83,62 @@ def resolve(laws=None) -> list:
     return distinct_names(resolved) if resolved else load_laws(())
 
 
+@lru_cache(maxsize=None)
+def smallest_budget(law) -> float:
+    """The smallest budget (FLOPs) whose optimum has at least MIN_COUNT parameters and tokens.
+
+    Bisection on log C: both counts grow with the budget under every law form.
+    """
+    import math
+
+    lo, hi = 1e-30, 1e60
+    for _ in range(400):
+        mid = math.sqrt(lo * hi)
+        if min(law.allocate(mid)) >= MIN_COUNT:
+            hi = mid
+        else:
+            lo = mid
+        if hi / lo - 1 < 1e-12:
+            break
+    return hi
+
+
+def check_budget(law, flops) -> None:
+    """InputError when a budget (or any of an array of them) is too small for ``law`` to answer."""
+    check_positive(flops, "budget (FLOPs)")
+    least = smallest_budget(law)
+    low = float(flops.min()) if hasattr(flops, "min") else float(flops)
+    if low < least * (1 - 1e-9):
+        raise InputError(f"a budget of {sci(low)} FLOPs is too small for '{law.name}': its optimum would "
+                         f"have fewer than {MIN_COUNT:,.0f} parameters or tokens; the smallest budget it "
+                         f"answers is {sci(least)} FLOPs")
+
+
 def plan(law, flops) -> Allocation:
-    """The compute-optimal allocation of ``flops`` under one law object."""
+    """The compute-optimal allocation of ``flops`` under one law object.
+
+    Its loss is the law's frontier loss (for Kaplan the C_min trend of eq. 1.3).
+    """
+    check_budget(law, flops)
     params, tokens = law.allocate(flops)
-    loss = law.loss(params, tokens) if law.predicts_loss else None
-    extra = {}
-    if law.form == "kaplan":
-        extra = {"batch_tokens": law.frontier_batch(flops), "steps": law.frontier_steps(flops)}
-    return Allocation(law.name, flops, params, tokens, loss, extra)
+    loss = law.frontier_loss(flops) if law.predicts_loss else None
+    return Allocation(law.name, flops, params, tokens, loss, law.plan_extras(flops), source=law)
 
 
 def allocate(flops, laws=None) -> list:
     """Compute-optimal allocations of a budget (FLOPs; float or array) under each law."""
+    check_positive(flops, "budget (FLOPs)")
     return [plan(law, flops) for law in resolve(laws)]
 
 
 def allocate_params(params, laws=None) -> list:
     """For a model size: the budget for which it is compute-optimal, and its tokens, under each law."""
+    check_positive(params, "params")
     out = []
     for law in resolve(laws):
-        flops = law.params_budget(params)
-        tokens = tokens_for(flops, params)
-        loss = law.loss(params, tokens) if law.predicts_loss else None
-        out.append(Allocation(law.name, flops, params, tokens, loss))
+        best = plan(law, law.params_budget(params))
+        best.params, best.tokens = params, tokens_for(best.flops, params)
+        out.append(best)
     return out
 
 
@@ -78,6 +148,7 @@ def allocate_loss(target_loss: float, laws=None) -> tuple:
     Returns (allocations, skipped) where ``skipped`` names the laws that predict no loss.
     Raises InputError when a law can never reach the target (at or below its irreducible loss).
     """
+    check_positive(target_loss, "loss")
     out, skipped = [], []
     for law in resolve(laws):
         if not law.predicts_loss:
@@ -96,6 +167,10 @@ def allocate_loss(target_loss: float, laws=None) -> tuple:
 
 def compare(budgets, laws=None) -> list:
     """Allocations for every (budget, law) pair, each row with its ratios to the first law's plan."""
+    if not len(budgets):
+        raise InputError("compare needs at least one budget")
+    for flops in budgets:
+        check_positive(flops, "budget (FLOPs)")
     laws = resolve(laws)
     rows = []
     for flops in budgets:
@@ -107,6 +182,31 @@ def compare(budgets, laws=None) -> list:
             row["tokens_vs_first"] = p.tokens / base.tokens
             rows.append(row)
     return rows
+
+
+def far_outside(rows: list, limit: float = WARN_DECADES) -> list:
+    """Names of the laws whose rows lie more than ``limit`` decades of budget outside their fit."""
+    import math
+
+    names = []
+    for row in rows:
+        decades = row.get("extrapolation_decades")
+        if decades is None:
+            continue
+        worst = float(decades.max()) if hasattr(decades, "max") else float(decades)
+        if worst > limit and not math.isnan(worst) and row["law"] not in names:
+            names.append(row["law"])
+    return names
+
+
+def extrapolation_warning(rows: list, limit: float = WARN_DECADES) -> str | None:
+    """One line naming every law asked about a budget far outside the budgets it was fitted on."""
+    names = far_outside(rows, limit)
+    if not names:
+        return None
+    return (f"more than {limit:g} decades of budget outside the fitted range of {', '.join(names)}; "
+            f"treat {'its' if len(names) == 1 else 'their'} answers as extrapolations "
+            f"(extrapolation_decades in --json)")
 
 
 MAX_POINTS = 1000
@@ -127,22 +227,46 @@ def log_budgets(start: float, stop: float, points: int) -> list:
     return [10 ** (math.log10(start) + i * step) for i in range(points)]
 
 
+OPTIMAL_BAND = 1.1
+"""A model within this factor of a law's optimal size at its compute is called compute-optimal."""
+
+
+def training_verdict(params_ratio: float) -> str:
+    """'under-trained' (larger than the optimum, too few tokens), 'over-trained' or 'compute-optimal'."""
+    if params_ratio > OPTIMAL_BAND:
+        return "under-trained"
+    if params_ratio < 1 / OPTIMAL_BAND:
+        return "over-trained"
+    return "compute-optimal"
+
+
 def assess(params: float, tokens: float, laws=None) -> tuple:
     """How a trained model (N, D) compares with each law's optimum at its compute C = 6ND.
 
-    Returns (flops, assessments): per law the model's predicted loss, the optimal N and D at the same
-    compute, N / N_opt, and the loss the optimum would reach (losses None for laws without one).
+    Returns (flops, assessments): per law the model's predicted loss L(N, D), the optimal N and D at
+    the same compute, N / N_opt, whether the model is over- or under-trained, the loss the optimum
+    reaches, and ``optimum_compute_fraction``: the budget the law's optimum needs to reach the model's
+    own loss, as a fraction of the model's compute (losses None for laws without one).
     """
-    flops = 6.0 * params * tokens
+    check_positive(params, "params")
+    check_positive(tokens, "tokens")
+    flops = six_nd(params, tokens)
     assessments = []
     for law in resolve(laws):
         best = plan(law, flops)
+        loss = law.loss(params, tokens) if law.predicts_loss else None
+        needed = law.loss_budget(loss) if loss is not None else None
+        fraction = needed / flops if needed is not None and needed != float("inf") else None
         assessments.append({
             "law": law.name,
-            "loss": law.loss(params, tokens) if law.predicts_loss else None,
+            "params_kind": law.params_kind,
+            "loss": loss,
             "optimal_params": best.params,
             "optimal_tokens": best.tokens,
             "params_ratio": params / best.params,
+            "training": training_verdict(params / best.params),
             "optimal_loss": best.loss,
+            "optimum_compute_fraction": fraction,
+            "extrapolation_decades": best.extrapolation_decades,
         })
     return flops, assessments

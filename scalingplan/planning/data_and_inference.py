@@ -5,28 +5,28 @@ with extra keys (``epochs``, ``inference_flops``, ...), and the one-line warning
 from functools import partial
 
 from scalingplan.planning import optimise as inference
+from scalingplan.compute.counting import six_nd
 from scalingplan.errors import InputError
-from scalingplan.laws import DataConstrainedLaw
-from scalingplan.planning.allocation import Allocation, plan, resolve
+from scalingplan.laws.base import tokens_for
+from scalingplan.planning.allocation import Allocation, plan, resolve, training_verdict
 from scalingplan.catalogues.registry import available, load_law
 from scalingplan.output.render import human_count
 
 
 def resolve_for_data_limit(laws=None) -> list:
-    """The laws asked for; by default the main laws plus every data-constrained registry law."""
+    """The laws asked for; by default the main laws plus every registry law that models repetition."""
     if laws:
         return resolve(laws)
     main = resolve(None)
-    limited = [law for law in map(load_law, available())
-               if isinstance(law, DataConstrainedLaw) and law not in main]
+    limited = [law for law in map(load_law, available()) if law.models_repetition and law not in main]
     return main + limited
 
 
 def loss_function(law, unique_tokens=None):
-    """(loss(N, D), floor): the law's loss under the data limit when it models one, and its floor."""
-    if unique_tokens is not None and isinstance(law, DataConstrainedLaw):
-        return partial(law.loss, unique_tokens=unique_tokens), law.limited_floor(unique_tokens)
-    return law.loss, law.floor_loss()
+    """(loss(N, D), floor): the law's loss under the data limit (fresh tokens for a law that does not
+    model repetition), and its floor."""
+    return (partial(law.unchecked("loss_with_data"), unique_tokens=unique_tokens),
+            law.data_floor(unique_tokens))
 
 
 def repetition(law, tokens, unique_tokens) -> tuple:
@@ -35,7 +35,7 @@ def repetition(law, tokens, unique_tokens) -> tuple:
         return {}, []
     epochs = tokens / unique_tokens
     warnings = []
-    if epochs > 1 and not isinstance(law, DataConstrainedLaw):
+    if epochs > 1 and not law.models_repetition:
         warnings.append(f"'{law.name}' assumes fresh tokens but its plan trains on {human_count(tokens)} tokens, "
                         f"{epochs:.3g} epochs of the {human_count(unique_tokens)} unique ones; "
                         f"see --law muennighoff2023 for a law that discounts repeats")
@@ -51,14 +51,14 @@ def allocate_limited(flops: float, unique_tokens: float, laws=None) -> tuple:
     """
     plans, warnings = [], []
     for law in resolve_for_data_limit(laws):
-        if isinstance(law, DataConstrainedLaw):
+        if law.models_repetition:
             loss, _ = loss_function(law, unique_tokens)
             params, tokens, value = inference.optimum_on_budget(loss, flops)
             unlimited = plan(law, flops)
             result = Allocation(law.name, flops, params, tokens, value,
                                 {"unlimited_data_params": unlimited.params,
                                  "unlimited_data_tokens": unlimited.tokens,
-                                 "unlimited_data_loss": unlimited.loss})
+                                 "unlimited_data_loss": unlimited.loss}, source=law)
         else:
             result = plan(law, flops)
         extra, notes = repetition(law, result.tokens, unique_tokens)
@@ -104,8 +104,8 @@ def inference_for_loss(target: float, inference_tokens: float, laws=None, unique
         more, notes = repetition(law, tokens, unique_tokens)
         extra.update(more)
         warnings.extend(notes)
-        plans.append(Allocation(law.name, 6.0 * params * tokens, params, tokens, float(loss(params, tokens)),
-                                extra))
+        plans.append(Allocation(law.name, six_nd(params, tokens), params, tokens, float(loss(params, tokens)),
+                                extra, source=law))
     return plans, skipped, warnings
 
 
@@ -129,7 +129,7 @@ def inference_for_budget(flops: float, inference_tokens: float, laws=None, uniqu
 
         base_flops = inference.training_share(train_params, flops, inference_tokens)
         base_params = train_params(base_flops)
-        base_tokens = base_flops / (6.0 * base_params)
+        base_tokens = tokens_for(base_flops, base_params)
         extra = {"inference_tokens": inference_tokens,
                  "inference_flops": 2.0 * params * inference_tokens, "total_flops": flops,
                  "chinchilla_params": base_params, "chinchilla_tokens": base_tokens,
@@ -138,7 +138,7 @@ def inference_for_budget(flops: float, inference_tokens: float, laws=None, uniqu
         more, notes = repetition(law, tokens, unique_tokens)
         extra.update(more)
         warnings.extend(notes)
-        plans.append(Allocation(law.name, 6.0 * params * tokens, params, tokens, value, extra))
+        plans.append(Allocation(law.name, six_nd(params, tokens), params, tokens, value, extra, source=law))
     return plans, skipped, warnings
 
 
@@ -146,23 +146,25 @@ def assess_limited(params: float, tokens: float, unique_tokens: float, laws=None
     """Like ``planning.assess`` for a run whose ``tokens`` repeat ``unique_tokens`` distinct ones:
     data-constrained laws predict the repeated-data loss and compare with their data-limited optimum
     at the same compute; other laws treat every token as fresh. Returns (flops, assessments)."""
-    flops = 6.0 * params * tokens
+    flops = six_nd(params, tokens)
     assessments = []
     for law in resolve_for_data_limit(laws):
-        if isinstance(law, DataConstrainedLaw):
+        if law.models_repetition:
             best = allocate_limited(flops, unique_tokens, [law])[0][0]
         else:
             best = plan(law, flops)
         assessments.append({
             "law": law.name,
-            "loss": float(law.loss(params, tokens, unique_tokens)) if isinstance(law, DataConstrainedLaw)
-            else (law.loss(params, tokens) if law.predicts_loss else None),
+            "params_kind": law.params_kind,
+            "loss": float(law.loss_with_data(params, tokens, unique_tokens)) if law.predicts_loss else None,
             "optimal_params": best.params,
             "optimal_tokens": best.tokens,
             "params_ratio": params / best.params,
+            "training": training_verdict(params / best.params),
             "optimal_loss": best.loss,
+            "extrapolation_decades": best.extrapolation_decades,
             "epochs": tokens / unique_tokens,
             "unique_tokens": unique_tokens,
-            "repetition_modelled": isinstance(law, DataConstrainedLaw),
+            "repetition_modelled": law.models_repetition,
         })
     return flops, assessments

@@ -10,10 +10,7 @@ solve their first-order condition with Newton's method; tests check that conditi
 
 import math
 
-from scalingplan.laws.base import FLOPS_PER_PARAM_TOKEN
-
-INFERENCE_FLOPS_PER_PARAM_TOKEN = 2.0
-"""Inference FLOPs per parameter per token (forward pass only)."""
+from scalingplan.constants import FLOPS_PER_PARAM_TOKEN, INFERENCE_FLOPS_PER_PARAM_TOKEN
 
 GRID_POINTS = 801
 TOKENS_CEILING = 1e60  # upper end of the search for the tokens that reach a target loss

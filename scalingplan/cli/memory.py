@@ -1,0 +1,292 @@
+"""`scalingplan memory`: training memory per GPU for a model and a parallel layout, and the layouts
+that fit. Also the recipe options and tables `allocate` shares (batch, learning rate, days, cost)."""
+
+from typing import Annotated, Optional
+
+import typer
+
+from scalingplan.compute import memory as mem
+from scalingplan.errors import InputError
+from scalingplan.numbers import parse_number, parse_positive
+from scalingplan.output.render import Column, Table, human_count, plain, sci
+from scalingplan.cli.common import emit
+from scalingplan.cli.options import OUTPUT, Bundle, Model, PricePerHour, _option, with_options
+
+GB = 1e9
+PARTS = {
+    "weights": "2Ψ bytes (bf16), ÷ N_d at ZeRO 3",
+    "gradients": "2Ψ bytes (bf16), ÷ N_d at ZeRO ≥ 2",
+    "optimizer": "KΨ bytes (fp32 master, m, v), ÷ N_d at ZeRO ≥ 1",
+    "activations": "Korthikanti Table 2 × layers (1F1B first stage)",
+    "total": "",
+}
+LAYOUT_COLUMNS = [
+    Column("DP", "dp", "plain"), Column("TP", "tp", "plain"), Column("PP", "pp", "plain"),
+    Column("ZeRO", "zero", "plain"), Column("Recompute", "recompute", "text"),
+    Column("GB/GPU", "total_gb", "plain"), Column("Use", "use", "text"),
+    Column("Throughput", "throughput", "plain"),
+]
+
+Whole = lambda flag, text: Annotated[Optional[str], typer.Option(flag, help=text)]  # noqa: E731
+SeqLen = Annotated[Optional[str], typer.Option(
+    "--seq-len", help=f"Sequence length in tokens (default {mem.DEFAULT_SEQ_LEN}, or the --model's).")]
+Recompute = Annotated[str, typer.Option(
+    "--recompute", help="Activation recomputation: none, selective (Korthikanti et al. 2022) or full.")]
+MicroBatch = Annotated[str, typer.Option("--micro-batch", help="Sequences per micro-batch per GPU.")]
+
+
+def whole(value, flag: str, default=None):
+    """A positive whole number from the command line, or ``default`` when not given."""
+    if value is None:
+        return default
+    number = parse_number(value, flag)
+    if number < 1 or number != int(number):
+        raise InputError(f"must be a positive whole number, got {value!r}", flag)
+    return int(number)
+
+
+def model_and_shape(params=None, model=None, layers=None, d_model=None, heads=None, seq_len=None) -> tuple:
+    """(parameters, Shape, note) from --params, --model and/or --layers --d-model --heads --seq-len."""
+    seq = whole(seq_len, "--seq-len")
+    given = {"layers": whole(layers, "--layers"), "d_model": whole(d_model, "--d-model"),
+             "heads": whole(heads, "--heads")}
+    entry = None
+    if model is not None:
+        from scalingplan.catalogues.models import find_model
+
+        entry = find_model(model)
+    value = parse_positive(params, "--params") if params is not None else (entry or {}).get("params")
+    shapes = dict((entry or {}).get("architecture") or {})
+    shapes.update({k: v for k, v in given.items() if v is not None})
+    if any(v is not None for v in given.values()) or shapes:
+        missing = [f"--{k.replace('_', '-')}" for k in ("layers", "d_model", "heads")
+                   if shapes.get(k) is None and not (k == "heads" and shapes.get("kv_size"))]
+        if missing:
+            raise InputError(f"the shape needs {', '.join(missing)} as well")
+        shape = mem.shape_of(shapes, seq if seq is not None else shapes.get("seq_len", mem.DEFAULT_SEQ_LEN))
+        note = f"Shape: {shape.describe()}."
+        if value is None:
+            value = 12.0 * shape.layers * shape.d_model ** 2
+            note += " Parameters: 12·layers·d_model² (Kaplan 2020 §2.1, non-embedding)."
+        return value, shape, note
+    if value is None:
+        raise InputError("give the model: --params, --model, or --layers with --d-model and --heads")
+    shape = mem.default_shape(value, seq or mem.DEFAULT_SEQ_LEN)
+    return value, shape, (f"Shape: {shape.describe()}: d_model = {mem.ASPECT} × layers, "
+                          f"{mem.HEAD_DIM}-wide heads, 12·layers·d_model² ≈ the parameters.")
+
+
+def layout_row(entry: dict) -> dict:
+    return dict(entry, total_gb=entry["per_gpu"]["total"] / GB, use=f"{entry['memory_fraction']:.0%}")
+
+
+@with_options(OUTPUT)
+def memory(
+    gpu: Annotated[str, typer.Option("--gpu", help="Accelerator, e.g. h100 (memory per chip: 'scalingplan hardware').")],
+    params: Annotated[Optional[str], typer.Option("--params", help="Parameters, e.g. 70e9 or 70B.")] = None,
+    model: Model = None,
+    layers: Whole("--layers", "Transformer layers (with --d-model and --heads).") = None,
+    d_model: Whole("--d-model", "Hidden size.") = None,
+    heads: Whole("--heads", "Attention heads.") = None,
+    seq_len: SeqLen = None,
+    count: Whole("--count", "GPUs (default: dp × tp × pp).") = None,
+    dp: Whole("--dp", "Data-parallel ranks (default: count ÷ (tp × pp)).") = None,
+    tp: Whole("--tp", "Tensor-parallel size (sequence parallelism assumed when above 1).") = None,
+    pp: Whole("--pp", "Pipeline stages (1F1B schedule).") = None,
+    zero: Annotated[int, typer.Option("--zero", help="ZeRO stage 0-3 (Rajbhandari et al. 2019).")] = 0,
+    recompute: Recompute = "none",
+    micro_batch: MicroBatch = "1",
+    batch_tokens: Annotated[Optional[str], typer.Option(
+        "--batch-tokens", help="Global batch in tokens, for the pipeline's micro-batches "
+                               "(default 4M, Llama 2's).")] = None,
+    optimizer_bytes: Annotated[str, typer.Option(
+        "--optimizer-bytes", help="Optimizer bytes per parameter K (12: mixed-precision Adam's fp32 "
+                                  "master weights, momentum and variance).")] = "12",
+    fmt: str = "table",
+):
+    """Memory per GPU (weights, gradients, optimizer, activations) of a layout, whether it fits, and
+    the layouts of the cluster that fit, by expected throughput.
+
+    Example: scalingplan memory --params 70e9 --gpu h100 --count 8 --zero 3 --recompute full
+    """
+    from scalingplan.compute.hardware import find_accelerator
+
+    entry = find_accelerator(gpu)
+    value, shape, shape_note = model_and_shape(params, model, layers, d_model, heads, seq_len)
+    tp, pp = whole(tp, "--tp", 1), whole(pp, "--pp", 1)
+    count = whole(count, "--count")
+    dp = whole(dp, "--dp")
+    if dp is None:
+        count = count or tp * pp
+        if count % (tp * pp):
+            raise InputError(f"--count {count} is not a multiple of tp × pp = {tp * pp}")
+        dp = count // (tp * pp)
+    elif count is None:
+        count = dp * tp * pp
+    if dp * tp * pp != count:
+        raise InputError(f"dp × tp × pp = {dp * tp * pp} but --count is {count}")
+    k = parse_positive(optimizer_bytes, "--optimizer-bytes")
+    layout = mem.check_layout(mem.Layout(dp, tp, pp, zero, recompute.lower(), whole(micro_batch, "--micro-batch")),
+                              shape)
+    tokens = parse_positive(batch_tokens, "--batch-tokens") if batch_tokens else mem.DEFAULT_BATCH_TOKENS
+    sequences = max(1.0, round(tokens / shape.seq_len))
+    per_gpu = mem.per_gpu(value, shape, layout, sequences, k)
+    capacity = entry["memory_bytes"]
+    layouts = mem.fitting_layouts(value, shape, count, capacity, sequences, layout.micro_batch,
+                                  optimizer_bytes=k)
+    fewest, smallest = mem.fewest_gpus(value, shape, capacity, sequences, layout.micro_batch, k)
+    payload = {
+        "model": {"params": value, "shape": {"layers": shape.layers, "d_model": shape.d_model,
+                                             "heads": shape.heads, "seq_len": shape.seq_len,
+                                             "assumed": shape.assumed}, "shape_note": shape_note},
+        "gpu": {"name": entry["name"], "count": count, "memory_bytes": capacity, "source": entry["memory_source"]},
+        "layout": dict(layout.__dict__, sequence_parallel=tp > 1, batch_sequences=sequences,
+                       micro_batches=mem.micro_batches(sequences, layout)),
+        "optimizer": {"name": "mixed-precision Adam", "weight_bytes": mem.WEIGHT_BYTES,
+                      "gradient_bytes": mem.GRADIENT_BYTES, "optimizer_bytes": k},
+        "per_gpu": per_gpu,
+        "memory_fraction": per_gpu["total"] / capacity,
+        "fits": per_gpu["total"] <= capacity,
+        "layouts": layouts,
+        "fewest_gpus": {"count": fewest, "layout": smallest},
+    }
+    title = (f"Memory per GPU: {human_count(value)} params on {count:,} × {entry['name']} "
+             f"({capacity / GB:g} GB): dp {dp}, tp {tp}, pp {pp}, ZeRO {zero}, recompute {layout.recompute}")
+    rows = [{"part": part, "gb": per_gpu[part] / GB, "formula": PARTS[part]} for part in PARTS]
+    verdict = "fits" if payload["fits"] else "does NOT fit"
+    notes = [f"{per_gpu['total'] / GB:.1f} GB of {capacity / GB:g} GB ({payload['memory_fraction']:.0%}): {verdict}.",
+             f"Ψ = params ÷ (tp × pp) = {sci(value / (tp * pp))}; K = {k:g}; N_d = {dp} "
+             f"(ZeRO, Rajbhandari et al. 2019).",
+             (f"Fewest {entry['name']} GPUs (a power of two) that fit: {fewest:,}, as dp {smallest['dp']} tp "
+              f"{smallest['tp']} pp {smallest['pp']}, ZeRO {smallest['zero']}, recompute {smallest['recompute']}."
+              if fewest else "No power of two up to 2^20 of these GPUs fits."),
+             f"Activations: micro-batch {layout.micro_batch} × {shape.seq_len} tokens, "
+             f"{mem.in_flight(layout, payload['layout']['micro_batches'])} in flight, global batch "
+             f"{sequences:,.0f} sequences.", shape_note]
+    if payload["layout"]["micro_batches"] < 1:
+        notes.append(f"The global batch of {sequences:,.0f} sequences is smaller than dp × micro-batch = "
+                     f"{dp * layout.micro_batch:,}: give a larger --batch-tokens or fewer data-parallel ranks.")
+    tables = [Table([Column("Part", "part", "text"), Column("GB", "gb", "plain"), Column("Formula", "formula", "text")],
+                    rows, title, notes)]
+    ranked = [layout_row(entry_) for entry_ in layouts]
+    tables.append(Table(LAYOUT_COLUMNS, ranked,
+                        f"Layouts of {count:,} GPUs that fit, best expected throughput first",
+                        ["Throughput: 1 − pipeline bubble (p−1)/(m+p−1), ÷ 4/3 with full recomputation; "
+                         "tensor parallelism within an 8-GPU node."] if ranked else
+                        ["No layout of these GPUs fits: add GPUs or shorten the sequence."]))
+    emit(fmt, payload, tables)
+
+
+# --- the recipe in `allocate` -------------------------------------------------------------------------
+def _recipe_option(name, flag, text, default=None, annotation=Optional[str]):
+    return _option(name, Annotated[annotation, typer.Option(flag, help=text, rich_help_panel="Recipe")], default)
+
+
+RECIPE = Bundle("recipe", (
+    _recipe_option("hparams", "--hparams", "Batch-size and learning-rate rule: deepseek (DeepSeek LLM eq. 1) "
+                                           "or steplaw (Li et al. 2025).", "deepseek", str),
+    _recipe_option("seq_len", "--seq-len", f"Sequence length in tokens (default {mem.DEFAULT_SEQ_LEN})."),
+    _recipe_option("recompute", "--recompute", "With --gpu --count: none, selective or full (full: 8ND hardware "
+                                               "FLOPs, --mfu read as hardware FLOPs utilisation).", "selective", str),
+    _recipe_option("micro_batch", "--micro-batch", "With --gpu --count: sequences per micro-batch per GPU.", "1", str),
+    _option("price_per_hour", PricePerHour),
+    _recipe_option("pue", "--pue", "Power usage effectiveness (default 1.58, Uptime Institute 2023 average)."),
+    _recipe_option("grid_intensity", "--grid-intensity", "kg CO2e per kWh (default 0.436, Ember's 2022 world average)."),
+), lambda **given: given)
+"""The recipe options of `allocate`; the command receives them as ``recipe={...}``."""
+
+RECIPE_COLUMNS = [
+    Column("Law", "law", "text"), Column("Batch tokens", "batch_tokens", "count"),
+    Column("Sequences", "batch_sequences", "plain"), Column("LR", "learning_rate", "plain"),
+    Column("Steps", "steps", "count"), Column("Shape", "shape_text", "text"),
+]
+CLUSTER_COLUMNS = [
+    Column("Law", "law", "text"), Column("Days", "days", "plain"), Column("GPU-hours", "gpu_hours", "count"),
+    Column("Layout", "layout_text", "text"), Column("GB", "memory_gb", "plain"),
+    Column("MWh", "energy_mwh", "plain"), Column("t CO2e", "co2_t", "plain"),
+]
+
+
+def budget_and_cluster(flops, pf_days, hardware: dict, recipe: dict):
+    """allocate's budget and cluster: --gpu with --days or --gpu-hours is a budget (with --count also
+    the cluster); --gpu --count alone name only the cluster. With full recomputation a hardware budget
+    buys 6/8 of its FLOPs as model FLOPs (the utilisation is then hardware FLOPs utilisation).
+    """
+    from scalingplan.compute.budget import resolve_budget
+    from scalingplan.planning.recipe import make_cluster
+
+    gpu, count, mfu = hardware.get("gpu"), hardware.get("count"), hardware.get("mfu")
+    days, gpu_hours = hardware.get("days"), hardware.get("gpu_hours")
+    recompute = recipe["recompute"]
+    extra = {key: recipe[key] for key in ("micro_batch", "price_per_hour", "pue", "grid_intensity")}
+    is_budget = days is not None or gpu_hours is not None
+    cluster = None
+    if gpu is not None and count is not None:
+        cluster = make_cluster(gpu, count, mfu, recompute.lower(), **extra)
+    elif gpu is None and count is not None:
+        raise InputError("--count needs --gpu to name the accelerator")
+    elif recompute.lower() not in mem.RECOMPUTE:
+        raise InputError(f"must be one of {', '.join(mem.RECOMPUTE)}, got {recompute!r}", "recompute")
+    unused = [f"--{k.replace('_', '-')}" for k, v in extra.items() if v is not None and k != "micro_batch"]
+    if cluster is None and unused:
+        raise InputError(f"{', '.join(unused)} need the cluster: give --gpu and --count")
+    if is_budget:
+        budget = resolve_budget(flops, pf_days, gpu, count, days, gpu_hours, mfu)
+    else:
+        if gpu is not None and count is None:
+            raise InputError(f"--gpu {gpu}: give --count (the cluster), with --days or --gpu-hours for a budget")
+        if mfu is not None and gpu is None:
+            raise InputError("--mfu needs --gpu and --count")
+        budget = resolve_budget(flops, pf_days)
+    if budget and "hardware" in budget and recompute.lower() == "full":
+        factor = 1.0 / mem.hardware_flops_factor("full")
+        budget = dict(budget, flops=budget["flops"] * factor, pf_days=budget["pf_days"] * factor,
+                      description=budget["description"] + " read as HFU; × 6/8 model FLOPs with full recomputation")
+    return budget, cluster
+
+
+def recipe_tables(payload: dict, rows: list, recipe: dict, cluster, shape=None) -> list:
+    """Add the recipe to ``rows`` and ``payload['recipe']``; the tables and notes to show."""
+    from scalingplan.planning.recipe import add_recipe
+
+    rule = recipe["hparams"].lower()
+    seq = whole(recipe["seq_len"], "--seq-len", mem.DEFAULT_SEQ_LEN)
+    info = add_recipe(rows, rule, seq, cluster, shape)
+    payload["recipe"] = info
+    notes = [f"{info['hparams_source']}; batch in whole sequences of {seq}, steps = tokens ÷ batch.",
+             f"Shape: layers × d_model, for DeepSeek's attention term and the memory; "
+             f"{'* ' if any(row['shape']['assumed'] for row in rows) else ''}{info['shape']}."]
+    for row in rows:
+        if "critical_batch_tokens" in row:
+            notes.append(f"{row['law']}: critical batch B_crit(L) = B*/L^(1/α_B) = "
+                         f"{human_count(row['critical_batch_tokens'])} tokens at loss {row['loss']:.3f} "
+                         f"(Kaplan eq. 1.4).")
+    shapes = [dict(row, shape_text=f"{row['shape']['layers']} × {row['shape']['d_model']}"
+                                   + ("*" if row["shape"]["assumed"] else "")) for row in rows]
+    tables = [Table(RECIPE_COLUMNS, shapes, f"Training recipe ({rule})", notes)]
+    if cluster is None:
+        return tables
+    shown = []
+    for row in rows:
+        best = row["memory"]["layout"]
+        shown.append(dict(row, layout_text=(f"{best['dp']}·{best['tp']}·{best['pp']} z{best['zero']}"
+                                            if best else "does not fit"),
+                          memory_gb=best["per_gpu"]["total"] / GB if best else None,
+                          energy_mwh=None if row["energy_kwh"] is None else row["energy_kwh"] / 1000,
+                          co2_t=None if row["co2_kg"] is None else row["co2_kg"] / 1000))
+    columns = list(CLUSTER_COLUMNS)
+    c = info["cluster"]
+    notes = [f"Time: {c['utilisation_text']}; days = GPU-hours ÷ {c['count']:,} ÷ 24.",
+             f"Layout: the best-throughput layout that fits {plain(c['memory_bytes'] / GB)} GB per "
+             f"{c['gpu']} with recompute {c['recompute']}, as dp·tp·pp and ZeRO stage z; GB per GPU.",
+             f"Energy = GPU-hours × TDP × PUE {c['pue']:g}; CO2 = energy × {c['grid_intensity_kg_per_kwh']:g} "
+             f"kg/kWh" + (" (defaults, cited in 'scalingplan hardware')" if {"pue", "grid_intensity"} & set(c["defaults"]) else "")
+             + ("" if c["tdp_watts"] else f"; {c['gpu']} has no published TDP, so no energy") + "."]
+    if c["price_per_hour"] is not None:
+        columns.insert(3, Column("Cost", "cost", "count"))
+        notes.append(f"Cost = GPU-hours × {c['price_per_hour']:g} per GPU-hour.")
+    if any(not row["memory"]["fits"] for row in rows):
+        notes.append("Rows that do not fit: add GPUs, or try a shorter --seq-len"
+                     + ("." if c["recompute"] == "full" else " or --recompute full."))
+    tables.append(Table(columns, shown, f"On {c['count']:,} × {c['gpu']}", notes))
+    return tables

@@ -1,0 +1,169 @@
+"""Command-line options, each defined once, and the bundles that several commands share.
+
+A bundle is a group of options that always travel together (output format, hardware, a runs file).
+``with_options`` adds a bundle's options to a command's signature and hands the command one value
+built from them, so every command that takes the bundle spells, checks and documents it the same way.
+"""
+
+import functools
+import inspect
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Callable, List, Optional
+
+import typer
+
+from scalingplan.errors import InputError
+
+# --- single options, shared by name ----------------------------------------------------------------
+Laws = Annotated[Optional[List[str]], typer.Option(
+    "--law", "-l", help="Law name, alias, family (e.g. chinchilla) or path to a law file; repeatable "
+                        "or comma-separated. Default: the main registry laws.")]
+Flops = Annotated[Optional[str], typer.Option("--flops", help="Training budget in FLOPs, e.g. 5.8e23.")]
+PfDays = Annotated[Optional[str], typer.Option("--pf-days", help="Training budget in PF-days (8.64e19 FLOPs each).")]
+Model = Annotated[Optional[str], typer.Option("--model", "-m", help="A catalogue model (see 'scalingplan models').")]
+PricePerHour = Annotated[Optional[str], typer.Option(
+    "--price-per-hour", help="Price of one accelerator-hour, in your currency: adds a cost.")]
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """Options that travel together: ``parameters`` are added to a command, and ``build`` turns their
+    values into the one keyword argument ``name`` that the command receives."""
+
+    name: str
+    parameters: tuple
+    build: Callable
+
+
+def _option(name: str, annotation, default=None) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+def with_options(*bundles: Bundle):
+    """Add each bundle's options to the decorated command; it receives ``bundle.name=build(...)``."""
+
+    def decorate(command):
+        signature = inspect.signature(command)
+        own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in signature.parameters.values()
+               if p.name not in {b.name for b in bundles}]
+        added = [p for bundle in bundles for p in bundle.parameters]
+
+        @functools.wraps(command)
+        def wrapper(**kwargs):
+            for bundle in bundles:
+                values = {p.name: kwargs.pop(p.name, p.default) for p in bundle.parameters}
+                kwargs[bundle.name] = bundle.build(**values)
+            return command(**kwargs)
+
+        wrapper.__signature__ = signature.replace(parameters=own + added)
+        wrapper.__annotations__ = {**command.__annotations__, **{p.name: p.annotation for p in added}}
+        del wrapper.__wrapped__  # Typer must read the new signature, not the command's own
+        return wrapper
+
+    return decorate
+
+
+# --- output ----------------------------------------------------------------------------------------
+def choose_format(fmt: Optional[str] = None, json_: bool = False) -> str:
+    """The output format from --format and --json (which must agree); the user default otherwise."""
+    from scalingplan.cli.settings import setting
+    from scalingplan.output.render import FORMATS
+
+    if fmt is not None:
+        fmt = fmt.lower()
+        if fmt not in FORMATS:
+            raise InputError(f"--format: unknown format '{fmt}'; choose one of {', '.join(FORMATS)}")
+        if json_ and fmt != "json":
+            raise InputError(f"--json and --format {fmt} disagree; give one of them")
+        return fmt
+    return "json" if json_ else setting("format", "table")
+
+
+def output_bundle(formats_help: str = "table, json, csv or markdown", build=choose_format) -> Bundle:
+    return Bundle("fmt", (
+        _option("fmt", Annotated[Optional[str], typer.Option(
+            "--format", "-f", help=f"Output format: {formats_help} (default: table, or your config's).",
+            show_default=False)]),
+        _option("json_", Annotated[bool, typer.Option("--json", help="Short for --format json.")], False),
+    ), build)
+
+
+OUTPUT = output_bundle()
+
+# --- hardware --------------------------------------------------------------------------------------
+Gpu = Annotated[Optional[str], typer.Option(
+    "--gpu", help="Accelerator, e.g. h100 (see 'scalingplan hardware').", rich_help_panel="Hardware")]
+Count = Annotated[Optional[str], typer.Option("--count", help="Number of accelerators.", rich_help_panel="Hardware")]
+Days = Annotated[Optional[str], typer.Option(
+    "--days", help="Wall-clock days of training, with --count.", rich_help_panel="Hardware")]
+GpuHours = Annotated[Optional[str], typer.Option(
+    "--gpu-hours", help="Accelerator-hours (instead of --count and --days).", rich_help_panel="Hardware")]
+Mfu = Annotated[Optional[str], typer.Option(
+    "--mfu", help="Model FLOPs utilization in (0, 1]. Default 0.3, Epoch AI's assumption for LLM "
+                  "training (see 'scalingplan hardware').", rich_help_panel="Hardware")]
+HARDWARE = Bundle("hardware", (_option("gpu", Gpu), _option("count", Count), _option("days", Days),
+                               _option("gpu_hours", GpuHours), _option("mfu", Mfu)),
+                  lambda **given: hardware_given(**given))
+"""The accelerator options; the command receives the ones given, as ``hardware={...}``."""
+
+
+def hardware_given(**given) -> dict:
+    """The hardware options given, completed from the user's default gpu and mfu."""
+    from scalingplan.cli.settings import setting
+
+    given = {key: value for key, value in given.items() if value is not None}
+    if given and "gpu" not in given and setting("gpu"):
+        given["gpu"] = setting("gpu")
+    if "gpu" in given and "mfu" not in given and setting("mfu") is not None:
+        given["mfu"] = setting("mfu")
+    return given
+
+
+def chosen_laws(laws) -> list | None:
+    """Law arguments with comma lists split (``--law a,b`` = ``--law a --law b``); the user's default
+    laws, or None for the registry's main laws, when none are given."""
+    from scalingplan.cli.settings import setting
+
+    names = [part.strip() for arg in laws or () for part in str(arg).split(",") if part.strip()]
+    return names or setting("laws") or None
+
+# --- a CSV of training runs ---------------------------------------------------------------------------
+def _positive(value, what):
+    from scalingplan.numbers import parse_positive
+
+    return None if value is None else parse_positive(value, what)
+
+
+def load_runs(runs_file, params_col=None, tokens_col=None, flops_col=None, loss_col=None,
+              drop_highest_loss=0, max_loss=None, min_flops=None, max_flops=None):
+    """Read the runs CSV, then apply the exclusions the options ask for."""
+    from scalingplan.fitting.runs import exclude, read_runs
+
+    runs = read_runs(runs_file, params_col, tokens_col, flops_col, loss_col)
+    return exclude(runs, drop_highest_loss, _positive(max_loss, "--max-loss"),
+                   _positive(min_flops, "--min-flops"), _positive(max_flops, "--max-flops"))
+
+
+def _runs_option(name, flag, text, annotation=Optional[str], default=None):
+    return _option(name, Annotated[annotation, typer.Option(flag, help=text, rich_help_panel="Runs file")], default)
+
+
+RUNS = Bundle("runs", (
+    inspect.Parameter("runs_file", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Path, typer.Argument(
+        help="CSV of runs: parameters, tokens (or training FLOPs) and final loss.", show_default=False)]),
+    _runs_option("params_col", "--params-col", "Column of parameter counts (default: params or N)."),
+    _runs_option("tokens_col", "--tokens-col", "Column of training tokens (default: tokens or D)."),
+    _runs_option("flops_col", "--flops-col", "Column of training FLOPs, used as D = C/(6N) (default: flops or C)."),
+    _runs_option("loss_col", "--loss-col", "Column of final losses (default: loss or L)."),
+    _runs_option("drop_highest_loss", "--drop-highest-loss", "Leave out this many highest-loss runs.", int, 0),
+    _runs_option("max_loss", "--max-loss", "Leave out runs with a loss above this."),
+    _runs_option("min_flops", "--min-flops", "Leave out runs with fewer training FLOPs."),
+    _runs_option("max_flops", "--max-flops", "Leave out runs with more training FLOPs."),
+), load_runs)
+"""A runs CSV and its column and exclusion options; the command receives the runs, read and filtered."""
+
+Starts = Annotated[int, typer.Option(
+    "--starts", help="Approach 3 starting points, spread evenly through the paper's 4,500-point grid "
+                     "(0: all of them); fewer is faster and may miss the best minimum.")]
+GroupTol = Annotated[float, typer.Option("--group-tol", help="IsoFLOP group width in decades of FLOPs (approach 2).")]

@@ -1,0 +1,256 @@
+"""The JSON Schema (draft 2020-12) of every command's ``--json`` answer, defined once, here.
+
+``scalingplan schema COMMAND`` prints one; the test suite validates every command's output against
+its schema; ``docs/json.md`` is generated from them. Every answer carries ``schema_version``, which
+changes when a key is renamed or removed (adding keys keeps the version).
+"""
+
+SCHEMA_VERSION = 2
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+NUMBER = {"type": "number"}
+NUMBER_OR_NULL = {"type": ["number", "null"]}
+INTEGER = {"type": "integer"}
+STRING = {"type": "string"}
+STRING_OR_NULL = {"type": ["string", "null"]}
+BOOLEAN = {"type": "boolean"}
+EXTRA_VALUE = {"type": ["number", "string", "boolean", "null", "array", "object"]}
+
+
+def described(schema: dict, text: str) -> dict:
+    return {**schema, "description": text}
+
+
+def array(items: dict, text: str = "") -> dict:
+    return {"type": "array", "items": items, **({"description": text} if text else {})}
+
+
+def record(required: dict, optional: dict | None = None, extra: dict | bool = False, text: str = "",
+           nullable: bool = False) -> dict:
+    """An object with ``required`` and ``optional`` properties; ``extra`` allows other keys (a schema)."""
+    schema = {"type": ["object", "null"] if nullable else "object",
+              "properties": {**required, **(optional or {})}, "required": list(required),
+              "additionalProperties": extra}
+    if text:
+        schema["description"] = text
+    return schema
+
+
+HARDWARE = record({
+    "flops": described(NUMBER, "FLOPs the hardware does: GPU-hours × 3600 × peak × MFU"),
+    "description": STRING, "gpu": described(STRING, "canonical accelerator name"),
+    "peak_flops": described(NUMBER, "dense peak FLOP/s per chip"), "precision": STRING,
+    "mfu": described(NUMBER, "model FLOPs utilization"), "gpu_hours": NUMBER,
+    "count": {"type": ["integer", "null"]}, "days": NUMBER_OR_NULL, "source": STRING,
+}, text="A budget stated as accelerators and time.")
+
+BUDGET = record({
+    "flops": described(NUMBER, "the training budget in FLOPs"),
+    "pf_days": described(NUMBER, "the same budget in PF-days (8.64e19 FLOPs)"),
+    "description": STRING,
+}, {"hardware": HARDWARE}, text="A training budget, however it was given.")
+
+ALLOCATION_KEYS = {
+    "law": STRING,
+    "params": described(NUMBER, "parameters N, counted as the law counts them"),
+    "tokens": described(NUMBER, "training tokens D"),
+    "tokens_per_param": NUMBER,
+    "flops": described(NUMBER, "training compute C = 6ND"),
+    "pf_days": NUMBER,
+    "loss": described(NUMBER_OR_NULL, "predicted final loss (nats/token, the law's own data); null if the "
+                                      "law predicts none"),
+    "params_kind": described(STRING, "what 'params' counts: total, non-embedding or M/6 (DeepSeek)"),
+    "extrapolation_decades": described(NUMBER_OR_NULL, "decades of budget outside the budgets the law was "
+                                                       "fitted on: 0 inside; null if the law states none"),
+}
+LAYOUT = record({
+    "dp": INTEGER, "tp": INTEGER, "pp": INTEGER, "zero": described(INTEGER, "ZeRO stage 0-3"),
+    "recompute": {"enum": ["none", "selective", "full"]}, "micro_batch": INTEGER,
+    "per_gpu": record({key: described(NUMBER, "bytes per GPU") for key in
+                       ("weights", "gradients", "optimizer", "activations", "total")}),
+    "memory_fraction": described(NUMBER, "total ÷ the accelerator's memory"),
+    "throughput": described(NUMBER, "relative: 1 − pipeline bubble, ÷ 4/3 with full recomputation"),
+}, text="A parallel layout that fits, with its memory per GPU.")
+ALLOCATION_EXTRAS = {
+    "batch_tokens": described(NUMBER, "batch size in tokens by the recipe's rule, whole sequences"),
+    "batch_sequences": NUMBER,
+    "learning_rate": described(NUMBER, "peak learning rate by the recipe's rule"),
+    "hparams_rule": {"enum": ["deepseek", "steplaw"]},
+    "shape": record({"layers": INTEGER, "d_model": INTEGER, "heads": INTEGER, "seq_len": INTEGER,
+                     "assumed": BOOLEAN}, text="the shape used for the recipe (assumed from N when unknown)"),
+    "frontier_batch_tokens": described(NUMBER, "kaplan2020: Table 6 frontier batch in tokens"),
+    "frontier_steps": described(NUMBER, "kaplan2020: Table 6 frontier steps"),
+    "critical_batch_tokens": described(NUMBER, "kaplan2020: B_crit(L) = B*/L^(1/α_B), eq. 1.4"),
+    "hardware_flops": described(NUMBER, "6ND, or 8ND with full recomputation (with --gpu --count)"),
+    "gpu_hours": NUMBER, "days": described(NUMBER, "wall-clock days on the cluster"),
+    "cost": NUMBER_OR_NULL, "energy_kwh": NUMBER_OR_NULL, "co2_kg": NUMBER_OR_NULL,
+    "memory": record({"fits": BOOLEAN, "layout": {**LAYOUT, "type": ["object", "null"]}},
+                     text="the best-throughput layout of the cluster that fits, or none"),
+    "steps": described(NUMBER, "optimisation steps, ceil(tokens ÷ batch)"),
+    "epochs": described(NUMBER, "passes over the unique tokens"),
+    "unique_tokens": NUMBER,
+    "unlimited_data_params": NUMBER, "unlimited_data_tokens": NUMBER, "unlimited_data_loss": NUMBER_OR_NULL,
+    "inference_tokens": NUMBER, "inference_flops": NUMBER,
+    "total_flops": described(NUMBER, "training plus inference FLOPs, 6ND + 2NT"),
+    "chinchilla_params": NUMBER, "chinchilla_tokens": NUMBER, "chinchilla_total_flops": NUMBER,
+    "chinchilla_loss": NUMBER_OR_NULL, "saving_flops": NUMBER, "saving_percent": NUMBER, "loss_gain": NUMBER,
+}
+ALLOCATION = record(ALLOCATION_KEYS, ALLOCATION_EXTRAS, extra=EXTRA_VALUE,
+                    text="One law's allocation; law forms may add keys of their own (see 'scalingplan laws show').")
+
+ASSESSMENT = record({
+    "law": STRING, "loss": NUMBER_OR_NULL, "optimal_params": NUMBER, "optimal_tokens": NUMBER,
+    "params_ratio": described(NUMBER, "the model's parameters ÷ the law's optimum at the same compute"),
+    "optimal_loss": NUMBER_OR_NULL,
+}, {"epochs": NUMBER, "unique_tokens": NUMBER, "repetition_modelled": BOOLEAN,
+    "params_kind": described(STRING, "what the law's parameters count"),
+    "training": {"enum": ["under-trained", "over-trained", "compute-optimal"]},
+    "optimum_compute_fraction": described(NUMBER_OR_NULL, "compute the law's optimum needs to reach the "
+                                                          "model's loss ÷ the model's compute"),
+    "extrapolation_decades": NUMBER_OR_NULL}, extra=EXTRA_VALUE)
+
+CONSTANT = record({"name": STRING, "value": NUMBER, "unit": STRING, "meaning": STRING})
+CITATION = {"type": ["object", "string", "null"]}
+CHECK = record({
+    "name": STRING, "passed": BOOLEAN, "value": NUMBER_OR_NULL, "limit": NUMBER, "message": STRING,
+    "law": STRING_OR_NULL, "line": {"type": ["integer", "null"]},
+    "status": {"enum": ["pass", "fail", "not applicable"]},
+}, extra=EXTRA_VALUE)
+PLAN = record({
+    "file": STRING, "name": STRING, "params": NUMBER, "tokens": NUMBER, "flops": NUMBER,
+    "flops_method": STRING, "budget": BUDGET, "laws": array(STRING),
+    "hardware": {"type": ["object", "null"]}, "days": NUMBER_OR_NULL,
+}, extra=EXTRA_VALUE)
+FIT_ALLOCATION = record({"flops": NUMBER, "params": NUMBER, "tokens": NUMBER, "tokens_per_param": NUMBER,
+                         "loss": NUMBER_OR_NULL},
+                        {"params_interval": array(NUMBER), "tokens_interval": array(NUMBER)})
+
+COMMANDS = {
+    "allocate": record({
+        "query": record({}, {"flops": NUMBER, "params": NUMBER, "loss": NUMBER, "unique_tokens": NUMBER,
+                             "inference_tokens": NUMBER}, extra=EXTRA_VALUE,
+                        text="what was asked: a budget, a model size or a target loss, and constraints"),
+        "budget": {**BUDGET, "type": ["object", "null"]},
+        "allocations": array(ALLOCATION),
+    }, {"recipe": record({"hparams_rule": STRING, "hparams_source": STRING, "seq_len": INTEGER, "shape": STRING},
+                         {"cluster": {"type": "object"}}, extra=EXTRA_VALUE,
+                         text="the batch/learning-rate rule and, with --gpu --count, the cluster assumed")},
+        extra=EXTRA_VALUE),
+    "memory": record({
+        "model": record({"params": NUMBER, "shape": {"type": "object"}, "shape_note": STRING}),
+        "gpu": record({"name": STRING, "count": INTEGER, "memory_bytes": NUMBER, "source": STRING}),
+        "layout": {"type": "object", "description": "the layout asked about"},
+        "optimizer": record({"name": STRING, "weight_bytes": NUMBER, "gradient_bytes": NUMBER,
+                             "optimizer_bytes": NUMBER}, text="bytes per parameter of each state"),
+        "per_gpu": LAYOUT["properties"]["per_gpu"],
+        "memory_fraction": NUMBER, "fits": BOOLEAN,
+        "layouts": array(LAYOUT, "layouts of the cluster that fit, best expected throughput first"),
+        "fewest_gpus": record({"count": {"type": ["integer", "null"]}, "layout": {**LAYOUT, "type": ["object", "null"]}},
+                              text="the fewest GPUs (a power of two) with a layout that fits"),
+    }),
+    "compare": record({
+        "laws": array(STRING), "budgets": array(NUMBER, "budgets compared, in FLOPs"),
+        "rows": array(record({**ALLOCATION_KEYS, "params_vs_first": NUMBER, "tokens_vs_first": NUMBER},
+                             ALLOCATION_EXTRAS, extra=EXTRA_VALUE)),
+        "scaling": array(record({"law": STRING, "a": NUMBER, "b": NUMBER, "params_per_decade": NUMBER,
+                                 "tokens_per_decade": NUMBER})),
+    }, {"budget": BUDGET}, extra=EXTRA_VALUE),
+    "assess": record({"models": array(record({
+        "name": STRING, "params": NUMBER, "tokens": NUMBER, "flops": NUMBER, "source": STRING_OR_NULL,
+        "assessments": array(ASSESSMENT)}, extra=EXTRA_VALUE))}, extra=EXTRA_VALUE),
+    "laws": record({"laws": array(record({
+        "name": STRING, "form": STRING, "aliases": STRING, "family": STRING_OR_NULL, "main": BOOLEAN,
+        "summary": STRING, "citation": STRING}, extra=EXTRA_VALUE))}),
+    "laws show": record({
+        "name": STRING, "form": STRING, "formula": array(STRING), "constants": array(CONSTANT),
+        "citation": CITATION, "notes": array(STRING),
+        "published_comparison": array(record({
+            "params": NUMBER, "flops": NUMBER, "tokens": NUMBER, "law_flops": NUMBER, "law_tokens": NUMBER,
+            "flops_ratio": NUMBER, "tokens_ratio": NUMBER}, extra=EXTRA_VALUE)),
+        "source": STRING,
+    }, {"derived": {"type": "object", "additionalProperties": NUMBER},
+        "params_kind": STRING,
+        "validity": described({"type": "object"}, "flops and params as [lo, hi] (null: not stated), source")},
+        extra=EXTRA_VALUE),
+    "flops": record({
+        "flops": described(NUMBER, "the headline count, by 'method'"), "pf_days": NUMBER, "method": STRING,
+        "params": NUMBER, "tokens": NUMBER,
+    }, {"model": STRING, "architecture": {"type": "object"}, "parameters": {"type": "object"},
+        "counts": array(record({"method": STRING, "name": STRING, "flops": NUMBER, "pf_days": NUMBER,
+                                "ratio_to_6nd": NUMBER}, extra=EXTRA_VALUE)),
+        "chinchilla_terms": array({"type": "object"})}, extra=EXTRA_VALUE),
+    "convert": record({
+        "flops": NUMBER, "pf_days": NUMBER, "mfu": NUMBER,
+        "from": record({"value": NUMBER, "unit": STRING}, {"gpu": STRING, "description": STRING}),
+        "hardware": array(record({"name": STRING, "peak_flops": NUMBER, "precision": STRING, "mfu": NUMBER,
+                                  "gpu_hours": NUMBER}, {"days": NUMBER, "cost": NUMBER}, extra=EXTRA_VALUE)),
+    }, {"count": INTEGER, "price_per_hour": NUMBER}, extra=EXTRA_VALUE),
+    "check": record({"passed": BOOLEAN, "plans": array(record({
+        "file": STRING, "passed": BOOLEAN, "plan": PLAN, "checks": array(CHECK)}, extra=EXTRA_VALUE))}),
+    "fit": record({
+        "method": STRING, "n_points": INTEGER, "objective": NUMBER,
+        "constants": described({"type": "object", "additionalProperties": NUMBER}, "the fitted constants"),
+        "params": described({"type": "object", "additionalProperties": NUMBER, "deprecated": True},
+                            "the fitted constants under their old key; use 'constants'"),
+        "a": NUMBER, "b": NUMBER, "allocations": array(FIT_ALLOCATION), "data": {"type": "object"},
+    }, {"bootstrap": {"type": "object"}, "law_file": STRING}, extra=EXTRA_VALUE),
+    "plot frontier": record({
+        "flops_range": array(NUMBER), "budget": BUDGET, "file": STRING_OR_NULL,
+        "allocations": array(ALLOCATION),
+        "models": array(record({"name": STRING, "params": NUMBER, "tokens": NUMBER, "flops": NUMBER})),
+    }),
+    "hardware": record({"default_mfu": NUMBER, "default_mfu_source": STRING, "accelerators": array(record({
+        "name": STRING, "aliases": STRING, "peak_flops": NUMBER, "peak_tflops": NUMBER, "precision": STRING,
+        "source": STRING}, extra=EXTRA_VALUE))}, extra=EXTRA_VALUE),
+    "models": record({"models": array(record({
+        "name": STRING, "display": STRING, "params": NUMBER, "tokens": NUMBER, "tokens_per_param": NUMBER,
+        "flops": NUMBER, "source": STRING}, {"architecture": {"type": ["object", "null"]}},
+        extra=EXTRA_VALUE))}),
+}
+COMMANDS["plot isoflop"] = COMMANDS["plot fit"] = {
+    **COMMANDS["fit"], "properties": {**COMMANDS["fit"]["properties"], "file": STRING}}
+
+
+def schema(command: str) -> dict:
+    """The full JSON Schema of ``command``'s --json answer (KeyError for an unknown command)."""
+    body = COMMANDS[command]
+    properties = {"schema_version": {"const": SCHEMA_VERSION, "description": "version of this schema"},
+                  **body["properties"]}
+    return {"$schema": DRAFT, "$id": f"scalingplan/{command.replace(' ', '-')}/v{SCHEMA_VERSION}",
+            "title": f"scalingplan {command} --json", **body,
+            "properties": properties, "required": ["schema_version", *body["required"]]}
+
+
+def _type_text(node: dict) -> str:
+    kind = node.get("type", "const" if "const" in node else "enum" if "enum" in node else "any")
+    kind = " or ".join(kind) if isinstance(kind, list) else kind
+    if kind == "array" and "items" in node:
+        kind = f"array of {_type_text(node['items'])}"
+    return kind
+
+
+def _rows(node: dict, prefix: str, out: list) -> None:
+    required = set(node.get("required", []))
+    for key, child in node.get("properties", {}).items():
+        path = f"{prefix}{key}"
+        text = child.get("description", "")
+        if child.get("deprecated"):
+            text = f"deprecated: {text}"
+        out.append(f"| `{path}` | {_type_text(child)} | {'yes' if key in required else ''} | {text} |")
+        target = child["items"] if child.get("type") == "array" and "items" in child else child
+        if target.get("properties"):
+            _rows(target, f"{path}{'[]' if target is not child else ''}.", out)
+
+
+def reference_markdown() -> str:
+    """docs/json.md: every command's keys, from the schemas above."""
+    lines = ["# JSON output reference", "",
+             "Every command's `--json` answer, generated from `scalingplan/output/schemas.py` (schema version "
+             f"{SCHEMA_VERSION}). `scalingplan schema COMMAND` prints the full JSON Schema (draft 2020-12). "
+             "Keys may be added within a version; renaming or removing one changes the version.", ""]
+    for command in COMMANDS:
+        lines += [f"## `scalingplan {command} --json`", "", "| key | type | required | meaning |",
+                  "|---|---|---|---|"]
+        _rows(schema(command), "", lines)
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,214 @@
+"""The training recipe of an allocation: batch size, learning rate and steps, and the run on a cluster.
+
+Batch size and learning rate, by rule (floats or numpy arrays):
+
+- ``deepseek`` (default): DeepSeek LLM (Bi et al. 2024, arXiv:2401.02954) eq. 1,
+  η_opt = 0.3118·C^-0.1250 and B_opt = 0.2920·C^0.3271 tokens, with C = M·D and M the non-embedding
+  FLOPs per token of eq. 2, M = 72·n_layer·d² + 12·n_layer·d·l_seq. Here M = 6N + 12·n_layer·d·l_seq,
+  which is eq. 2 when N = 12·n_layer·d² (Kaplan 2020 §2.1).
+- ``steplaw``: Step Law (Li et al. 2025, arXiv:2503.04715), η = 1.79·N^-0.713·D^0.307 and
+  B = 0.58·D^0.571 tokens, N non-embedding parameters, D tokens.
+- Kaplan et al. 2020 rows also carry the critical batch B_crit(L) = B*/L^(1/α_B) (eq. 1.4).
+
+The batch is rounded to whole sequences (at least one); steps = ceil(tokens / batch).
+
+On a cluster of ``count`` chips: hardware FLOPs are the model FLOPs 6ND, or 8ND with full
+recomputation (one extra forward pass); GPU-hours = hardware FLOPs / (peak x utilisation) / 3600;
+days = GPU-hours / count / 24; cost = GPU-hours x price; energy (kWh) = GPU-hours x TDP (kW) x PUE;
+CO2 (kg) = energy x grid intensity (kg/kWh). The utilisation is model FLOPs utilisation (MFU) by
+default, and hardware FLOPs utilisation (HFU) with full recomputation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scalingplan.compute import memory as mem
+from scalingplan.errors import InputError
+from scalingplan.numbers import parse_positive
+
+RULES = ("deepseek", "steplaw")
+RULE_TEXT = {
+    "deepseek": "DeepSeek LLM eq. 1 (arXiv:2401.02954): lr 0.3118·C^-0.125, batch 0.2920·C^0.3271, C = M·D",
+    "steplaw": "Step Law (arXiv:2503.04715): lr 1.79·N^-0.713·D^0.307, batch 0.58·D^0.571",
+}
+SECONDS_PER_DAY = 86400.0
+
+
+# --- batch size, learning rate and steps ----------------------------------------------------------
+def deepseek_flops_per_token(layers, d_model, seq_len):
+    """DeepSeek LLM eq. 2: M = 72·n_layer·d² + 12·n_layer·d·l_seq (non-embedding FLOPs per token)."""
+    return 72.0 * layers * d_model ** 2 + 12.0 * layers * d_model * seq_len
+
+
+def deepseek_hparams(compute):
+    """DeepSeek LLM eq. 1: (B_opt in tokens, η_opt) for C = M·D FLOPs."""
+    return 0.2920 * compute ** 0.3271, 0.3118 * compute ** -0.1250
+
+
+def steplaw_hparams(params, tokens):
+    """Step Law: (B = 0.58·D^0.571 tokens, η = 1.79·N^-0.713·D^0.307); N non-embedding parameters."""
+    return 0.58 * tokens ** 0.571, 1.79 * params ** -0.713 * tokens ** 0.307
+
+
+def check_rule(rule: str, field: str | None = "hparams") -> str:
+    """The rule's name, lower case; InputError (about ``field``) for an unknown one."""
+    rule = str(rule).lower()
+    if rule not in RULES:
+        raise InputError(f"unknown rule '{rule}'; choose one of {', '.join(RULES)}", field)
+    return rule
+
+
+def hyperparameters(params, tokens, rule: str = "deepseek", seq_len: int = mem.DEFAULT_SEQ_LEN,
+                    shape: mem.Shape | None = None) -> dict:
+    """batch_tokens (whole sequences), batch_sequences, learning_rate and steps for N, D (or arrays).
+
+    ``shape`` gives n_layer and d for DeepSeek's attention term; without it the default shape of
+    ``memory.default_shape`` for N is used.
+    """
+    rule = check_rule(rule)
+    xp = mem.math_for(params, tokens)
+    params, tokens = xp.asarray(params, dtype=float), xp.asarray(tokens, dtype=float)
+    if rule == "deepseek":
+        layers = mem.default_layers(params) if shape is None else shape.layers
+        d_model = mem.ASPECT * layers if shape is None else shape.d_model
+        compute = (6.0 * params + 12.0 * layers * d_model * seq_len) * tokens
+        batch, lr = deepseek_hparams(compute)
+    else:
+        batch, lr = steplaw_hparams(params, tokens)
+    sequences = xp.maximum(1.0, xp.rint(batch / seq_len))
+    batch_tokens = sequences * seq_len
+    return {"batch_tokens": batch_tokens, "batch_sequences": sequences, "learning_rate": lr,
+            "steps": xp.ceil(tokens / batch_tokens)}
+
+
+# --- the cluster -----------------------------------------------------------------------------------
+@dataclass
+class Cluster:
+    """``count`` chips of one catalogue accelerator, how they are used, and what power costs."""
+
+    gpu: dict
+    count: int
+    utilisation: float
+    recompute: str = "selective"
+    micro_batch: int = 1
+    price_per_hour: float | None = None
+    pue: float = 1.0
+    grid_intensity: float = 0.0
+    defaults: tuple = ()  # which of utilisation, pue, grid_intensity are the catalogue's defaults
+
+    @property
+    def utilisation_kind(self) -> str:
+        return "HFU" if self.recompute == "full" else "MFU"
+
+    def describe_utilisation(self) -> str:
+        """Which utilisation the times assume, e.g. 'MFU 0.30 of model FLOPs 6ND (default)'."""
+        default = " (default)" if "utilisation" in self.defaults else ""
+        if self.recompute == "full":
+            return (f"HFU {self.utilisation:.2f}{default} of hardware FLOPs 8ND (full recomputation), "
+                    f"i.e. MFU {self.utilisation * 0.75:.3g}")
+        return f"MFU {self.utilisation:.2f}{default} of model FLOPs 6ND"
+
+    def as_dict(self) -> dict:
+        return {"gpu": self.gpu["name"], "count": self.count, "peak_flops": self.gpu["peak_flops"],
+                "memory_bytes": self.gpu["memory_bytes"], "tdp_watts": self.gpu["tdp_watts"],
+                "utilisation": self.utilisation, "utilisation_kind": self.utilisation_kind,
+                "utilisation_text": self.describe_utilisation(), "recompute": self.recompute,
+                "micro_batch": self.micro_batch, "price_per_hour": self.price_per_hour, "pue": self.pue,
+                "grid_intensity_kg_per_kwh": self.grid_intensity, "defaults": list(self.defaults),
+                "source": self.gpu["memory_source"]}
+
+
+def make_cluster(gpu, count, mfu=None, recompute="selective", micro_batch=1, price_per_hour=None,
+                 pue=None, grid_intensity=None) -> Cluster:
+    """A Cluster from user values (strings or numbers); catalogue defaults for mfu, pue, grid intensity."""
+    from scalingplan.compute import hardware
+
+    entry = hardware.find_accelerator(gpu)
+    catalogue = hardware.load_catalogue()
+    defaults = tuple(name for name, value in (("utilisation", mfu), ("pue", pue),
+                                              ("grid_intensity", grid_intensity)) if value is None)
+    utilisation = catalogue["default_mfu"] if mfu is None else hardware.check_mfu(mfu)
+    pue = catalogue["default_pue"] if pue is None else parse_positive(pue, "--pue")
+    if pue < 1.0:
+        raise InputError(f"must be at least 1 (total facility power / IT power), got {pue:g}", "pue")
+    grid = catalogue["default_grid_intensity"] if grid_intensity is None else parse_positive(
+        grid_intensity, "--grid-intensity")
+    price = None if price_per_hour is None else parse_positive(price_per_hour, "--price-per-hour")
+    micro = parse_positive(micro_batch, "--micro-batch")
+    if micro != int(micro):
+        raise InputError(f"must be a whole number, got {micro_batch!r}", "micro_batch")
+    if recompute not in mem.RECOMPUTE:
+        raise InputError(f"must be one of {', '.join(mem.RECOMPUTE)}, got {recompute!r}", "recompute")
+    return Cluster(entry, hardware.check_count(count), utilisation, recompute, int(micro), price, pue, grid,
+                   defaults)
+
+
+def on_cluster(flops, cluster: Cluster) -> dict:
+    """hardware_flops, gpu_hours, days, cost, energy_kwh and co2_kg of ``flops`` model FLOPs."""
+    hardware_flops = flops * mem.hardware_flops_factor(cluster.recompute)
+    gpu_hours = hardware_flops / (cluster.gpu["peak_flops"] * cluster.utilisation) / 3600.0
+    tdp = cluster.gpu["tdp_watts"]
+    energy = None if tdp is None else gpu_hours * tdp / 1000.0 * cluster.pue
+    return {
+        "hardware_flops": hardware_flops,
+        "gpu_hours": gpu_hours,
+        "days": gpu_hours / cluster.count / 24.0,
+        "cost": None if cluster.price_per_hour is None else gpu_hours * cluster.price_per_hour,
+        "energy_kwh": energy,
+        "co2_kg": None if energy is None else energy * cluster.grid_intensity,
+    }
+
+
+def memory_on_cluster(params: float, batch_sequences: float, cluster: Cluster, shape: mem.Shape) -> dict:
+    """The best fitting layout of ``cluster`` for one model (``fits`` False and no layout if none)."""
+    layouts = mem.fitting_layouts(float(params), shape, cluster.count, cluster.gpu["memory_bytes"],
+                                  float(batch_sequences), cluster.micro_batch, (cluster.recompute,), limit=1)
+    if not layouts:
+        return {"fits": False, "layout": None}
+    return {"fits": True, "layout": layouts[0]}
+
+
+# --- allocations -----------------------------------------------------------------------------------
+def _law(name: str):
+    """The registry law of a row, or None for a law given by file."""
+    from scalingplan.catalogues.registry import load_law
+
+    try:
+        return load_law(name)
+    except InputError:
+        return None
+
+
+def add_recipe(rows: list, rule: str = "deepseek", seq_len: int = mem.DEFAULT_SEQ_LEN,
+               cluster: Cluster | None = None, shape: mem.Shape | None = None) -> dict:
+    """Add the recipe (and, with a cluster, the run) to allocation rows (``Allocation.as_dict()``).
+
+    Every row gains batch_tokens, batch_sequences, learning_rate, steps and hparams_rule. Kaplan rows
+    keep their Table 6 frontier as frontier_batch_tokens and frontier_steps and gain
+    critical_batch_tokens (eq. 1.4 at the row's loss). With a cluster: hardware_flops, gpu_hours,
+    days, cost, energy_kwh, co2_kg and memory ({fits, layout}). ``shape`` is the model's shape when
+    known; otherwise each row assumes ``memory.default_shape``. Returns what the rows assumed.
+    """
+    rule = check_rule(rule)
+    for row in rows:
+        if "batch_tokens" in row:  # Kaplan's Table 6 frontier (planning.allocation.plan)
+            row["frontier_batch_tokens"] = row.pop("batch_tokens")
+            row["frontier_steps"] = row.pop("steps")
+        law = _law(row["law"])
+        if law is not None and law.form == "kaplan" and row.get("loss") is not None:
+            row["critical_batch_tokens"] = law.critical_batch(row["loss"])
+        row_shape = shape or mem.default_shape(float(row["params"]), seq_len)
+        row.update(hyperparameters(row["params"], row["tokens"], rule, seq_len, shape))
+        row["hparams_rule"] = rule
+        row["shape"] = {"layers": row_shape.layers, "d_model": row_shape.d_model, "heads": row_shape.heads,
+                        "seq_len": row_shape.seq_len, "assumed": row_shape.assumed}
+        if cluster is not None:
+            row.update(on_cluster(row["flops"], cluster))
+            row["memory"] = memory_on_cluster(row["params"], row["batch_sequences"], cluster, row_shape)
+    info = {"hparams_rule": rule, "hparams_source": RULE_TEXT[rule], "seq_len": seq_len,
+            "shape": shape.describe() if shape else
+            f"assumed from each row's parameters: d_model = {mem.ASPECT} × layers, {mem.HEAD_DIM}-wide heads"}
+    if cluster is not None:
+        info["cluster"] = cluster.as_dict()
+    return info
