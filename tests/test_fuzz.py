@@ -25,10 +25,12 @@ NUMBER_OPTIONS = {
     "flops": ["--params", "--tokens", "--layers", "--d-model", "--heads", "--kv-size", "--ffw-size", "--vocab",
               "--seq-len"],
     "convert": ["--count", "--price-per-hour", "--mfu"],
+    "memory": ["--params", "--layers", "--d-model", "--heads", "--seq-len", "--count", "--dp", "--tp", "--pp",
+               "--micro-batch", "--batch-tokens", "--optimizer-bytes"],
 }
 NAME_OPTIONS = {"allocate": ["--law", "--gpu"], "compare": ["--gpu"], "assess": ["--law"],
-                "flops": ["--model", "--method"], "convert": ["--gpu", "--from"]}
-INT_OPTIONS = {"compare": ["--points"]}
+                "flops": ["--model", "--method"], "convert": ["--gpu", "--from"], "memory": ["--gpu", "--model"]}
+INT_OPTIONS = {"compare": ["--points"], "memory": ["--zero"]}
 FORMATS = [[], ["--json"], ["--format", "csv"], ["--format", "markdown"], ["--format", "xml"]]
 
 
@@ -67,6 +69,10 @@ VALID = [
      "--vocab", "32000", "--seq-len", "2048"], ["convert", "1e24", "--from", "flops"],
     ["convert", "1e4", "--from", "pf-days", "--count", "64", "--price-per-hour", "2.5"],
     ["convert", "2e5", "--from", "gpu-hours", "--gpu", "h100", "--mfu", "0.5"],
+    ["memory", "--params", "70e9", "--gpu", "h100", "--count", "64"],
+    ["memory", "--params", "7e9", "--layers", "32", "--d-model", "4096", "--heads", "32", "--gpu", "a100",
+     "--tp", "2", "--pp", "2", "--dp", "4", "--micro-batch", "2", "--batch-tokens", "4e6"],
+    ["allocate", "--flops", "1e24", "--gpu", "h100", "--count", "1024"],
 ]
 
 
