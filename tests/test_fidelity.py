@@ -172,7 +172,8 @@ def test_absurd_budgets_are_refused_naming_the_smallest(cli):
 def test_smallest_budget_is_where_the_optimum_reaches_a_thousand(name):
     law = load_law(name)
     least = smallest_budget(law)
-    assert min(law.allocate(least)) == pytest.approx(MIN_COUNT, rel=1e-9)
+    # Searched optima (the MoE and precision forms) are exact to ~1e-7, closed forms to rounding.
+    assert min(law.allocate(least)) == pytest.approx(MIN_COUNT, rel=1e-6 if hasattr(law, "optimum") else 1e-9)
     assert min(law.allocate(least * 0.99)) < MIN_COUNT
     scalingplan.allocate(least, [name])
     with pytest.raises(InputError, match=f"too small for '{name}'"):

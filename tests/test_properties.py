@@ -10,7 +10,10 @@ import scalingplan
 from scalingplan import available, load_law
 
 budgets = st.floats(min_value=1e15, max_value=1e30, allow_nan=False, allow_infinity=False)
-laws = st.sampled_from(available())
+# Laws with a closed-form optimum and C = 6ND; the numerically optimised forms (their own cost
+# models, optimum found to ~1e-7) have their own properties in tests/test_new_forms.py.
+CLOSED_FORM = [name for name in available() if not hasattr(load_law(name), "optimum")]
+laws = st.sampled_from(CLOSED_FORM)
 
 
 @given(laws, budgets)
@@ -20,7 +23,7 @@ def test_allocation_spends_the_budget(name, flops):
     assert math.isclose(6 * params * tokens, flops, rel_tol=1e-9)
 
 
-@given(st.sampled_from([n for n in available() if load_law(n).predicts_loss]), budgets, budgets)
+@given(st.sampled_from([n for n in CLOSED_FORM if load_law(n).predicts_loss]), budgets, budgets)
 def test_more_compute_never_gives_a_higher_optimal_loss(name, c1, c2):
     law = load_law(name)
     lo, hi = sorted((c1, c2))

@@ -14,6 +14,8 @@ RUNS = [str(DATA), "--params-col", "Model Size", "--flops-col", "Training FLOP",
 
 INVOCATIONS = {
     "allocate": [["--flops", "5.8e23"], ["--params", "7e9"], ["--loss", "2.0"],
+                 ["--flops", "1e22", "--tokens-per-param", "100", "--law", "gadre2024-c4,krajewski2024"],
+                 ["--flops", "1e22", "--precision", "fp8", "--post-train-bits", "4"],
                  ["--gpu", "h100", "--count", "1024", "--days", "30"],
                  ["--flops", "1e23", "--unique-tokens", "100e9"], ["--loss", "2.1", "--inference-tokens", "2e12"],
                  ["--flops", "1e24", "--inference-tokens", "2e12"]],
@@ -28,6 +30,7 @@ INVOCATIONS = {
     "plot frontier": [[]],
     "hardware": [[]],
     "models": [[]],
+    "reconcile": [[]],
 }
 
 

@@ -8,14 +8,18 @@ from scalingplan.catalogues.paths import config_path
 
 @lru_cache(maxsize=None)
 def load_models() -> dict:
-    """name -> model dict with float ``params`` and ``tokens`` (and ``architecture`` if known)."""
+    """name -> model dict with float ``params`` and ``tokens`` (and ``architecture``, ``active_params``
+    if known). ``tokens`` is None where the developer never published it (``tokens_note`` says so)."""
     from scalingplan.catalogues.yamlfile import read_yaml_cached
 
     doc = read_yaml_cached([config_path("models.yaml")], "models", "model catalogue")[0]
     models = {}
     for index, entry in enumerate(doc.data.get("models") or []):
         model = dict(entry)
-        for key in ("params", "tokens"):
+        for key in ("params", "tokens", "active_params"):
+            if key in ("tokens", "active_params") and entry.get(key) is None:
+                model[key] = None
+                continue
             model[key] = doc.number("models", index, key, value=entry.get(key))
         models[str(entry["name"])] = model
     return models
@@ -30,3 +34,17 @@ def find_model(name: str) -> dict:
             return model
     raise InputError(f"unknown model '{name}'{closest(name, list(load_models()))}; "
                      f"known models: {', '.join(load_models())}")
+
+
+def training_tokens(model: dict, hint: str = "") -> float:
+    """The catalogue model's training tokens, or InputError (ending in ``hint``) when they were never
+    published."""
+    if model["tokens"] is None:
+        raise InputError(f"{model['name']}: training tokens unknown: {model.get('tokens_note', 'not published')}"
+                         + (f"; {hint}" if hint else ""))
+    return model["tokens"]
+
+
+def counted_params(model: dict) -> float:
+    """Parameters a token passes through: active_params for a mixture of experts, else params."""
+    return model["active_params"] or model["params"]

@@ -17,7 +17,6 @@ seq_len}`` for the batch and learning-rate limits.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from scalingplan.constants import PF_DAY
 TOP_KEYS = ("name", "budget", "model", "law", "laws", "hardware", "recipe", "limits")
 BUDGET_KEYS = ("flops", "pf_days", "gpu", "count", "days", "gpu_hours", "mfu")
 MODEL_KEYS = ("name", "params", "tokens", "architecture", "flops_method")
-ARCH_KEYS = tuple(f.name for f in dataclasses.fields(counting.Architecture))
+ARCH_KEYS = counting.SHAPE_KEYS
 HARDWARE_KEYS = ("gpu", "count", "mfu", "recompute", "micro_batch", "price_per_hour", "pue", "grid_intensity")
 RECIPE_KEYS = ("batch_tokens", "learning_rate", "rule", "seq_len")
 LIMIT_KEYS = ("max_budget_use", "max_params_ratio", "min_tokens_per_param", "max_loss",
@@ -228,9 +227,10 @@ def _architecture(doc, shapes, keys: tuple):
     if not isinstance(shapes, dict):
         raise doc.error(keys, f"expected a mapping of {', '.join(ARCH_KEYS)}")
     _known_keys(doc, keys, shapes, ARCH_KEYS)
-    values = {key: _whole(doc, *keys, key) for key in shapes}
+    words = set(counting.WORD_KEYS) | set(counting.FLAG_KEYS)
+    values = {key: shapes[key] if key in words else doc.number(*keys, key) for key in shapes}
     missing = [k for k in ("layers", "d_model", "vocab", "seq_len") if k not in values]
-    if "heads" not in values and "kv_size" not in values:
+    if not {"heads", "kv_size", "head_dim"} & set(values):
         missing.append("heads or kv_size")
     if missing:
         raise doc.error(keys, f"incomplete: give {', '.join(missing)}")
@@ -261,15 +261,19 @@ def _model(doc) -> tuple:
     if "params" in section:
         params = _positive(doc, "model", "params")
     elif entry is not None:
-        params = entry["params"]
+        from scalingplan.catalogues.models import counted_params
+
+        params = counted_params(entry)
     elif "architecture" in section:
-        params = arch.params_total
+        params = arch.params_active
     else:
         raise doc.error(("model",), "give params and tokens, a catalogue model name, or an architecture and tokens")
     if "tokens" in section:
         tokens = _positive(doc, "model", "tokens")
     elif entry is not None:
-        tokens = entry["tokens"]
+        from scalingplan.catalogues.models import training_tokens
+
+        tokens = _call(doc, name_keys, training_tokens, entry)
     else:
         raise doc.error(("model",), "missing key 'tokens' (the number of training tokens)")
     method = section.get("flops_method", "chinchilla" if "architecture" in section else "6nd")

@@ -10,7 +10,8 @@ from scalingplan.numbers import parse_positive
 from scalingplan.laws.base import PARAMS_KINDS
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.common import emit, warn
-from scalingplan.cli.options import HARDWARE, OUTPUT, Flops, Laws, PfDays, chosen_laws, with_options
+from scalingplan.cli.options import (HARDWARE, LAW_SETTINGS, OUTPUT, Flops, Laws, PfDays, chosen_laws,
+                                     with_options)
 from scalingplan.cli.memory import RECIPE, budget_and_cluster, recipe_tables
 
 COLUMNS = [
@@ -90,7 +91,7 @@ def skipped_warning(skipped: list, option: str) -> None:
         warn(f"left out of {option} as each predicts no loss: {', '.join(repr(name) for name in skipped)}")
 
 
-@with_options(OUTPUT, HARDWARE, RECIPE)
+@with_options(OUTPUT, HARDWARE, RECIPE, LAW_SETTINGS)
 def allocate(
     flops: Flops = None,
     law: Laws = None,
@@ -104,19 +105,28 @@ def allocate(
     inference_tokens: Annotated[Optional[str], typer.Option(
         "--inference-tokens", help="Lifetime inference tokens T: minimise 6ND + 2NT for --loss, or spend a "
                                    "lifetime budget 6ND + 2NT = C (Sardana et al. 2024).")] = None,
+    tokens_per_param: Annotated[Optional[str], typer.Option(
+        "--tokens-per-param", help="Train on M tokens per parameter instead of the optimum (over-training): "
+                                   "the model that spends the budget, with its loss penalty.")] = None,
     pf_days: PfDays = None,
+    shapes: Annotated[bool, typer.Option(
+        "--shapes", help="Add a proposed shape (layers, width, heads, ffw) to each allocation; see 'scalingplan shape'.")] = False,
     hardware: dict = None,
+    settings: dict = None,
     recipe: dict = None,
     fmt: str = "table",
 ):
     """Compute-optimal parameters, tokens, tokens/param, loss and PF-days for a budget, per law.
 
     Example: scalingplan allocate --flops 5.8e23 (also --params 7e9, --loss 2.0, or
-    --gpu h100 --count 1024 --days 30 --mfu 0.4; --unique-tokens 1T; --loss 2.0 --inference-tokens 2e12).
+    --gpu h100 --count 1024 --days 30 --mfu 0.4; --unique-tokens 1T; --loss 2.0 --inference-tokens 2e12;
+    --tokens-per-param 200; --law kumar2024 --precision fp8).
     With --gpu and --count (and a budget, --params or --loss): batch, learning rate, days, memory
     layout, cost and energy, e.g. scalingplan allocate --params 7e9 --gpu a100 --count 256.
     """
     law = chosen_laws(law)
+    if settings:
+        law = planning.configure(law, **settings)
     budget, cluster = budget_and_cluster(flops, pf_days, hardware, recipe)
 
     def with_recipe(payload, rows):
@@ -128,7 +138,11 @@ def allocate(
                          + (f"; got {' and '.join(asked)}" if asked else ""))
     skipped = []
     if unique_tokens is not None or inference_tokens is not None:
-        return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe)
+        if tokens_per_param is not None:
+            raise InputError("--tokens-per-param goes with a budget alone, not with --unique-tokens or --inference-tokens")
+        return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe, shapes)
+    if tokens_per_param is not None:
+        return overtrained(fmt, budget, law, tokens_per_param, with_recipe, shapes)
     if budget:
         plans = planning.allocate(budget["flops"], law)
         title = f"Compute-optimal allocation for {sci(budget['flops'])} FLOPs ({budget['pf_days']:,.1f} PF-days)"
@@ -154,10 +168,35 @@ def allocate(
         "allocations": rows,
     }
     emit(fmt, payload, [Table(COLUMNS + law_columns(plans), table_rows(rows), title, allocation_notes(plans))]
-         + with_recipe(payload, rows))
+         + with_recipe(payload, rows) + shape_tables(rows, shapes))
 
 
-def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe):
+def shape_tables(rows: list, wanted: bool) -> list:
+    """With --shapes: each row gains ``proposed_shape``, the best candidate of ``scalingplan shape``
+    (default conventions) for its parameters (non-embedding ones for a law that counts those); and a
+    table. (The recipe's ``shape`` is the memory module's own assumption.)"""
+    if not wanted:
+        return []
+    from scalingplan.compute.shapes import propose
+
+    shown = []
+    for row in rows:
+        # A law that counts non-embedding parameters, or DeepSeek's M/6 (their non-embedding FLOPs per
+        # token ÷ 6, nearest to non-embedding weights), is matched by the non-embedding count.
+        count = "total" if row.get("params_kind", "total") == "total" else "non-embedding"
+        found = propose(float(row["params"]), count=count, top=1)
+        row["proposed_shape"] = dict(found[0], count=count) if found else None
+        if found:
+            shown.append(dict(row["proposed_shape"], law=row["law"], error_percent=100 * found[0]["error"]))
+    note = ("Shapes: SwiGLU, untied embeddings, vocab 32,000, head dim 128, d_model/n_layer near 128 (see "
+            "'scalingplan shape'); a law counting non-embedding parameters or M/6 is matched by non-embedding ones.")
+    columns = [Column("Law", "law", "text"), Column("Layers", "layers", "exact"), Column("d_model", "d_model", "exact"),
+               Column("Heads", "heads", "exact"), Column("FFW", "ffw_size", "exact"), Column("Params", "params", "count"),
+               Column("Error %", "error_percent", "plain")]
+    return [Table(columns, shown, "Proposed shapes", [note])]
+
+
+def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe, shapes=False):
     """allocate with --unique-tokens and/or --inference-tokens (scalingplan.planning.data_and_inference)."""
     from scalingplan.planning import data_and_inference as constraints
 
@@ -201,4 +240,22 @@ def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens,
                                            ("unique_tokens", unique), ("inference_tokens", served)) if value}
     payload = {"query": query, "budget": budget, "allocations": rows}
     emit(fmt, payload, [Table(columns, table_rows(rows), title, allocation_notes(plans) + notes)]
-         + with_recipe(payload, rows))
+         + with_recipe(payload, rows) + shape_tables(rows, shapes))
+
+
+def overtrained(fmt, budget, law, tokens_per_param, with_recipe, shapes=False):
+    """allocate --tokens-per-param M: the model with D = M·N that spends the budget, under each law."""
+    if not budget:
+        raise InputError("--tokens-per-param goes with a budget (--flops, --pf-days or --gpu ...)")
+    multiplier = parse_positive(tokens_per_param, "--tokens-per-param")
+    plans = planning.overtrained(budget["flops"], multiplier, law)
+    rows = [p.as_dict() for p in plans]
+    columns = COLUMNS[:4] + [Column("Optimal M", "optimal_tokens_per_param", "plain"), Column("Loss", "loss", "loss"),
+                             Column("Penalty", "loss_penalty", "loss")] + law_columns(plans)
+    notes = ["Optimal M: the law's compute-optimal tokens per parameter at this budget; Penalty: this "
+             "plan's loss minus the compute-optimal plan's (over-training buys a smaller model for inference)."]
+    title = f"{multiplier:g} tokens per parameter on {sci(budget['flops'])} FLOPs"
+    payload = {"query": {"flops": budget["flops"], "tokens_per_param": multiplier}, "budget": budget,
+               "allocations": rows}
+    emit(fmt, payload, [Table(columns, table_rows(rows), title, allocation_notes(plans) + notes)]
+         + with_recipe(payload, rows) + shape_tables(rows, shapes))

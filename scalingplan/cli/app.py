@@ -18,6 +18,7 @@ COMMANDS = {
     "assess": ("assess", "assess"),
     "laws": ("laws", "app"),
     "flops": ("flops", "flops"),
+    "shape": ("shape", "shape"),
     "convert": ("convert", "convert"),
     "fit": ("fit", "fit"),
     "plot": ("plot", "app"),
@@ -26,6 +27,7 @@ COMMANDS = {
     "hardware": ("catalogues", "hardware"),
     "models": ("catalogues", "models"),
     "schema": ("schema", "schema"),
+    "reconcile": ("reconcile", "reconcile"),
 }
 
 

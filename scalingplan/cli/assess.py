@@ -5,13 +5,13 @@ from typing import Annotated, List, Optional
 import typer
 
 from scalingplan.planning import allocation as planning
-from scalingplan.catalogues.models import find_model
+from scalingplan.catalogues.models import counted_params, find_model, training_tokens
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.allocate import convention_notes, table_rows, warn_once
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, Laws, chosen_laws, with_options
+from scalingplan.cli.options import LAW_SETTINGS, OUTPUT, Laws, chosen_laws, with_options
 
 COLUMNS = [
     Column("Law", "law_label", "text"),
@@ -24,11 +24,15 @@ COLUMNS = [
 
 
 def assessed_models(names, params, tokens) -> list:
-    """(name, params, tokens, source, note) for catalogue names and/or an explicit --params/--tokens model."""
+    """(name, params, tokens, source, note) for catalogue names and/or an explicit --params/--tokens model.
+    A mixture of experts is assessed by its active parameters, its total shown in the name."""
     models = []
     for name in names or []:
         entry = find_model(name)
-        models.append((entry.get("display", entry["name"]), entry["params"], entry["tokens"],
+        label = entry.get("display", entry["name"])
+        if entry.get("active_params"):
+            label += f" ({human_count(entry['params'])} total, by active params)"
+        models.append((label, counted_params(entry), training_tokens(entry, "assess it with --params and --tokens"),
                        entry.get("source"), entry.get("note")))
     if (params is None) != (tokens is None):
         raise InputError("--params and --tokens go together")
@@ -38,6 +42,17 @@ def assessed_models(names, params, tokens) -> list:
     if not models:
         raise InputError("name catalogue models (e.g. 'assess gopher chinchilla') or give --params and --tokens")
     return models
+
+
+def law_columns(assessments: list, laws) -> list:
+    """Columns for the extra keys the assessing laws add (predicted error, active parameters, ...)."""
+    columns = []
+    for spec in (spec for law in planning.resolve(laws) for spec in law.extra_columns):
+        if any(spec[1] in a for a in assessments) and Column(*spec) not in columns:
+            columns.append(Column(*spec))
+    if any("law_flops" in a for a in assessments):
+        columns.append(Column("Law FLOPs", "law_flops", "flops"))
+    return columns
 
 
 def verdicts(assessments: list) -> list:
@@ -70,7 +85,7 @@ def loss_table(results: list) -> Table | None:
     return Table(columns, rows, "Predicted loss of each model, by law (lower is better)")
 
 
-@with_options(OUTPUT)
+@with_options(OUTPUT, LAW_SETTINGS)
 def assess(
     models: Annotated[Optional[List[str]], typer.Argument(
         help="Catalogue models, e.g. gopher chinchilla gpt-3 (see 'scalingplan models').",
@@ -81,13 +96,17 @@ def assess(
         "--unique-tokens", help="Unique tokens the run's --tokens repeat; data-constrained laws "
                                 "(muennighoff2023, added by default) discount the repeats.")] = None,
     law: Laws = None,
+    settings: dict = None,
     fmt: str = "table",
 ):
     """Assess trained models against each law: loss, the optimum at the same compute, size ratio.
 
-    Example: scalingplan assess gopher chinchilla  (or: --params 280e9 --tokens 300e9)
+    Example: scalingplan assess gopher chinchilla  (or: --params 280e9 --tokens 300e9; --law krajewski2024
+    --granularity 8; --law kumar2024 --precision int8 --post-train-bits 4)
     """
     law = chosen_laws(law)
+    if settings:
+        law = planning.configure(law, **settings)
     unique = None if unique_tokens is None else parse_positive(unique_tokens, "--unique-tokens")
     results, tables = [], []
     for name, n, d, source, note in assessed_models(models, params, tokens):
@@ -110,7 +129,7 @@ def assess(
                          "every token as fresh.")
         notes += verdicts(assessments) + convention_notes(assessments)
         warn_once(planning.extrapolation_warning(assessments))
-        tables.append(Table(COLUMNS, table_rows(assessments), title, notes))
+        tables.append(Table(COLUMNS + law_columns(assessments, law), table_rows(assessments), title, notes))
     summary = loss_table(results)
     if summary:
         tables.append(summary)

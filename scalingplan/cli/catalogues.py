@@ -47,9 +47,12 @@ def models(fmt: str = "table"):
 
     rows = []
     for name, model in load_models().items():
+        n, d = model["active_params"] or model["params"], model["tokens"]
         rows.append({"name": name, "display": str(model.get("display", name)), "params": model["params"],
-                     "tokens": model["tokens"], "tokens_per_param": model["tokens"] / model["params"],
-                     "flops": six_nd(model["params"], model["tokens"]), "source": str(model.get("source", "")),
+                     "active_params": model["active_params"], "tokens": d,
+                     "tokens_per_param": None if d is None else d / n,
+                     "flops": None if d is None else six_nd(n, d), "source": str(model.get("source", "")),
                      "architecture": model.get("architecture")})
-    emit(fmt, {"models": rows},
-         [Table(MODEL_COLUMNS, rows, "Trained models", ["FLOPs: 6·N·D from the catalogued N and D."])])
+    notes = ["FLOPs: 6·N·D from the catalogued N and D; N is the active count for a mixture of experts.",
+             "Tokens '-': never published by the developer."]
+    emit(fmt, {"models": rows}, [Table(MODEL_COLUMNS, rows, "Trained models", notes)])

@@ -89,7 +89,12 @@ def compare(
     if hardware:
         notes.append(f"Budget {hardware['flops']:.3g} FLOPs = {hardware['description']}.")
     warn_once(planning.extrapolation_warning(rows))
-    tables = [Table(COLUMNS, table_rows(rows), f"Allocations of {len(budgets)} budget(s) under {len(names)} law(s)",
+    columns = COLUMNS
+    if any("compute_vs_first" in r for r in rows):
+        columns = COLUMNS + [Column("C ÷ 1st", "compute_vs_first", "ratio")]
+        notes.append(f"C ÷ 1st: the budget {names[0]} needs to reach each plan's loss, over the budget "
+                     f"(above 1: that law gets more from the same compute).")
+    tables = [Table(columns, table_rows(rows), f"Allocations of {len(budgets)} budget(s) under {len(names)} law(s)",
                     notes)]
     if summary:
         tables.append(Table(SCALING_COLUMNS, summary, "How each law scales over the compared budgets"))

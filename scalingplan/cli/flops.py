@@ -19,26 +19,32 @@ METHOD_NAMES = {
     "chinchilla-layers": "Chinchilla Appendix F, per-layer terms only (Table A4 convention)",
 }
 COLUMNS = [
-    Column("Method", "name", "text"),
+    Column("Method", "name", "text", wrap=True),
     Column("FLOPs", "flops", "flops"),
     Column("PF-days", "pf_days", "plain"),
     Column("÷ 6ND", "ratio_to_6nd", "plain"),
 ]
-PARAM_COLUMNS = [Column("Parameters", "name", "text"), Column("Count", "value", "count")]
+PARAM_COLUMNS = [Column("Parameters", "name", "text", wrap=True), Column("Count", "value", "count")]
 TERM_COLUMNS = [
     Column("Appendix F term", "term", "text"),
     Column("Forward FLOPs / sequence", "forward_per_sequence", "flops"),
     Column("Training FLOPs", "training_flops", "flops"),
     Column("Share", "share", "plain"),
 ]
+HARDWARE_COLUMNS = [
+    Column("Recomputation", "recompute", "text", wrap=True),
+    Column("Hardware FLOPs", "hardware_flops", "flops"),
+    Column("÷ model FLOPs (HFU/MFU)", "ratio_to_model", "plain"),
+]
 PARAM_NAMES = {
-    "kaplan_nonembedding": "Kaplan 12·n_layer·d_model²",
-    "nonembedding": "non-embedding, from shapes",
-    "embedding": "token embedding (vocab × d_model)",
     "total": "total (non-embedding + embedding)",
+    "active": "active: what one token passes through",
+    "embedding": "embedding (vocab × d_model; × 2 untied)",
+    "non_embedding": "non-embedding, from shapes",
+    "kaplan_nonembedding": "Kaplan 12·n_layer·d_model²",
     "total_with_relative_position": "total + d_model·d_attn per layer (relative positions; how Gopher/Chinchilla are counted)",
 }
-ARCH_KEYS = ("layers", "d_model", "heads", "kv_size", "ffw_size", "vocab", "seq_len")
+RECOMPUTE_NAMES = {"none": "none", "selective": "selective (S×S attention)", "full": "full (one more forward)"}
 
 
 def shape_option(flag: str, text: str):
@@ -48,61 +54,96 @@ def shape_option(flag: str, text: str):
 def architecture_of(model: Optional[dict], given: dict) -> Optional[counting.Architecture]:
     """The catalogue model's architecture with any shape the user gave on top, or None."""
     shapes = dict((model or {}).get("architecture") or {})
-    shapes.update({k: v for k, v in given.items() if v is not None})
+    given = {k: v for k, v in given.items() if v is not None}
+    if given.keys() & {"kv_size", "head_dim"}:  # the same size under two names: the user's wins
+        shapes.pop("kv_size", None)
+        shapes.pop("head_dim", None)
+    shapes.update(given)
     if not shapes:
         return None
-    return counting.make_architecture(**{k: shapes.get(k) for k in ARCH_KEYS})
+    return counting.make_architecture(**shapes)
 
 
-def breakdown(arch: counting.Architecture, params: float, tokens: float) -> dict:
-    """Parameter counts, every compute count with its ratio to 6ND, and Appendix F's terms."""
+def conventions(arch: counting.Architecture) -> str:
+    """What the parameter counts include, in one line."""
+    parts = [f"{arch.mlp} MLP ({counting.MLP_MATRICES[arch.mlp]} matrices)", f"{arch.embeddings} embeddings"]
+    if arch.n_kv_heads != arch.heads:
+        parts.append(f"{arch.n_kv_heads} key/value heads")
+    if arch.kv_lora_rank:
+        parts.append("multi-head latent attention")
+    if arch.is_moe:
+        parts.append(f"{arch.experts} experts, {arch.active_experts} active, {arch.shared_experts} shared, "
+                     f"router per MoE layer")
+    parts.append("no norms counted" if arch.norm == "none" else f"{arch.norm} weights counted")
+    parts.append("QKV biases" if arch.qkv_bias else "no biases")
+    return "; ".join(parts)
+
+
+def breakdown(arch: counting.Architecture, params: float, tokens: float, causal: bool = False) -> dict:
+    """Parameter counts, every compute count with its ratio to 6ND, Appendix F's terms, hardware
+    FLOPs with recomputation and inference FLOPs per generated token."""
     six = counting.six_nd(params, tokens)
     totals = {
         "6nd": six,
-        "kaplan": counting.kaplan_training_flops(arch, tokens),
-        "chinchilla": counting.chinchilla_training_flops(arch, tokens),
-        "chinchilla-layers": counting.chinchilla_training_flops(arch, tokens, include_embeddings=False),
+        "kaplan": counting.kaplan_training_flops(arch, tokens, causal),
+        "chinchilla": counting.chinchilla_training_flops(arch, tokens, causal=causal),
+        "chinchilla-layers": counting.chinchilla_training_flops(arch, tokens, False, causal),
     }
-    terms = counting.chinchilla_forward_terms(arch)
     sequences = tokens / arch.seq_len
     term_rows = []
-    for key, value in terms.items():
+    for key, value in counting.chinchilla_forward_terms(arch, causal).items():
         if key.startswith("forward_"):
             continue
-        layers = 1 if key in ("embeddings", "logits") else arch.layers
-        training = 3.0 * value * layers * sequences
-        term_rows.append({"term": key if layers == 1 else f"{key} (× {arch.layers} layers)",
-                          "forward_per_sequence": value * layers, "training_flops": training,
+        training = 3.0 * value * sequences
+        term_rows.append({"term": key, "forward_per_sequence": value, "training_flops": training,
                           "share": training / totals["chinchilla"]})
+    hardware = [{"recompute": mode, "hardware_flops": (hw := counting.hardware_training_flops(arch, tokens, mode, causal)),
+                 "ratio_to_model": hw / totals["chinchilla"]} for mode in counting.RECOMPUTE]
+    parameters = arch.parameters()
+    parameters.update(kaplan_nonembedding=counting.kaplan_nonembedding_params(arch.layers, arch.d_model),
+                      total_with_relative_position=arch.params_relative)
+    json_only = {"nonembedding": arch.params_nonembedding}  # the old key of non_embedding, deprecated
     return {
-        "architecture": {k: getattr(arch, k) for k in ARCH_KEYS},
-        "parameters": {
-            "kaplan_nonembedding": counting.kaplan_nonembedding_params(arch.layers, arch.d_model),
-            "nonembedding": arch.params_nonembedding,
-            "embedding": arch.params_embedding,
-            "total": arch.params_total,
-            "total_with_relative_position": arch.params_relative,
-        },
+        "architecture": arch.shape(),
+        "parameters": {**parameters, **json_only},
+        "parameter_convention": conventions(arch),
+        "causal": causal,
         "counts": [{"method": m, "name": METHOD_NAMES[m], "flops": f, "pf_days": f / PF_DAY,
                     "ratio_to_6nd": f / six} for m, f in totals.items()],
         "chinchilla_terms": term_rows,
+        "hardware": hardware,
+        "inference_flops_per_token": counting.inference_flops_per_token(arch, arch.seq_len),
     }
 
 
 @with_options(OUTPUT)
 def flops(
     params: Annotated[Optional[str], typer.Option(
-        "--params", help="Parameters N, e.g. 70e9 or 70B. Default: the --model's, or the architecture's total.")] = None,
+        "--params", help="Parameters N, e.g. 70e9 or 70B. Default: the --model's (active for a mixture of "
+                         "experts), or the architecture's active count.")] = None,
     tokens: Annotated[Optional[str], typer.Option(
         "--tokens", help="Training tokens D, e.g. 1.4e12 or 1.4T. Default: the --model's.")] = None,
     model: Model = None,
     method: Annotated[str, typer.Option(
         "--method", help="Count for the headline figure: 6nd, kaplan or chinchilla (the last two need an architecture).")] = "6nd",
+    causal: Annotated[bool, typer.Option(
+        "--causal", help="Count attention under a causal mask (half the context terms).")] = False,
     layers: shape_option("--layers", "Number of transformer layers.") = None,
     d_model: shape_option("--d-model", "Residual stream width.") = None,
-    heads: shape_option("--heads", "Attention heads (d_attn = heads × kv-size).") = None,
-    kv_size: shape_option("--kv-size", "Key/value size per head. Give --heads, --kv-size or both.") = None,
+    heads: shape_option("--heads", "Attention (query) heads; d_attn = heads × head-dim.") = None,
+    kv_size: shape_option("--kv-size", "Query/key size per head (same as --head-dim).") = None,
+    head_dim: shape_option("--head-dim", "Size per head. Default: d-model / heads.") = None,
+    kv_heads: shape_option("--kv-heads", "Key/value heads: fewer than --heads is grouped-query attention, 1 "
+                                         "multi-query. Default: --heads.") = None,
     ffw_size: shape_option("--ffw-size", "Feed-forward width. Default: 4 × d-model.") = None,
+    mlp: shape_option("--mlp", "gelu (2 matrices), swiglu or geglu (3 matrices). Default: gelu.") = None,
+    embeddings: shape_option("--embeddings", "tied (one vocab × d-model matrix) or untied (two). Default: tied.") = None,
+    norm: shape_option("--norm", "Norms to count: none, rmsnorm or layernorm. Default: none.") = None,
+    experts: shape_option("--experts", "Routed experts per MoE layer (mixture of experts).") = None,
+    active_experts: shape_option("--active-experts", "Routed experts each token uses (top-k).") = None,
+    shared_experts: shape_option("--shared-experts", "Experts every token uses besides the routed ones.") = None,
+    expert_ffw_size: shape_option("--expert-ffw-size", "Width of each expert. Default: --ffw-size.") = None,
+    dense_layers: shape_option("--dense-layers", "Leading layers with a dense MLP instead of experts.") = None,
     vocab: shape_option("--vocab", "Vocabulary size.") = None,
     seq_len: shape_option("--seq-len", "Training context length in tokens.") = None,
     fmt: str = "table",
@@ -116,6 +157,10 @@ def flops(
     scalingplan flops --model chinchilla --method chinchilla
 
     scalingplan flops --params 1e9 --tokens 20e9 --layers 24 --d-model 2048 --heads 16 --vocab 32000 --seq-len 2048
+
+    scalingplan flops --model mixtral-8x7b --tokens 8e12
+
+    scalingplan flops --tokens 15e12 --layers 80 --d-model 8192 --heads 64 --kv-heads 8 --ffw-size 28672 --mlp swiglu --embeddings untied --vocab 128256 --seq-len 8192
     """
     method = method.lower()
     if method not in counting.METHODS:
@@ -125,29 +170,39 @@ def flops(
         from scalingplan.catalogues.models import find_model
 
         entry = find_model(model)
-    given = dict(layers=layers, d_model=d_model, heads=heads, kv_size=kv_size, ffw_size=ffw_size,
-                 vocab=vocab, seq_len=seq_len)
+    given = dict(layers=layers, d_model=d_model, heads=heads, kv_size=kv_size, head_dim=head_dim, kv_heads=kv_heads,
+                 ffw_size=ffw_size, mlp=mlp, embeddings=embeddings, norm=norm, experts=experts,
+                 active_experts=active_experts, shared_experts=shared_experts, expert_ffw_size=expert_ffw_size,
+                 dense_layers=dense_layers, vocab=vocab, seq_len=seq_len)
     arch = architecture_of(entry, given)
+    moe = arch is not None and arch.is_moe
     if params is not None:
         n, n_source = parse_positive(params, "--params"), "given"
     elif entry is not None:
-        n, n_source = entry["params"], f"{entry.get('display', entry['name'])} ({entry['source']})"
+        n = entry.get("active_params") or entry["params"]
+        kind = "active parameters" if entry.get("active_params") else "parameters"
+        n_source = f"{entry.get('display', entry['name'])} {kind} ({entry['source']})"
     elif arch is not None:
-        n, n_source = arch.params_total, "architecture total (non-embedding + embedding)"
+        n = arch.params_active
+        n_source = ("architecture's active count (non-embedding + embedding)" if moe
+                    else "architecture total (non-embedding + embedding)")
     else:
         raise InputError("give --params (or --model, or an architecture with --layers, --d-model, ...)")
     if tokens is not None:
         d = parse_positive(tokens, "--tokens")
     elif entry is not None:
-        d = entry["tokens"]
+        from scalingplan.catalogues.models import training_tokens
+
+        d = training_tokens(entry, "give --tokens")
     else:
         raise InputError("give --tokens (the number of training tokens), or a --model from the catalogue")
-    headline = counting.training_flops(method, n, d, arch)
+    headline = counting.training_flops(method, n, d, arch, causal)
     payload = {"flops": headline, "pf_days": headline / PF_DAY, "method": method,
                "params": n, "tokens": d}
     if entry is not None:
         payload["model"] = entry["name"]
-    title = (f"Training FLOPs for {human_count(n)} parameters × {human_count(d)} tokens: "
+    kind = "active parameters" if moe and params is None else "parameters"
+    title = (f"Training FLOPs for {human_count(n)} {kind} × {human_count(d)} tokens: "
              f"{sci(headline)} ({METHOD_NAMES[method]})")
     if arch is None:
         row = {"name": METHOD_NAMES["6nd"], "flops": headline, "pf_days": headline / PF_DAY, "ratio_to_6nd": 1.0}
@@ -155,17 +210,25 @@ def flops(
                  "--seq-len) or a --model for Kaplan's and Chinchilla's counts."]
         emit(fmt, payload, [Table(COLUMNS, [row], title, notes)])
         return
-    detail = breakdown(arch, n, d)
+    detail = breakdown(arch, n, d, causal)
     payload.update(detail)
     notes = [
-        f"N: {n_source}; ratios are to 6·N·D with this N.",
-        "Kaplan: 3 × (2·N_non-embedding + 2·n_layer·n_ctx·d_attn) per token (Kaplan et al. 2020, Table 1).",
+        f"N: {n_source}; ratios are to 6·N·D with this N"
+        + ("; a mixture of experts is counted by its active parameters." if moe else "."),
+        "Kaplan: 3 × (2·N + 2·n_layer·n_ctx·d_attn) per token, N the non-embedding weight matrices a token "
+        "passes through (Kaplan et al. 2020, Table 1).",
         "Chinchilla: Hoffmann et al. 2022 Appendix F, backward = 2 × forward; its Table A4 ratios use the "
         "per-layer terms only and N with the relative-position projections.",
+        "Attention over the context: " + ("causal mask (half the S×S terms)." if causal else "full S×S (no causal mask)."),
     ]
-    params_rows = [{"name": PARAM_NAMES[k], "value": v} for k, v in detail["parameters"].items()]
+    params_rows = [{"name": name, "value": detail["parameters"][k]} for k, name in PARAM_NAMES.items()]
+    infer = detail["inference_flops_per_token"]
     emit(fmt, payload, [
         Table(COLUMNS, detail["counts"], title, notes),
-        Table(PARAM_COLUMNS, params_rows, "Parameter counts"),
-        Table(TERM_COLUMNS, detail["chinchilla_terms"], "Chinchilla Appendix F terms (attention and dense: all layers)"),
+        Table(PARAM_COLUMNS, params_rows, "Parameter counts", [f"Counted with: {detail['parameter_convention']}."]),
+        Table(TERM_COLUMNS, detail["chinchilla_terms"], "Chinchilla Appendix F terms (summed over the layers)"),
+        Table(HARDWARE_COLUMNS, [dict(r, recompute=RECOMPUTE_NAMES[r["recompute"]]) for r in detail["hardware"]],
+              "Model vs hardware FLOPs with activation recomputation (PaLM App. B)",
+              [f"Inference: {sci(infer)} FLOPs per generated token with {arch.seq_len:,} tokens of context "
+               "(2 × active weights incl. the output layer + attention over the context)."]),
     ])

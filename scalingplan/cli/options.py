@@ -167,3 +167,47 @@ Starts = Annotated[int, typer.Option(
     "--starts", help="Approach 3 starting points, spread evenly through the paper's 4,500-point grid "
                      "(0: all of them); fewer is faster and may miss the best minimum.")]
 GroupTol = Annotated[float, typer.Option("--group-tol", help="IsoFLOP group width in decades of FLOPs (approach 2).")]
+
+
+# --- run settings of the laws that model them (MoE granularity, training precision) -----------------
+def law_settings(granularity=None, experts=None, precision=None, post_train_bits=None) -> dict:
+    """The run settings given, checked: {granularity, experts, precision (w, a, kv bits), post_bits}."""
+    from scalingplan.laws.precision import parse_precision
+    from scalingplan.numbers import parse_positive
+
+    settings = {}
+    if granularity is not None:
+        settings["granularity"] = parse_positive(granularity, "--granularity")
+        if settings["granularity"] < 1:
+            raise InputError(f"--granularity: must be at least 1 (experts no larger than the dense "
+                             f"feed-forward), got {granularity}")
+    if experts is not None:
+        settings["experts"] = parse_positive(experts, "--experts")
+    if precision is not None:
+        try:
+            settings["precision"] = parse_precision(precision)
+        except ValueError as exc:
+            raise InputError(f"--precision: {exc}") from None
+        if min(settings["precision"]) <= 0:
+            raise InputError(f"--precision: bits must be positive, got {precision}")
+    if post_train_bits is not None:
+        settings["post_bits"] = parse_positive(post_train_bits, "--post-train-bits")
+    return settings
+
+
+def _setting_option(name, flag, text):
+    return _option(name, Annotated[Optional[str], typer.Option(flag, help=text, rich_help_panel="Law settings")])
+
+
+LAW_SETTINGS = Bundle("settings", (
+    _setting_option("granularity", "--granularity",
+                    "MoE granularity G (experts 1/G the feed-forward size, G active; krajewski2024). "
+                    "Default: allocate chooses it; assess uses 1."),
+    _setting_option("experts", "--experts", "MoE expansion rate E (total experts ÷ G). Default 64, as fitted."),
+    _setting_option("precision", "--precision",
+                    "Training precision for kumar2024: bf16, fp8, int4, bits (6), or parts such as "
+                    "w4a8kv8. Default: allocate chooses it; assess uses 16 bits."),
+    _setting_option("post_train_bits", "--post-train-bits",
+                    "Bits of the weights after post-training quantisation (kumar2024's δ_PTQ)."),
+), law_settings)
+"""Settings of the laws that model them; laws that take a given setting join the default laws."""

@@ -68,13 +68,15 @@ def frontier(
     Example: scalingplan plot frontier --law chinchilla-3 --law llama3 --flops 1e25 -o frontier.png
     """
     from scalingplan.planning import allocation as planning
-    from scalingplan.catalogues.models import find_model
+    from scalingplan.catalogues.models import find_model, training_tokens
     from scalingplan.output.plotting import frontier_text, model_flops
     from scalingplan.cli.allocate import COLUMNS, allocation_notes
 
     laws = planning.resolve(chosen_laws(law) or list(FIGURE1_LAWS))
     names = list(model) if model is not None else list(FIGURE1_MODELS)
     models = [] if [n.lower() for n in names] == ["none"] else [find_model(n) for n in names]
+    for model in models:
+        training_tokens(model)  # a model without published tokens has no place on the figure
     budget = parse_positive(flops, "--flops") if flops is not None else FIGURE1_BUDGET
     lo, hi = parse_positive(start, "--from"), parse_positive(stop, "--to")
     if hi <= lo:

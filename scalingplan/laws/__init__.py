@@ -8,8 +8,11 @@ anywhere, e.g. a notebook or a test).
 from scalingplan.laws.base import Law
 from scalingplan.laws.datalimited import DataConstrainedLaw
 from scalingplan.laws.kaplan import KaplanLaw
+from scalingplan.laws.moe import MoELaw
+from scalingplan.laws.overtrain import OvertrainLaw
 from scalingplan.laws.parametric import ParametricLaw
 from scalingplan.laws.powerlaw import PowerLaw
+from scalingplan.laws.precision import PrecisionLaw
 
 FORMS: dict = {}
 """form name (the ``form`` key of a law file) -> Law subclass."""
@@ -23,7 +26,8 @@ def register_form(cls):
     return cls
 
 
-for _form in (ParametricLaw, PowerLaw, KaplanLaw, DataConstrainedLaw):
+for _form in (ParametricLaw, PowerLaw, KaplanLaw, DataConstrainedLaw, MoELaw, OvertrainLaw, PrecisionLaw):
     register_form(_form)
 
-__all__ = ["FORMS", "DataConstrainedLaw", "KaplanLaw", "Law", "ParametricLaw", "PowerLaw", "register_form"]
+__all__ = ["FORMS", "DataConstrainedLaw", "KaplanLaw", "Law", "MoELaw", "OvertrainLaw", "ParametricLaw",
+           "PowerLaw", "PrecisionLaw", "register_form"]

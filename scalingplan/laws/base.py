@@ -139,6 +139,19 @@ class Law:
         """Extra keys for the compute-optimal allocation of ``flops`` (none by default)."""
         return {}
 
+    def model_extras(self, params, tokens) -> dict:
+        """Extra keys for a given model and its data, e.g. a predicted downstream error (none by default)."""
+        return {}
+
+    def training_flops(self, params, tokens):
+        """Training compute of ``params`` on ``tokens`` under the law's cost model: 6·N·D by default."""
+        return FLOPS_PER_PARAM_TOKEN * params * tokens
+
+    def at_budget(self, flops) -> "Law":
+        """This law with its run settings (granularity, precision, ...) fixed at their optimum for
+        ``flops``; the law itself when it has none."""
+        return self
+
     def allocation_notes(self, row: dict) -> list:
         """Footnotes a reader needs beside this law's allocation ``row``."""
         return []

@@ -59,15 +59,17 @@ class KaplanLaw(Law):
         return BUDGET_PER_C_MIN * self.c["S_opt_coef"] * c_min_pf_days(flops) ** self.c["S_opt_exp"]
 
     def plan_extras(self, flops):
-        return {"batch_tokens": self.frontier_batch(flops), "steps": self.frontier_steps(flops)}
+        """Table 6's batch and steps on the frontier, and B_crit (eq. 1.4) at the frontier loss."""
+        return {"frontier_batch_tokens": self.frontier_batch(flops), "frontier_steps": self.frontier_steps(flops),
+                "critical_batch_tokens": self.critical_batch(self.frontier_loss(flops))}
 
     def allocation_notes(self, row):
         from scalingplan.output.render import sci
 
-        if "batch_tokens" not in row:  # not a frontier plan (e.g. inference-aware)
+        if "frontier_batch_tokens" not in row:  # not a frontier plan (e.g. inference-aware)
             return []
-        return [f"{self.name}: Table 6 critical batch {sci(row['batch_tokens'])} tokens for "
-                f"{row['steps']:,.0f} steps (2·S_min at B_crit, Kaplan §5.1); budget read as C = 2·C_min."]
+        return [f"{self.name}: Table 6 critical batch {sci(row['frontier_batch_tokens'])} tokens for "
+                f"{row['frontier_steps']:,.0f} steps (2·S_min at B_crit, Kaplan §5.1); budget read as C = 2·C_min."]
 
     def formula_lines(self):
         return [

@@ -280,3 +280,29 @@ def isoloss_figure(law, runs=None, flops_range=None, params_range=None, budget=N
     ax.grid(True, which="major", alpha=0.25)
     ax.legend(loc="upper left", fontsize=9, framealpha=0.9)
     return fig
+
+
+def reconcile_figure(law, flops_range=(1e13, 1e25), points: int = 300):
+    """The local exponent d log N*/d log C against budget for a Chinchilla-form law read in
+    non-embedding parameters (Pearce & Song 2024), beside Kaplan's 0.73 and the law's own β/(α+β)."""
+    from scalingplan.planning.reconcile import KAPLAN_RANGE, fitted_exponent, local_exponent, nonembedding_optimum
+
+    flops = np.logspace(math.log10(flops_range[0]), math.log10(flops_range[1]), points)
+    exponent = local_exponent(law, nonembedding_optimum(law, flops))
+    fig = new_figure(7.5, 4.6)
+    ax = fig.add_subplot()
+    ax.plot(flops, exponent, color="C0", lw=2.2, label=f"{law.name}, non-embedding N (local)")
+    ax.axhline(0.73, color="C3", ls="--", lw=1.4, label="Kaplan et al. 2020: 0.73")
+    chinchilla = law.beta / (law.alpha + law.beta)
+    ax.axhline(chinchilla, color="0.3", ls=":", lw=1.4, label=f"{law.name}, total N: {chinchilla:.3f}")
+    fitted = fitted_exponent(law)
+    ax.hlines(fitted, *KAPLAN_RANGE, color="C1", lw=3, alpha=0.8,
+              label=f"fit over Kaplan's budgets: {fitted:.3f}")
+    ax.set_xscale("log")
+    ax.set_xlim(*flops_range)
+    ax.set_xlabel("Training compute, non-embedding (FLOPs)")
+    ax.set_ylabel("Exponent a of N* ∝ C^a")
+    ax.set_title("Why Kaplan's exponent is 0.73: counting non-embedding parameters", fontsize=10)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(loc="upper right", fontsize=8)
+    return fig

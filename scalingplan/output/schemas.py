@@ -78,9 +78,12 @@ ALLOCATION_EXTRAS = {
     "hparams_rule": {"enum": ["deepseek", "steplaw"]},
     "shape": record({"layers": INTEGER, "d_model": INTEGER, "heads": INTEGER, "seq_len": INTEGER,
                      "assumed": BOOLEAN}, text="the shape used for the recipe (assumed from N when unknown)"),
+    "proposed_shape": record({"layers": INTEGER, "d_model": INTEGER, "heads": INTEGER, "kv_heads": INTEGER,
+                              "ffw_size": INTEGER, "params": NUMBER, "count": STRING}, extra=EXTRA_VALUE,
+                             nullable=True, text="allocate --shapes: the best 'scalingplan shape' candidate"),
     "frontier_batch_tokens": described(NUMBER, "kaplan2020: Table 6 frontier batch in tokens"),
     "frontier_steps": described(NUMBER, "kaplan2020: Table 6 frontier steps"),
-    "critical_batch_tokens": described(NUMBER, "kaplan2020: B_crit(L) = B*/L^(1/α_B), eq. 1.4"),
+    "critical_batch_tokens": described(NUMBER, "kaplan2020: B_crit(L) = B*/L^(1/α_B) at the frontier loss, eq. 1.4"),
     "hardware_flops": described(NUMBER, "6ND, or 8ND with full recomputation (with --gpu --count)"),
     "gpu_hours": NUMBER, "days": described(NUMBER, "wall-clock days on the cluster"),
     "cost": NUMBER_OR_NULL, "energy_kwh": NUMBER_OR_NULL, "co2_kg": NUMBER_OR_NULL,
@@ -174,11 +177,30 @@ COMMANDS = {
         extra=EXTRA_VALUE),
     "flops": record({
         "flops": described(NUMBER, "the headline count, by 'method'"), "pf_days": NUMBER, "method": STRING,
-        "params": NUMBER, "tokens": NUMBER,
-    }, {"model": STRING, "architecture": {"type": "object"}, "parameters": {"type": "object"},
+        "params": described(NUMBER, "N of 6ND: given, the model's (active for a mixture of experts) or the "
+                                    "architecture's active count"), "tokens": NUMBER,
+    }, {"model": STRING, "architecture": {"type": "object"},
+        "parameters": record({
+            "total": NUMBER, "active": described(NUMBER, "what one token passes through; = total if dense"),
+            "embedding": NUMBER, "non_embedding": NUMBER}, {
+            "nonembedding": described({**NUMBER, "deprecated": True}, "non_embedding under its old key"),
+            "kaplan_nonembedding": NUMBER, "total_with_relative_position": NUMBER}, extra=EXTRA_VALUE),
+        "parameter_convention": described(STRING, "what the parameter counts include"), "causal": BOOLEAN,
         "counts": array(record({"method": STRING, "name": STRING, "flops": NUMBER, "pf_days": NUMBER,
                                 "ratio_to_6nd": NUMBER}, extra=EXTRA_VALUE)),
-        "chinchilla_terms": array({"type": "object"})}, extra=EXTRA_VALUE),
+        "chinchilla_terms": array({"type": "object"}),
+        "hardware": array(record({"recompute": STRING, "hardware_flops": NUMBER, "ratio_to_model": NUMBER}),
+                          "FLOPs with activation recomputation (none, selective, full) beside model FLOPs"),
+        "inference_flops_per_token": described(NUMBER, "forward FLOPs per generated token at seq_len context"),
+    }, extra=EXTRA_VALUE),
+    "shape": record({
+        "target": NUMBER, "conventions": {"type": "object"},
+        "candidates": array(record({
+            "layers": INTEGER, "d_model": INTEGER, "heads": INTEGER, "kv_heads": INTEGER, "head_dim": INTEGER,
+            "ffw_size": INTEGER, "params": described(NUMBER, "the count the target names"),
+            "total_params": NUMBER, "active_params": NUMBER, "aspect_ratio": NUMBER,
+            "error": described(NUMBER, "params / target - 1")}, extra=EXTRA_VALUE), "best first"),
+    }),
     "convert": record({
         "flops": NUMBER, "pf_days": NUMBER, "mfu": NUMBER,
         "from": record({"value": NUMBER, "unit": STRING}, {"gpu": STRING, "description": STRING}),
@@ -203,9 +225,25 @@ COMMANDS = {
         "name": STRING, "aliases": STRING, "peak_flops": NUMBER, "peak_tflops": NUMBER, "precision": STRING,
         "source": STRING}, extra=EXTRA_VALUE))}, extra=EXTRA_VALUE),
     "models": record({"models": array(record({
-        "name": STRING, "display": STRING, "params": NUMBER, "tokens": NUMBER, "tokens_per_param": NUMBER,
-        "flops": NUMBER, "source": STRING}, {"architecture": {"type": ["object", "null"]}},
+        "name": STRING, "display": STRING, "params": NUMBER,
+        "tokens": described(NUMBER_OR_NULL, "null where the developer never published them"),
+        "tokens_per_param": NUMBER_OR_NULL, "flops": NUMBER_OR_NULL, "source": STRING},
+        {"architecture": {"type": ["object", "null"]},
+         "active_params": described(NUMBER_OR_NULL, "a mixture of experts: parameters one token uses")},
         extra=EXTRA_VALUE))}),
+    "reconcile": record({
+        "law": STRING,
+        "pearce_song": record({
+            "gamma": described(NUMBER, "N_total = N + gamma·N^(1/3)"), "fit_range": array(NUMBER),
+            "fitted_exponent": described(NUMBER, "slope of log N* on log C over fit_range"),
+            "small_budget_limit": NUMBER, "large_budget_limit": NUMBER,
+            "rows": array(record({"flops": NUMBER, "nonembedding_params": NUMBER, "total_params": NUMBER,
+                                 "tokens": NUMBER, "local_exponent": NUMBER}))}),
+        "porian": array(record({"step": STRING, "exponent": NUMBER, "change": NUMBER_OR_NULL})),
+        "budget_reading": record({"kaplan_exponent": NUMBER, "rows": array(record({
+            "flops": NUMBER, "kaplan_params_cmin": NUMBER, "kaplan_params_spent": NUMBER,
+            "reading_ratio": NUMBER, "chinchilla_params": NUMBER}))}),
+    }, {"file": STRING}),
 }
 COMMANDS["plot isoflop"] = COMMANDS["plot fit"] = {
     **COMMANDS["fit"], "properties": {**COMMANDS["fit"]["properties"], "file": STRING}}

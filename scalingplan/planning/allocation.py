@@ -6,7 +6,6 @@ from functools import lru_cache
 
 from scalingplan.compute.counting import six_nd
 from scalingplan.errors import InputError
-from scalingplan.laws.base import tokens_for
 from scalingplan.catalogues.registry import distinct_names, load_laws
 from scalingplan.constants import pf_days
 from scalingplan.numbers import check_positive
@@ -125,6 +124,53 @@ def plan(law, flops) -> Allocation:
     return Allocation(law.name, flops, params, tokens, loss, law.plan_extras(flops), source=law)
 
 
+def configure(laws=None, **settings) -> list:
+    """Law objects with run settings (e.g. granularity=8, precision=(8, 8, 8)) applied to the laws
+    that take them. With no laws named, the main laws plus every registry law that takes a given
+    setting. InputError when a setting is given and none of the laws takes it."""
+    from scalingplan.catalogues.registry import available, load_law
+
+    given = {key: value for key, value in settings.items() if value is not None}
+    resolved = resolve(laws)
+    if not given:
+        return resolved
+    takes = lambda law: set(given) & set(getattr(law, "settings", ()))  # noqa: E731
+    if not laws:
+        resolved += [law for law in map(load_law, available()) if takes(law) and law not in resolved]
+    for key in given:
+        if not any(key in getattr(law, "settings", ()) for law in resolved):
+            option = "--post-train-bits" if key == "post_bits" else "--" + key
+            raise InputError(f"{option}: none of the laws {', '.join(law.name for law in resolved)} takes it; "
+                             f"see 'scalingplan laws' for laws that do")
+    return [law.configured(**{k: v for k, v in given.items() if k in law.settings}) if takes(law) else law
+            for law in resolved]
+
+
+def overtrained(flops, multiplier: float, laws=None) -> list:
+    """Plans that spend ``flops`` on D = M·N tokens (over-training when M is above the optimum):
+    N from the law's cost model at its budget's settings, with the loss penalty against the
+    compute-optimal plan for laws that predict loss."""
+    import math
+
+    out = []
+    for law in resolve(laws):
+        best = plan(law, flops)
+        fixed = law.at_budget(flops)
+        lo, hi = 0.0, math.log(flops)  # training_flops(N, M·N) grows with N
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if fixed.training_flops(math.exp(mid), multiplier * math.exp(mid)) < flops else (lo, mid)
+        params = math.exp(0.5 * (lo + hi))
+        tokens = multiplier * params
+        extra = {"optimal_tokens_per_param": best.tokens_per_param, **fixed.model_extras(params, tokens)}
+        loss = None
+        if law.predicts_loss:
+            loss = fixed.loss(params, tokens)
+            extra["loss_penalty"] = loss - best.loss
+        out.append(Allocation(law.name, flops, params, tokens, loss, extra, source=law))
+    return out
+
+
 def allocate(flops, laws=None) -> list:
     """Compute-optimal allocations of a budget (FLOPs; float or array) under each law."""
     check_positive(flops, "budget (FLOPs)")
@@ -137,7 +183,7 @@ def allocate_params(params, laws=None) -> list:
     out = []
     for law in resolve(laws):
         best = plan(law, law.params_budget(params))
-        best.params, best.tokens = params, tokens_for(best.flops, params)
+        best.params = params  # the plan's own tokens: laws with their own cost model differ from C/(6N)
         out.append(best)
     return out
 
@@ -180,8 +226,17 @@ def compare(budgets, laws=None) -> list:
             row = p.as_dict()
             row["params_vs_first"] = p.params / base.params
             row["tokens_vs_first"] = p.tokens / base.tokens
+            if losses_comparable(laws):
+                row["compute_vs_first"] = laws[0].loss_budget(p.loss) / flops
             rows.append(row)
     return rows
+
+
+def losses_comparable(laws) -> bool:
+    """Whether the laws' losses share one scale: all predict loss and belong to one family (one
+    paper's fits on one evaluation set, e.g. krajewski2024-dense and krajewski2024)."""
+    families = {law.meta.get("family") for law in laws}
+    return len(laws) > 1 and None not in families and len(families) == 1 and all(l.predicts_loss for l in laws)
 
 
 def far_outside(rows: list, limit: float = WARN_DECADES) -> list:
@@ -253,11 +308,12 @@ def assess(params: float, tokens: float, laws=None) -> tuple:
     flops = six_nd(params, tokens)
     assessments = []
     for law in resolve(laws):
-        best = plan(law, flops)
+        spent = law.training_flops(params, tokens)
+        best = plan(law, spent)
         loss = law.loss(params, tokens) if law.predicts_loss else None
         needed = law.loss_budget(loss) if loss is not None else None
-        fraction = needed / flops if needed is not None and needed != float("inf") else None
-        assessments.append({
+        fraction = needed / spent if needed is not None and needed != float("inf") else None
+        row = {
             "law": law.name,
             "params_kind": law.params_kind,
             "loss": loss,
@@ -268,5 +324,9 @@ def assess(params: float, tokens: float, laws=None) -> tuple:
             "optimal_loss": best.loss,
             "optimum_compute_fraction": fraction,
             "extrapolation_decades": best.extrapolation_decades,
-        })
+            **law.model_extras(params, tokens),
+        }
+        if spent != flops:
+            row["law_flops"] = spent  # the law's own cost model (e.g. MoE routers, precision)
+        assessments.append(row)
     return flops, assessments

@@ -170,34 +170,17 @@ def memory_on_cluster(params: float, batch_sequences: float, cluster: Cluster, s
 
 
 # --- allocations -----------------------------------------------------------------------------------
-def _law(name: str):
-    """The registry law of a row, or None for a law given by file."""
-    from scalingplan.catalogues.registry import load_law
-
-    try:
-        return load_law(name)
-    except InputError:
-        return None
-
-
 def add_recipe(rows: list, rule: str = "deepseek", seq_len: int = mem.DEFAULT_SEQ_LEN,
                cluster: Cluster | None = None, shape: mem.Shape | None = None) -> dict:
     """Add the recipe (and, with a cluster, the run) to allocation rows (``Allocation.as_dict()``).
 
-    Every row gains batch_tokens, batch_sequences, learning_rate, steps and hparams_rule. Kaplan rows
-    keep their Table 6 frontier as frontier_batch_tokens and frontier_steps and gain
-    critical_batch_tokens (eq. 1.4 at the row's loss). With a cluster: hardware_flops, gpu_hours,
+    Every row gains batch_tokens, batch_sequences, learning_rate, steps and hparams_rule (a law's own
+    batch keys, such as Kaplan's frontier_batch_tokens, stay beside them). With a cluster: hardware_flops, gpu_hours,
     days, cost, energy_kwh, co2_kg and memory ({fits, layout}). ``shape`` is the model's shape when
     known; otherwise each row assumes ``memory.default_shape``. Returns what the rows assumed.
     """
     rule = check_rule(rule)
     for row in rows:
-        if "batch_tokens" in row:  # Kaplan's Table 6 frontier (planning.allocation.plan)
-            row["frontier_batch_tokens"] = row.pop("batch_tokens")
-            row["frontier_steps"] = row.pop("steps")
-        law = _law(row["law"])
-        if law is not None and law.form == "kaplan" and row.get("loss") is not None:
-            row["critical_batch_tokens"] = law.critical_batch(row["loss"])
         row_shape = shape or mem.default_shape(float(row["params"]), seq_len)
         row.update(hyperparameters(row["params"], row["tokens"], rule, seq_len, shape))
         row["hparams_rule"] = rule
