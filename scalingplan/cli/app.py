@@ -11,23 +11,24 @@ from typing import Annotated
 
 import typer
 
-# command name -> (module in scalingplan.cli, attribute): a function becomes a command, a Typer a group.
+# command name -> (module in scalingplan.cli, attribute, summary): a function becomes a command, a Typer
+# a group. The summary is what `scalingplan --help` lists, without importing any command module.
 COMMANDS = {
-    "allocate": ("allocate", "allocate"),
-    "compare": ("compare", "compare"),
-    "assess": ("assess", "assess"),
-    "laws": ("laws", "app"),
-    "flops": ("flops", "flops"),
-    "shape": ("shape", "shape"),
-    "convert": ("convert", "convert"),
-    "fit": ("fit", "fit"),
-    "plot": ("plot", "app"),
-    "check": ("check", "check"),
-    "memory": ("memory", "memory"),
-    "hardware": ("catalogues", "hardware"),
-    "models": ("catalogues", "models"),
-    "schema": ("schema", "schema"),
-    "reconcile": ("reconcile", "reconcile"),
+    "allocate": ("allocate", "allocate", "Compute-optimal model, tokens, loss and cost for a budget."),
+    "compare": ("compare", "compare", "How the laws' allocations diverge across budgets."),
+    "assess": ("assess", "assess", "Trained models against each law's optimum at the same compute."),
+    "laws": ("laws", "app", "The law registry; one law's formula, constants and sources."),
+    "flops": ("flops", "flops", "Training FLOPs and parameter counts from sizes or a shape."),
+    "shape": ("shape", "shape", "Shapes (layers, width, heads, ffw) that hit a parameter count."),
+    "convert": ("convert", "convert", "FLOPs, PF-days, GPU-hours and days on every accelerator."),
+    "memory": ("memory", "memory", "Memory per GPU and the parallel layouts that fit."),
+    "fit": ("fit", "fit", "Fit a scaling law to your own runs, with bootstrap intervals."),
+    "plot": ("plot", "app", "Figures: the laws' frontier, IsoFLOP and IsoLoss plots."),
+    "check": ("check", "check", "Budget checks of plan files for CI (exit 1 if one fails)."),
+    "reconcile": ("reconcile", "reconcile", "Why Kaplan's exponent is 0.73 and Chinchilla's 0.5."),
+    "hardware": ("catalogues", "hardware", "The accelerator catalogue, with sources."),
+    "models": ("catalogues", "models", "The catalogue of trained models, with sources."),
+    "schema": ("schema", "schema", "The JSON Schema of a command's --json output."),
 }
 
 
@@ -76,14 +77,22 @@ def build_app(names=None) -> typer.Typer:
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     app.callback()(_root)
-    for name in names or COMMANDS:
-        module, attribute = COMMANDS[name]
+    for name in COMMANDS if names is None else names:
+        module, attribute, _ = COMMANDS[name]
         target = getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
         if isinstance(target, typer.Typer):
             _guard(target)
             app.add_typer(target, name=name)
         else:
             app.command(name)(handles_errors(target))
+    return app
+
+
+def build_index() -> typer.Typer:
+    """The app as `scalingplan --help` shows it: every command listed with its summary, none imported."""
+    app = build_app([])
+    for name, (_, _, summary) in COMMANDS.items():
+        app.command(name, help=summary, add_help_option=False)(lambda: None)
     return app
 
 
@@ -142,7 +151,7 @@ def _error(message: str, code: int):
 def _run() -> int:
     """Parse and run the command; the exit code."""
     name = _command_name(sys.argv[1:])
-    app = build_app([name] if name in COMMANDS else None)
+    app = build_app([name]) if name in COMMANDS else build_index()
     try:
         code = app(prog_name="scalingplan", standalone_mode=False)
     except Exception as exc:

@@ -10,6 +10,24 @@ import typer
 from scalingplan.errors import EXIT_INPUT, EXIT_INTERNAL, InputError
 from scalingplan.output.render import render
 
+def lazy_module(name: str):
+    """The module ``name``, run on first use of one of its attributes (importlib's LazyLoader):
+    a command module can name what its command needs without every other command, or --help,
+    paying for the import."""
+    import importlib.util
+
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    parent, _, child = name.rpartition(".")
+    setattr(sys.modules[parent], child, module)
+    return module
+
+
 def emit(fmt: str, payload: dict, tables: list, csv_table=None) -> None:
     """Write the command's result to stdout in ``fmt``; JSON answers carry ``schema_version``
     (their schemas: ``scalingplan schema COMMAND``)."""
