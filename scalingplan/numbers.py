@@ -1,10 +1,17 @@
 """Parsing and validating the numbers users type: ``5.8e23``, ``70B``, ``1.4T``, ``1_000``."""
 
 import math
+import unicodedata
 
 from scalingplan.errors import InputError
 
 SUFFIXES = {"k": 1e3, "m": 1e6, "b": 1e9, "g": 1e9, "t": 1e12, "p": 1e15}
+LARGEST = 1e100
+SMALLEST = 1e-100
+"""Magnitudes accepted from users. Past them a planner's quantities have no meaning (1e100 FLOPs is
+far beyond any budget), and the laws' powers and products of them would overflow or underflow a
+double (a frontier inverts C^0.27 as D^3.7); zero is accepted where zero means something."""
+RANGE_TEXT = "1e-100 to 1e100 in magnitude, or 0"
 
 
 def _field(what: str) -> str:
@@ -12,40 +19,70 @@ def _field(what: str) -> str:
     return what[2:].replace("-", "_") if what.startswith("--") else what
 
 
+def ascii_number_text(text: str, what: str) -> str:
+    """``text`` with digits of any script read as their value (as Python's int() and float() do) and
+    fullwidth forms (``１２３ｅ２１``) read as the ASCII they stand for; any other non-ASCII is refused,
+    so that '10²³' or '1.5−3' never becomes a different number."""
+    if text.isascii():
+        return text
+    out = []
+    for ch in text:
+        if ch.isascii():
+            out.append(ch)
+        elif unicodedata.decimal(ch, None) is not None:
+            out.append(str(unicodedata.decimal(ch)))
+        elif "\uff01" <= ch <= "\uff5e":  # fullwidth ASCII
+            out.append(chr(ord(ch) - 0xFEE0))
+        else:
+            raise InputError(f"'{text}' is not a number: it contains '{ch}' (U+{ord(ch):04X}); "
+                             "write digits, '.', 'e' and '-'", _field(what))
+    return "".join(out)
+
+
+def check_range(number: float, value, what: str) -> float:
+    """``number`` if finite and 0 or within [SMALLEST, LARGEST] in magnitude; InputError otherwise."""
+    shown = value if isinstance(value, str) else repr(value)
+    if not math.isfinite(number):
+        raise InputError(f"must be a finite number, got '{shown}'" if isinstance(value, str)
+                         else f"must be a finite number, got {shown}", _field(what))
+    if number != 0 and not SMALLEST <= abs(number) <= LARGEST:
+        raise InputError(f"{shown} is out of range (allowed: {RANGE_TEXT})", _field(what))
+    return number
+
+
 def parse_number(value, what: str = "value") -> float:
     """Read a float from a number or a string such as '5.8e23', '70B', '1.4T' or '1_000'.
 
     Suffixes (case-insensitive): K 1e3, M 1e6, B/G 1e9, T 1e12, P 1e15.
     Raises InputError whose field is ``what`` (a field name; a leading ``--`` is dropped) on anything
-    else, including NaN and infinities.
+    else, including NaN, infinities and magnitudes outside SMALLEST..LARGEST.
     """
-    what = _field(what)
+    field = _field(what)
     if isinstance(value, bool):
-        raise InputError(f"expected a number, got {value!r}", what)
-    if isinstance(value, (int, float)):
+        raise InputError(f"expected a number, got {value!r}", field)
+    if isinstance(value, int):
+        if abs(value) > LARGEST:
+            raise InputError(f"{value:.3g} is out of range (allowed: {RANGE_TEXT})", field)
         number = float(value)
+    elif isinstance(value, float):
+        number = value
     elif isinstance(value, str):
-        text = value.strip().replace("_", "")
+        text = ascii_number_text(value.strip(), what).replace("_", "")
         scale = 1.0
-        if text and text[-1].lower() in SUFFIXES and not text[-1].isdigit():
+        if text and text[-1].lower() in SUFFIXES:
             scale = SUFFIXES[text[-1].lower()]
             text = text[:-1]
+        if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+            raise InputError(f"must be a finite number, got '{value}'", field)
+        if len(text) > 400:
+            raise InputError(f"'{value[:20]}...' is too long to be a number", field)
         try:
             number = float(text) * scale
         except ValueError:
-            raise InputError(f"'{value}' is not a number (try 5.8e23, 70e9, 70B or 1.4T)", what) from None
-        if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
-            raise InputError(f"must be a finite number, got '{value}'", what)
-        if math.isinf(number):
-            raise InputError(f"'{value}' is too large to represent", what)
+            raise InputError(f"'{value}' is not a number (try 5.8e23, 70e9, 70B or 1.4T)", field) from None
     else:
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise InputError(f"expected a number, got {value!r}", what) from None
-    if not math.isfinite(number):
-        raise InputError(f"must be a finite number, got {value!r}", what)
-    return number
+        raise InputError(f"expected a number, got {type(value).__name__}", field)
+    return check_range(number, value, what)
 
 
 def parse_positive(value, what: str = "value") -> float:

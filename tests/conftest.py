@@ -32,3 +32,40 @@ def cli():
         return runner.invoke(app, [str(a) for a in args])
 
     return invoke
+
+
+class MainResult:
+    def __init__(self, exit_code, stdout, stderr, exception=None):
+        self.exit_code, self.stdout, self.stderr, self.exception = exit_code, stdout, stderr, exception
+        self.output = stdout + stderr
+
+
+@pytest.fixture
+def main_cli(capsys, monkeypatch):
+    """Run `scalingplan` through its real entry point (one-line usage errors, signal handlers, guarded
+    stdout) in this process; restores the signal handlers and streams afterwards."""
+    import signal
+    import sys
+    import warnings
+
+    from scalingplan.cli.app import main
+
+    def invoke(*args):
+        handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        monkeypatch.setattr(sys, "argv", ["scalingplan", *map(str, args)])
+        stdout, code, exception = sys.stdout, None, None
+        try:
+            with warnings.catch_warnings():
+                main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            exception = exc
+        finally:
+            sys.stdout = stdout
+            for s, handler in handlers.items():
+                signal.signal(s, handler)
+        out, err = capsys.readouterr()
+        return MainResult(code, out, err, exception)
+
+    return invoke

@@ -134,12 +134,12 @@ def test_missing_file_and_bad_format(cli, plans, tmp_path):
 
 
 def test_internal_error_exits_3(cli, plans, monkeypatch):
-    import scalingplan.cli.check
+    import scalingplan.checks.plans
 
     def broken(plan):
-        raise ZeroDivisionError("boom")
+        raise RuntimeError("boom")
 
-    monkeypatch.setattr(scalingplan.cli.check, "evaluate", broken)
+    monkeypatch.setattr(scalingplan.checks.plans, "evaluate", broken)
     result = cli("check", *plans(ok=PASSING))
     assert result.exit_code == 3
     assert "internal error" in result.stderr and "Traceback" not in result.output

@@ -101,7 +101,7 @@ def test_internal_error_has_its_own_exit_code(cli, monkeypatch):
     import scalingplan.planning.allocation
 
     def broken(*args, **kwargs):
-        raise ZeroDivisionError("boom")
+        raise RuntimeError("boom")
 
     monkeypatch.setattr(scalingplan.planning.allocation, "allocate", broken)
     result = cli("allocate", "--flops", "1e21")
@@ -229,3 +229,16 @@ def test_every_command_help_has_an_example(cli, command):
 def test_help_points_at_nothing_a_wheel_lacks(cli, command):
     text = cli(*command.split(), "--help").stdout
     assert "configs/" not in text and "docs/" not in text
+
+
+def test_root_help_lists_every_command_without_importing_them():
+    code = ("import sys\nsys.argv = ['scalingplan', '--help']\nfrom scalingplan.cli.app import COMMANDS, main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('scalingplan.cli.') and "
+            "m.split('.')[-1] not in ('app', 'common', 'options', 'settings', 'signals')), file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    from scalingplan.cli.app import COMMANDS
+
+    for name in COMMANDS:
+        assert f"  {name} " in result.stdout, name
+    assert result.stderr.strip() == "[]"

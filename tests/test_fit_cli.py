@@ -71,7 +71,7 @@ def test_replication_file_works_with_column_options_and_bootstrap(cli):
     ("size,tokens,loss\n1,2,3\n", [], "no column for parameters"),
     ("params,tokens,loss\n1e9,2e10,2.5\n1e9,0,2.4\n", [], "line 3, column 'tokens'"),
     ("params,tokens,loss\n1e9,2e10,2.5\n1e9,2e10\n", [], "line 3: malformed CSV"),
-    ("params,tokens,loss\n" + "1e9,2e10,2.5\n" * 3, [], "fewer than the 5 parameters"),
+    ("params,tokens,loss\n" + "1e9,2e10,2.5\n" * 3, [], "need at least 6"),
     ("params,tokens,loss\n" + "".join(f"1e9,{d},2.{d % 7}\n" for d in range(10, 20)), [], "same model size"),
     ("params,tokens,loss\n1e9,2e10,2.5\n", ["--method", "approach4"], "unknown method"),
 ])

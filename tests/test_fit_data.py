@@ -45,7 +45,7 @@ def test_bad_csv_gives_one_line_naming_the_problem(tmp_path, text, options, mess
 
 
 def test_too_few_runs_and_a_single_model_size_are_refused():
-    with pytest.raises(InputError, match="fewer than the 5 parameters"):
+    with pytest.raises(InputError, match="need at least 6"):
         a3.fit_approach3(make_runs([1e8, 2e8, 3e8, 4e8], [3, 3, 3, 3], tokens=[1e9] * 4))
     with pytest.raises(InputError, match="same model size"):
         a3.fit_approach3(make_runs([1e8] * 6, [3, 2.9, 2.8, 2.7, 2.6, 2.5], tokens=np.geomspace(1e9, 1e11, 6)))

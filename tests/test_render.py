@@ -21,9 +21,27 @@ def test_sci():
     assert sci(1.2e-5) == "1.20e-5"
 
 
-def test_json_converts_numpy_and_refuses_nan_silently():
-    payload = {"schema_version": 1, "a": np.float64(1.5), "b": np.array([1.0, 2.0]), "c": float("nan")}
+def test_json_converts_numpy():
+    payload = {"schema_version": 1, "a": np.float64(1.5), "b": np.array([1.0, 2.0]), "c": None}
     assert json.loads(render("json", payload, [])) == {"schema_version": 1, "a": 1.5, "b": [1.0, 2.0], "c": None}
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "markdown", "table"])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), np.float64("-inf"), np.array([1.0, np.nan])])
+def test_a_non_finite_result_is_refused_not_printed(fmt, bad):
+    from scalingplan.errors import InputError
+
+    table = Table([Column("Params", "params", "count")], [{"params": 1.0}])
+    with pytest.raises(InputError, match="allocations.0.params|allocations"):
+        render(fmt, {"allocations": [{"params": bad}]}, [table])
+
+
+def test_human_formats_show_non_finite_numbers():
+    from scalingplan.output.render import exact, loss_text, plain, ratio_text
+
+    for format_ in (human_count, sci, plain, loss_text, ratio_text, exact):
+        assert format_(float("inf")) == "inf" and format_(float("nan")) == "nan"
+        assert format_(-float("inf")) == "-inf"
 
 
 def test_csv_and_markdown():

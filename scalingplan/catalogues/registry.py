@@ -30,17 +30,30 @@ def _registry() -> dict:
     from scalingplan.catalogues.yamlfile import read_yaml_cached
 
     docs = read_yaml_cached(sorted(_laws_dir().glob("*.yaml")), "registry", "law file")
+    for doc in docs:
+        check_metadata(doc)
     docs.sort(key=lambda doc: (str((doc.data.get("citation") or {}).get("year", "")), doc.path))
-    return {str(doc.data.get("name", doc.path)): doc for doc in docs}
+    registry: dict = {}
+    for doc in docs:
+        name = str(doc.data.get("name", doc.path))
+        if name in registry:
+            raise doc.error(("name",), f"'{name}' is already the name of {registry[name].path}; "
+                            "each registry law needs its own name")
+        registry[name] = doc
+    return registry
 
 
 @lru_cache(maxsize=None)
 def _aliases() -> dict:
-    table = {}
+    """Lower-case name or alias -> registry name; a name or alias used twice is an error naming both."""
+    table, owner = {}, {}
     for name, doc in _registry().items():
-        table[name.lower()] = name
-        for alias in doc.data.get("aliases") or []:
-            table[str(alias).lower()] = name
+        for alias in [name] + list(doc.data.get("aliases") or []):
+            key = str(alias).lower()
+            if key in table and table[key] != name:
+                raise doc.error(("aliases",), f"'{alias}' already names the law in {owner[key]}; a name or "
+                                "alias may stand for one law only")
+            table[key], owner[key] = name, doc.path
     return table
 
 
@@ -68,7 +81,8 @@ def canonical_name(name: str) -> str:
     found = _aliases().get(name.strip().lower())
     if found is None:
         choices = available() + [a for a in _aliases() if a not in available()] + list(_families())
-        raise InputError(f"unknown law '{name}'{closest(name, choices)}; "
+        shown = name if len(name) <= 80 else name[:77] + "..."
+        raise InputError(f"unknown law '{shown}'{closest(name[:200], choices)}; "
                          f"see 'scalingplan laws' for the list, or give a path to a law file")
     return found
 
@@ -99,6 +113,82 @@ def law_document(name: str):
     return _registry()[canonical_name(name)]
 
 
+TEXT_KEYS = ("name", "summary", "family", "quantity")
+PUBLISHED_COLUMNS = ["params", "flops", "tokens"]
+
+
+def _text_list(doc, key) -> None:
+    value = doc.data.get(key)
+    if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise doc.error((key,), "expected a list of text items")
+
+
+def check_metadata(doc) -> None:
+    """Check the metadata of a law file as strictly as its constants: the text fields are text,
+    ``aliases`` and ``notes`` lists of text, ``citation`` a mapping of plain values (or text),
+    ``main`` true or false, and ``published`` a mapping whose ``rows`` are [params, flops, tokens]
+    triples of positive numbers."""
+    data = doc.data
+    for key in TEXT_KEYS:
+        if key in data and not isinstance(data[key], str):
+            raise doc.error((key,), f"expected text, got {type(data[key]).__name__} {data[key]!r}"[:200])
+    for key in ("aliases", "notes"):
+        _text_list(doc, key)
+    if "main" in data and not isinstance(data["main"], bool):
+        raise doc.error(("main",), "expected true or false")
+    citation = data.get("citation")
+    if citation is not None and not isinstance(citation, (str, dict)):
+        raise doc.error(("citation",), "expected a mapping (authors, title, year, ...) or text")
+    if isinstance(citation, dict):
+        for key, value in citation.items():
+            if isinstance(value, (dict, list)):
+                raise doc.error(("citation", key), "expected a plain value")
+    published = data.get("published")
+    if published is None:
+        return
+    if not isinstance(published, dict):
+        raise doc.error(("published",), "expected a mapping of source, columns and rows")
+    if "source" in published and not isinstance(published["source"], str):
+        raise doc.error(("published", "source"), "expected text")
+    if published.get("columns", PUBLISHED_COLUMNS) != PUBLISHED_COLUMNS:
+        raise doc.error(("published", "columns"), f"expected {PUBLISHED_COLUMNS}")
+    rows = published.get("rows", [])
+    if not isinstance(rows, list):
+        raise doc.error(("published", "rows"), "expected a list of [params, flops, tokens] rows")
+    for i, row in enumerate(rows):
+        if not (isinstance(row, list) and len(row) == 3):
+            raise doc.error(("published", "rows", i), "expected a row of three numbers: [params, flops, tokens]")
+        for j, value in enumerate(row):
+            if doc.number("published", "rows", i, j, value=value) <= 0:
+                raise doc.error(("published", "rows", i), f"{PUBLISHED_COLUMNS[j]} must be positive, got {value!r}")
+    corrections = published.get("corrections") or []
+    if not isinstance(corrections, list):
+        raise doc.error(("published", "corrections"), "expected a list of {row, column, corrected, why}")
+    for i, fix in enumerate(corrections):
+        keys = ("published", "corrections", i)
+        if not (isinstance(fix, dict) and isinstance(fix.get("row"), int) and not isinstance(fix["row"], bool)
+                and 0 <= fix["row"] < len(rows) and fix.get("column") in ("flops", "tokens")):
+            raise doc.error(keys, f"expected {{row: 0 to {len(rows) - 1}, column: flops or tokens, corrected, why}}")
+        if doc.number(*keys, "corrected", value=fix.get("corrected")) <= 0:
+            raise doc.error(keys, "corrected must be positive")
+
+
+def distinct_names(laws: list) -> list:
+    """``laws`` with repeats of the same law dropped; InputError if two different laws share a name,
+    so that a law file never silently stands in for (or beside) a registry law of the same name."""
+    out, seen = [], {}
+    for law in laws:
+        source = str(law.meta.get("source"))
+        if law.name in seen:
+            if seen[law.name] != source:
+                raise InputError(f"two laws are named '{law.name}' ({seen[law.name]} and {source}); "
+                                 "rename one (the 'name' key of a law file)")
+            continue
+        seen[law.name] = source
+        out.append(law)
+    return out
+
+
 def build_law(doc):
     """Validate a parsed law file and build its law object."""
     from scalingplan.laws import FORMS
@@ -107,6 +197,7 @@ def build_law(doc):
     for key in REQUIRED_KEYS:
         if key not in data:
             raise doc.error((), f"missing key '{key}' (a law file needs {', '.join(REQUIRED_KEYS)})")
+    check_metadata(doc)
     form = str(data["form"])
     if form not in FORMS:
         raise doc.error(("form",), f"unknown form '{form}'{closest(form, list(FORMS))}; "
@@ -200,5 +291,6 @@ def load_law(name: str):
 
 
 def load_laws(names=()) -> list:
-    """Laws for a list of arguments (names, aliases, families, paths); the main laws if empty."""
-    return [load_law(name) for name in expand(names)]
+    """Laws for a list of arguments (names, aliases, families, paths); the main laws if empty.
+    Two different laws of the same name are refused (``distinct_names``)."""
+    return distinct_names([load_law(name) for name in expand(names)])

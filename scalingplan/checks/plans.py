@@ -148,6 +148,13 @@ def _whole(doc, *keys) -> int:
     return int(value)
 
 
+def _count(doc, *keys) -> int:
+    """An accelerator count, within the limit of ``hardware.check_count``."""
+    from scalingplan.compute.hardware import check_count
+
+    return _call(doc, keys, check_count, _whole(doc, *keys))
+
+
 def _raw(doc, keys):
     value = doc.data
     for key in keys:
@@ -173,7 +180,7 @@ def _budget(doc) -> dict:
 
             values[key] = _call(doc, ("budget", key), find_accelerator, str(section[key]))["name"]
         elif key == "count":
-            values[key] = _whole(doc, "budget", key)
+            values[key] = _count(doc, "budget", key)
         elif key == "mfu":
             values[key] = _mfu(doc, "budget", key)
         else:
@@ -197,7 +204,7 @@ def _hardware(doc, budget: dict) -> dict | None:
             if key not in section:
                 raise doc.error(("hardware",), f"missing key '{key}' (hardware needs gpu and count; mfu optional)")
         entry = _call(doc, ("hardware", "gpu"), find_accelerator, str(section["gpu"]))
-        count = _whole(doc, "hardware", "count")
+        count = _count(doc, "hardware", "count")
         mfu = _mfu(doc, "hardware", "mfu") if "mfu" in section else None
     elif budget.get("hardware", {}).get("count") is not None:
         given = budget["hardware"]
@@ -281,7 +288,7 @@ def _model(doc) -> tuple:
 
 
 def _laws(doc) -> list:
-    from scalingplan.catalogues.registry import expand, is_path, load_law
+    from scalingplan.catalogues.registry import distinct_names, expand, is_path, load_law
 
     if "law" in doc.data and "laws" in doc.data:
         raise doc.error(("laws",), "give 'law' or 'laws', not both")
@@ -292,7 +299,7 @@ def _laws(doc) -> list:
     items = [((key,), value)] if not isinstance(value, list) else [((key, i), v) for i, v in enumerate(value)]
     if not items:
         raise doc.error((key,), "name at least one law")
-    laws, seen = [], set()
+    laws = []
     for keys, name in items:
         if not isinstance(name, str) or not name.strip():
             raise doc.error(keys, f"expected a law name or law-file path, got {name!r}")
@@ -301,12 +308,8 @@ def _laws(doc) -> list:
             names = [str(path if path.is_absolute() else Path(doc.path).parent / path)]
         else:
             names = _call(doc, keys, expand, [name])
-        for member in names:
-            law = _call(doc, keys, load_law, member)
-            if law.name not in seen:
-                seen.add(law.name)
-                laws.append(law)
-    return laws
+        laws.extend(_call(doc, keys, load_law, member) for member in names)
+    return _call(doc, (key,), distinct_names, laws)
 
 
 def _limits(doc, laws: list, hardware: dict | None, recipe: dict | None = None) -> dict:

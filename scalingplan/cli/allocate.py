@@ -4,15 +4,16 @@ from typing import Annotated, Optional
 
 import typer
 
-from scalingplan.planning import allocation as planning
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.laws.base import PARAMS_KINDS
 from scalingplan.output.render import Column, Table, human_count, sci
-from scalingplan.cli.common import emit, warn
+from scalingplan.cli.common import emit, lazy_module, warn
 from scalingplan.cli.options import (HARDWARE, LAW_SETTINGS, OUTPUT, Flops, Laws, PfDays, chosen_laws,
                                      with_options)
 from scalingplan.cli.memory import RECIPE, budget_and_cluster, recipe_tables
+
+planning = lazy_module("scalingplan.planning.allocation")
 
 COLUMNS = [
     Column("Law", "law_label", "text"),
@@ -257,5 +258,6 @@ def overtrained(fmt, budget, law, tokens_per_param, with_recipe, shapes=False):
     title = f"{multiplier:g} tokens per parameter on {sci(budget['flops'])} FLOPs"
     payload = {"query": {"flops": budget["flops"], "tokens_per_param": multiplier}, "budget": budget,
                "allocations": rows}
+
     emit(fmt, payload, [Table(columns, table_rows(rows), title, allocation_notes(plans) + notes)]
          + with_recipe(payload, rows) + shape_tables(rows, shapes))

@@ -4,14 +4,15 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from scalingplan.planning import allocation as planning
 from scalingplan.catalogues.models import counted_params, find_model, training_tokens
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.allocate import convention_notes, table_rows, warn_once
-from scalingplan.cli.common import emit
+from scalingplan.cli.common import emit, lazy_module
 from scalingplan.cli.options import LAW_SETTINGS, OUTPUT, Laws, chosen_laws, with_options
+
+planning = lazy_module("scalingplan.planning.allocation")
 
 COLUMNS = [
     Column("Law", "law_label", "text"),
@@ -139,5 +140,6 @@ def assess(
     flat = Table([Column("Model", "model", "text"), Column("Params", "params", "count"),
                   Column("Tokens", "tokens", "count"), Column("FLOPs", "flops", "flops")] + COLUMNS,
                  [{"model": m["name"], "params": m["params"], "tokens": m["tokens"], "flops": m["flops"], **a}
+
                   for m in results for a in m["assessments"]])
     emit(fmt, {"models": results}, tables, csv_table=flat)

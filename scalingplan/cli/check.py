@@ -6,11 +6,12 @@ from typing import Annotated, List
 
 import typer
 
-from scalingplan.checks.plans import METHOD_TEXT, evaluate, load_plan
 from scalingplan.errors import EXIT_CHECK_FAILED, InputError
 from scalingplan.output.render import KINDS, Column, Table, human_count, sci
-from scalingplan.cli.common import emit
+from scalingplan.cli.common import emit, lazy_module
 from scalingplan.cli.options import choose_format, output_bundle, with_options
+
+plans_module = lazy_module("scalingplan.checks.plans")
 
 
 def check_format(fmt=None, json_=False) -> tuple:
@@ -58,7 +59,7 @@ def plan_table(plan, result: dict) -> Table:
     rows = [dict(c, law=c["law"] or "", value_text=VALUE_TEXT[c["name"]](c["value"]),
                  limit_text=limit_text(c), result=RESULT_TEXT[c["status"]]) for c in result["checks"]]
     title = (f"{plan.file}: {'passed' if result['passed'] else 'FAILED'} — {human_count(plan.params)} params × "
-             f"{human_count(plan.tokens)} tokens, {sci(plan.flops)} FLOPs ({METHOD_TEXT[plan.flops_method]}); budget {sci(plan.budget['flops'])} "
+             f"{human_count(plan.tokens)} tokens, {sci(plan.flops)} FLOPs ({plans_module.METHOD_TEXT[plan.flops_method]}); budget {sci(plan.budget['flops'])} "
              f"FLOPs ({plan.budget['description']})")
     return Table(COLUMNS, rows, title)
 
@@ -100,10 +101,10 @@ def check(
     Example: scalingplan check plans/*.yaml --format github
     """
     fmt, github = fmt
-    loaded = [load_plan(path) for path in plans]
+    loaded = [plans_module.load_plan(path) for path in plans]
     results = []
     for plan in loaded:
-        checks = [c.as_dict() for c in evaluate(plan)]
+        checks = [c.as_dict() for c in plans_module.evaluate(plan)]
         results.append({"file": plan.file, "passed": all(c["passed"] for c in checks),
                         "plan": plan.summary(), "checks": checks})
     passed = all(r["passed"] for r in results)

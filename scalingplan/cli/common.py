@@ -10,6 +10,24 @@ import typer
 from scalingplan.errors import EXIT_INPUT, EXIT_INTERNAL, InputError
 from scalingplan.output.render import render
 
+def lazy_module(name: str):
+    """The module ``name``, run on first use of one of its attributes (importlib's LazyLoader):
+    a command module can name what its command needs without every other command, or --help,
+    paying for the import."""
+    import importlib.util
+
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    parent, _, child = name.rpartition(".")
+    setattr(sys.modules[parent], child, module)
+    return module
+
+
 def emit(fmt: str, payload: dict, tables: list, csv_table=None) -> None:
     """Write the command's result to stdout in ``fmt``; JSON answers carry ``schema_version``
     (their schemas: ``scalingplan schema COMMAND``)."""
@@ -49,8 +67,12 @@ def handles_errors(command):
             raise
         except InputError as exc:
             fail(str(exc).splitlines()[0] if str(exc) else "invalid input")
-        except KeyboardInterrupt:
-            fail("interrupted", 130)
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM as scalingplan.cli.signals raises it
+            from scalingplan.cli.signals import exit_code_of, message_of
+
+            fail(message_of(exc), exit_code_of(exc))
+        except ArithmeticError as exc:  # a float overflow or underflow from numbers the user gave
+            fail(f"a computation overflowed or divided by zero for these inputs ({exc}); use numbers of ordinary size")
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             if os.environ.get("SCALINGPLAN_DEBUG"):
                 raise

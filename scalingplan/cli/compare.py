@@ -5,14 +5,15 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from scalingplan.planning import allocation as planning
 from scalingplan.compute.budget import resolve_budget
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table
 from scalingplan.cli.allocate import convention_notes, table_rows, warn_once
-from scalingplan.cli.common import emit
+from scalingplan.cli.common import emit, lazy_module
 from scalingplan.cli.options import HARDWARE, OUTPUT, chosen_laws, with_options
+
+planning = lazy_module("scalingplan.planning.allocation")
 
 COLUMNS = [
     Column("FLOPs", "flops", "flops"),
@@ -96,6 +97,7 @@ def compare(
                      f"(above 1: that law gets more from the same compute).")
     tables = [Table(columns, table_rows(rows), f"Allocations of {len(budgets)} budget(s) under {len(names)} law(s)",
                     notes)]
+
     if summary:
         tables.append(Table(SCALING_COLUMNS, summary, "How each law scales over the compared budgets"))
     payload = {"laws": names, "budgets": budgets, "rows": rows, "scaling": summary}

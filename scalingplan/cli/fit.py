@@ -1,6 +1,5 @@
 """`scalingplan fit`: fit a scaling law to the user's own training runs (scipy-free; numpy only)."""
 
-import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,9 +61,9 @@ def fit(
     form: Annotated[str, typer.Option("--form", help="Loss form for approach3: chinchilla (E + A/N^alpha + B/D^beta), kaplan (Kaplan eq. 1.5) or gadre (Gadre et al. eq. 4).")] = "chinchilla",
     group_tol: GroupTol = 0.1,
     starts: Starts = 0,
-    bootstrap: Annotated[int, typer.Option("--bootstrap", "-b", help="Resample the runs this many times for intervals (0: none).")] = 0,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", "-b", help="Resample the runs this many times for intervals (0: none; at most 10,000).")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for the bootstrap (default: all cores).")] = 0,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for the bootstrap (default, and at most: the CPU count).")] = 0,
     ci: Annotated[float, typer.Option("--ci", help="Bootstrap interval in percent (95: 2.5th to 97.5th percentiles).")] = 95.0,
     budget: Annotated[Optional[List[str]], typer.Option("--budget", help="Budget in FLOPs to allocate (repeatable); default 1e20, 1e22, 5.76e23, 1e25.")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the fitted law as a law file (use it with --law FILE).")] = None,
@@ -78,8 +77,14 @@ def fit(
     (Chinchilla's digitised runs: --params-col "Model Size" --flops-col "Training FLOP" --drop-highest-loss 5).
     """
     from scalingplan.fitting import report
+    from scalingplan.fitting.approach2 import check_tolerance
+    from scalingplan.fitting.bootstrap import MAX_RESAMPLES, max_jobs
     from scalingplan.fitting.bootstrap import bootstrap as run_bootstrap
 
+    if output is not None:
+        from scalingplan.catalogues.yamlfile import check_writable
+
+        check_writable(output)
     method = method.lower()
     if method not in METHODS:
         raise InputError(f"--method: unknown method '{method}'; choose approach3 or approach2")
@@ -90,12 +95,15 @@ def fit(
         raise InputError(f"--form: unknown form '{form}'; choose {', '.join(FORMS)}")
     if method == "approach2" and form != "chinchilla":
         raise InputError("--form applies to approach3 only (approach2 fits N_opt = G·C^a)")
-    if bootstrap < 0:
-        raise InputError(f"--bootstrap: must be 0 or more, got {bootstrap}")
+    if not 0 <= bootstrap <= MAX_RESAMPLES:
+        raise InputError(f"--bootstrap: must be 0 to {MAX_RESAMPLES:,}, got {bootstrap}")
+    if not 0 <= seed < 2**63:
+        raise InputError(f"--seed: must be 0 to 2^63 - 1, got {seed}")
+    if jobs < 0:
+        raise InputError(f"--jobs: must be 0 (all CPUs) or more, got {jobs}")
     if not 0 < ci < 100:
         raise InputError(f"--ci: must be between 0 and 100, got {ci:g}")
-    if group_tol <= 0:
-        raise InputError(f"--group-tol: must be positive, got {group_tol:g}")
+    check_tolerance(group_tol)
     budgets = [parse_positive(b, "--budget") for b in budget] if budget else list(report.DEFAULT_BUDGETS)
     data = runs
     if method == "approach3":
@@ -110,10 +118,12 @@ def fit(
         result = fit_approach2(data, group_tol)
     boot = None
     if bootstrap:
-        workers = jobs if jobs > 0 else (os.cpu_count() or 1)
+        workers = min(jobs, max_jobs()) if jobs > 0 else max_jobs()
         with progress_bar("bootstrap (resamples)", True) as progress:
             boot = run_bootstrap(result, bootstrap, seed, workers, budgets, ci / 100, progress)
     payload = report.fit_summary(result, budgets, boot)
+    for message in payload["warnings"]:
+        warn(message)
     far = payload["extrapolation"]
     if far:
         warn("extrapolating far beyond the runs' FLOPs "
@@ -130,10 +140,9 @@ def fit(
 def _write_yaml(path: Path, data: dict) -> None:
     import yaml
 
-    try:
-        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"--output: cannot write {path} ({exc.strerror or exc})") from None
+    from scalingplan.catalogues.yamlfile import write_text
+
+    write_text(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
 def _constant_table(payload: dict, boot) -> Table:

@@ -37,14 +37,14 @@ def published_comparison(law, published: dict) -> list:
     corrections = {int(c["row"]): c for c in published.get("corrections") or []}
     rows = []
     for index, (params, flops, tokens) in enumerate(published.get("rows", [])):
-        versions = [("", float(flops), float(tokens))]
+        versions = [("", parse_number(flops), parse_number(tokens))]
         fix = corrections.get(index)
         if fix:
             value = parse_number(fix["corrected"], "corrected")
             versions = [("*", *versions[0][1:]),
                         ("", *((value, versions[0][2]) if fix["column"] == "flops"
                                else (versions[0][1], value)))]
-        params = float(params)
+        params = parse_number(params)
         law_flops = law.params_budget(params)
         law_tokens = tokens_for(law_flops, params)
         for label, flops, tokens in versions:

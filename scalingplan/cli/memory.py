@@ -125,6 +125,9 @@ def memory(
         count = dp * tp * pp
     if dp * tp * pp != count:
         raise InputError(f"dp × tp × pp = {dp * tp * pp} but --count is {count}")
+    from scalingplan.compute.hardware import check_count
+
+    check_count(count)  # layouts are searched over the count's divisors
     k = parse_positive(optimizer_bytes, "--optimizer-bytes")
     layout = mem.check_layout(mem.Layout(dp, tp, pp, zero, recompute.lower(), whole(micro_batch, "--micro-batch")),
                               shape)

@@ -28,18 +28,22 @@ Output = Annotated[Optional[Path], typer.Option(
     "--output", "-o", help="Image file to write: .png, .svg or .pdf.")]
 RequiredOutput = Annotated[Path, typer.Option(
     "--output", "-o", help="Image file to write: .png, .svg or .pdf.", show_default=False)]
-Dpi = Annotated[int, typer.Option("--dpi", help="Resolution of a PNG, in dots per inch.")]
+MIN_DPI, MAX_DPI = 10, 600
+"""A figure is 8-10 inches wide: 600 dpi is print quality, already ~6,000 pixels across."""
+Dpi = Annotated[int, typer.Option("--dpi", help=f"Resolution of a PNG, in dots per inch ({MIN_DPI} to {MAX_DPI}).")]
 MODEL_COLUMNS = [Column("Model", "name", "text"), Column("Params", "params", "count"),
                  Column("Tokens", "tokens", "count"), Column("FLOPs (6ND)", "flops", "flops")]
 
 
 def _check_output(output: Path, dpi: int) -> None:
     """Reject a bad file name or resolution before any work, and a missing matplotlib."""
+    from scalingplan.catalogues.yamlfile import check_writable
     from scalingplan.output.plotting import image_format, require_matplotlib
 
     image_format(output)
-    if dpi < 10:
-        raise InputError(f"--dpi: must be at least 10, got {dpi}")
+    check_writable(output)
+    if not MIN_DPI <= dpi <= MAX_DPI:
+        raise InputError(f"--dpi: must be {MIN_DPI} to {MAX_DPI}, got {dpi}")
     require_matplotlib()
 
 
@@ -129,8 +133,9 @@ def isoflop(
     from scalingplan.output.plotting import isoflop_figure, save_figure
 
     _check_output(output, dpi)
-    if group_tol <= 0:
-        raise InputError(f"--group-tol: must be positive, got {group_tol:g}")
+    from scalingplan.fitting.approach2 import check_tolerance
+
+    check_tolerance(group_tol)
     data = runs
     result = fit_approach2(data, group_tol)
     written = str(save_figure(isoflop_figure(result), output, dpi))

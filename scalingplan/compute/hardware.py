@@ -108,11 +108,18 @@ def check_mfu(mfu) -> float:
     return value
 
 
+MAX_COUNT = 10_000_000
+"""Accelerators in one job: the largest clusters hold a few hundred thousand; layouts are searched
+over the divisors of the count."""
+
+
 def check_count(count) -> int:
-    """Accelerator count: a positive whole number."""
+    """Accelerator count: a positive whole number, at most MAX_COUNT."""
     value = parse_number(count, "count")
     if value <= 0 or value != int(value):
         raise InputError(f"must be a positive whole number, got {count!r}", "count")
+    if value > MAX_COUNT:
+        raise InputError(f"at most {MAX_COUNT:,} accelerators, got {count!r}", "count")
     return int(value)
 
 

@@ -5,6 +5,7 @@ whose vertex is that budget's optimal size; the optima are then fitted as power 
 N_opt = G·C^a and D_opt = G_D·C^b (least squares on log-log axes), with D = C/(6N).
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +15,15 @@ from scalingplan.laws.base import tokens_for
 from scalingplan.fitting.runs import Runs, check_fit_input
 
 GROUP_TOLERANCE_DEX = 0.1
+MAX_TOLERANCE_DEX = 2.0
+"""A wider group would mix budgets 100 times apart into one IsoFLOP profile."""
 MIN_GROUP_RUNS = 3
+
+
+def check_tolerance(value: float) -> None:
+    """InputError unless ``value`` (--group-tol) is a width in (0, MAX_TOLERANCE_DEX] decades."""
+    if not 0 < value <= MAX_TOLERANCE_DEX:
+        raise InputError(f"--group-tol: must be above 0 and at most {MAX_TOLERANCE_DEX:g} decades, got {value:g}")
 
 
 def isoflop_groups(flops, tolerance_dex=GROUP_TOLERANCE_DEX) -> np.ndarray:
@@ -114,7 +123,13 @@ class Approach2Fit:
 
 def fit_approach2(runs: Runs, tolerance_dex=GROUP_TOLERANCE_DEX, labels=None) -> Approach2Fit:
     """IsoFLOP fit of ``runs``; ``labels`` (from ``isoflop_groups``) may be passed to reuse a grouping."""
-    check_fit_input(runs, 2)
+    check_fit_input(runs, 2, "approach2")
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # polyfit's RankWarning: a degenerate group is judged below
+        return _fit_approach2(runs, tolerance_dex, labels)
+
+
+def _fit_approach2(runs, tolerance_dex, labels):
     labels = isoflop_groups(runs.flops, tolerance_dex) if labels is None else np.asarray(labels)
     groups = []
     for label in np.unique(labels):

@@ -26,6 +26,13 @@ GRID_RUNS = 256
 of budget and size, and the POLISH best end points are then refined on every run: the grid only has
 to find the basins, and its cost grows as starts × runs (10⁴ runs would cost 40 times the Chinchilla
 fit). Fits to fewer runs, and every bootstrap refit, use all runs throughout."""
+WORK_ELEMENTS = 1 << 21
+"""Starts × runs per batch of the objective: each working array holds at most this many doubles
+(16 MB), so memory grows linearly with the runs (fewer starts per batch as the runs grow)."""
+TERM_SHARE = 0.01
+"""A term below this share of the predicted loss at every run is not determined by the runs."""
+RESIDUAL_OUTLIER = 0.5
+"""A run whose log-loss residual exceeds this (its loss off the fit by a factor e^0.5 ≈ 1.65) is named."""
 
 
 def initial_grid() -> np.ndarray:
@@ -154,6 +161,8 @@ class Approach3Fit:
     status: str
     minima: np.ndarray = field(repr=False)
     """Distinct end points of converged starts (rows θ), best first: warm starts for resampled refits."""
+    warnings: list = field(default_factory=list)
+    """What the runs leave undetermined or do not fit (``fit_warnings``)."""
     form: Form = CHINCHILLA
 
     @property
@@ -171,10 +180,55 @@ def fit_approach3(runs: Runs, starts=None, delta=HUBER_DELTA, chunk=1500, progre
     for Chinchilla's form the paper's 4,500 points).
 
     Starts are run ``chunk`` at a time through the batched L-BFGS (chunks keep the working arrays
-    small enough to stay in cache), on at most GRID_RUNS runs. Raises InputError if the best start
-    did not converge.
+    small enough to stay in cache), fewer when the runs are many (WORK_ELEMENTS); the grid sees at
+    most GRID_RUNS runs. Raises InputError if the runs cannot determine the constants or the best
+    start did not converge.
     """
     check_fit_input(runs, len(form.parameters))
+    chunk = max(1, min(chunk, WORK_ELEMENTS // len(runs)))
+    with np.errstate(all="ignore"):
+        fit = _fit(runs, starts, delta, chunk, progress, form)
+    fit.warnings = fit_warnings(fit)
+    return fit
+
+
+def fit_warnings(fit: Approach3Fit) -> list:
+    """Constants the runs do not determine (a term under TERM_SHARE of the predicted loss at every
+    run, so the fit can move it freely; Chinchilla's form), and runs far off the fit (RESIDUAL_OUTLIER)."""
+    runs, c = fit.runs, fit.constants
+    predicted = fit.law.loss(runs.params, runs.tokens)
+    shares = {}
+    if fit.form.name == CHINCHILLA.name:
+        shares = {"E": c["E"] / predicted, "A and alpha": c["A"] / runs.params ** c["alpha"] / predicted,
+                  "B and beta": c["B"] / runs.tokens ** c["beta"] / predicted}
+    out = []
+    for names, share in shares.items():
+        if float(np.max(share)) < TERM_SHARE:
+            out.append(f"{names} not determined by these runs: the term is under {TERM_SHARE:.0%} of the "
+                       f"predicted loss at every run (fit gives {', '.join(f'{k} = {c[k]:.4g}' for k in names.split(' and '))})")
+    residual = np.abs(np.log(predicted) - np.log(runs.loss))
+    far = np.flatnonzero(residual > RESIDUAL_OUTLIER)
+    if far.size:
+        lines = ", ".join(str(int(x)) for x in runs.lines[far][:5]) + (", ..." if far.size > 5 else "")
+        out.append(f"{far.size} run(s) far off the fit (loss off by more than a factor "
+                   f"{np.exp(RESIDUAL_OUTLIER):.2f}), at line(s) {lines}; check them or leave them out")
+    return out
+
+
+def _minimize_in_batches(fun, starts, chunk, progress, **options) -> BatchResult:
+    """``minimize_batch`` over ``starts``, ``chunk`` rows at a time, results in the order of ``starts``."""
+    results = []
+    for lo in range(0, len(starts), chunk):
+        report = None
+        if progress is not None:
+            def report(done, total, offset=lo):
+                progress(offset + done, len(starts))
+        results.append(minimize_batch(fun, starts[lo:lo + chunk], progress=report, **options))
+    return BatchResult(*(np.concatenate([getattr(r, name) for r in results])
+                         for name in ("x", "f", "g", "iterations", "status")))
+
+
+def _fit(runs: Runs, starts, delta, chunk, progress, form: Form) -> Approach3Fit:
     log_n, log_d, log_loss = _log_data(runs)
     starts = form.grid() if starts is None else np.atleast_2d(np.asarray(starts, dtype=float))
 
@@ -189,21 +243,13 @@ def fit_approach3(runs: Runs, starts=None, delta=HUBER_DELTA, chunk=1500, progre
         def grid_fun(theta):
             return form.objective(theta, log_n[pick], log_d[pick], log_loss[pick], delta)
 
-    results = []
-    for lo in range(0, len(starts), chunk):
-        block = starts[lo:lo + chunk]
-        report = None
-        if progress is not None:
-            def report(done, total, offset=lo):
-                progress(offset + done, len(starts))
-        results.append(minimize_batch(grid_fun, block, progress=report))
-    grid = BatchResult(*(np.concatenate([getattr(r, name) for r in results])
-                         for name in ("x", "f", "g", "iterations", "status")))
+    grid = _minimize_in_batches(grid_fun, starts, chunk, progress)
     finite = np.isfinite(grid.f)
     if not finite.any():
         raise InputError("the fit failed: the objective is not finite at any start")
     order = np.argsort(np.where(finite, grid.f, np.inf), kind="stable")[:POLISH]
-    result = minimize_batch(fun, grid.x[order], gtol=POLISH_GTOL, ftol=POLISH_FTOL, maxiter=5000)
+    result = _minimize_in_batches(fun, grid.x[order], chunk, None, gtol=POLISH_GTOL, ftol=POLISH_FTOL,
+                                  maxiter=5000)
     best = int(np.argmin(result.f))
     if not result.converged[best]:
         raise InputError(f"the fit did not converge: the best start {STATUS_TEXT[result.status[best]]} "

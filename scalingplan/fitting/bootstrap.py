@@ -4,9 +4,13 @@ Approach 3 resamples all runs; each refit starts from the distinct local minima 
 reached (``Approach3Fit.minima``), not the whole 4,500-point grid. Approach 2 resamples runs within
 each IsoFLOP group of the full-data grouping, so every budget stays represented. Resample i draws
 from its own stream ``SeedSequence(seed).spawn(n)[i]``, so results do not depend on ``jobs``.
+
+Workers are a ``multiprocessing`` pool that ignores Ctrl-C (the parent decides) and dies with its
+parent; if the parent is interrupted or fails, the pool is terminated at once (pending pieces are
+never started, running ones are killed), so no worker outlives the command.
 """
 
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,7 +77,34 @@ def _refit(runs: Runs, fit, rng, budgets):
 
 
 def _refit_many(runs, fit, seeds, budgets):
-    return [_refit(runs, fit, np.random.default_rng(seed), budgets) for seed in seeds]
+    with np.errstate(all="ignore"):
+        return [_refit(runs, fit, np.random.default_rng(seed), budgets) for seed in seeds]
+
+
+def _refit_piece(task):
+    start, runs, fit, seeds, budgets = task
+    return start, _refit_many(runs, fit, seeds, budgets)
+
+
+def _worker_init():
+    import warnings
+
+    from scalingplan.cli.signals import worker_defaults
+
+    worker_defaults()
+    warnings.simplefilter("ignore")
+
+
+MAX_RESAMPLES = 10_000
+"""Percentile intervals settle long before this (Efron & Tibshirani recommend 1,000-2,000)."""
+
+
+def max_jobs() -> int:
+    """Worker processes at most: the CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def bootstrap(fit: Approach3Fit | Approach2Fit, n_resamples: int, seed: int = 0, jobs: int = 1,
@@ -81,30 +112,36 @@ def bootstrap(fit: Approach3Fit | Approach2Fit, n_resamples: int, seed: int = 0,
     """Refit ``n_resamples`` resamples of ``fit.runs`` on ``jobs`` processes; percentile intervals at ``level``."""
     if n_resamples < 2:
         raise InputError(f"--bootstrap: need at least 2 resamples, got {n_resamples}")
+    if n_resamples > MAX_RESAMPLES:
+        raise InputError(f"--bootstrap: at most {MAX_RESAMPLES:,} resamples, got {n_resamples:,}")
     if not 0 < level < 1:
         raise InputError(f"interval level must be between 0 and 1, got {level:g}")
+    jobs = max(1, min(jobs, max_jobs()))
     seeds = np.random.SeedSequence(seed).spawn(n_resamples)
     names = list(quantities(fit, budgets))
-    chunk = max(1, min(25, -(-n_resamples // (4 * max(jobs, 1)))))
-    pieces = [(i, seeds[i:i + chunk]) for i in range(0, n_resamples, chunk)]
+    chunk = max(1, min(25, -(-n_resamples // (4 * jobs))))
+    pieces = [(i, fit.runs, fit, seeds[i:i + chunk], budgets) for i in range(0, n_resamples, chunk)]
     rows = [None] * n_resamples
     done = 0
-    if jobs <= 1:
-        for start, part in pieces:
-            rows[start:start + len(part)] = _refit_many(fit.runs, fit, part, budgets)
+    if jobs == 1:
+        results = map(_refit_piece, pieces)
+        pool = None
+    else:
+        import multiprocessing
+
+        pool = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods()
+                                           else None).Pool(jobs, initializer=_worker_init)
+        results = pool.imap_unordered(_refit_piece, pieces)
+    try:
+        for start, part in results:
+            rows[start:start + len(part)] = part
             done += len(part)
             if progress is not None:
                 progress(done, n_resamples)
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(_refit_many, fit.runs, fit, part, budgets): (start, len(part))
-                       for start, part in pieces}
-            for future in as_completed(futures):
-                start, size = futures[future]
-                rows[start:start + size] = future.result()
-                done += size
-                if progress is not None:
-                    progress(done, n_resamples)
+    finally:
+        if pool is not None:
+            pool.terminate()  # at the end a no-op; on an interrupt it kills the workers at once
+            pool.join()
     good = [[row[name] for name in names] for row in rows if row is not None]
     if len(good) < 2:
         raise InputError(f"the bootstrap failed: only {len(good)} of {n_resamples} resamples could be refitted")

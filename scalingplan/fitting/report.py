@@ -52,6 +52,16 @@ def method_of(fit) -> str:
     return "approach3" if isinstance(fit, Approach3Fit) else "approach2"
 
 
+def _finite_or_none(group: dict) -> dict:
+    """A group's fields with the NaNs of a group that gave no minimum written as None ("not defined")."""
+    def clean(value):
+        if isinstance(value, (tuple, list)):
+            return [clean(v) for v in value]
+        return None if isinstance(value, float) and value != value else value
+
+    return {key: clean(value) for key, value in group.items()}
+
+
 def fit_summary(fit: Approach3Fit | Approach2Fit, budgets=DEFAULT_BUDGETS, boot=None) -> dict:
     """The JSON payload: constants, exponents, allocations at ``budgets``, fit quality, intervals, data."""
     if isinstance(fit, Approach3Fit):
@@ -69,7 +79,7 @@ def fit_summary(fit: Approach3Fit | Approach2Fit, budgets=DEFAULT_BUDGETS, boot=
         used = [g for g in fit.groups if g.used]
         residual = np.log([g.params_opt for g in used]) - np.log([fit.G * g.flops ** fit.a for g in used])
         extra = {"objective": float(np.sum(residual**2)), "group_tolerance_dex": fit.tolerance_dex,
-                 "groups": [vars(g) for g in fit.groups]}
+                 "groups": [_finite_or_none(vars(g)) for g in fit.groups]}
         quality = "rms_log_params_opt_residual"
     allocations = []
     for budget in budgets:
@@ -93,6 +103,7 @@ def fit_summary(fit: Approach3Fit | Approach2Fit, budgets=DEFAULT_BUDGETS, boot=
         **extra,
         "allocations": allocations,
         "extrapolation": extrapolation(fit.runs.flops, budgets),
+        "warnings": list(getattr(fit, "warnings", [])),
         "data": dict(fit.runs.source, n_points=fit.n_points),
     }
     if boot is not None:

@@ -3,6 +3,7 @@
 import csv
 import hashlib
 import math
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,34 +73,87 @@ def _find_column(header, wanted: str, option: str | None, role: str, flag: str, 
     return None
 
 
+MAX_CSV_BYTES = 256 << 20
+"""A runs file of 10^6 rows with a dozen columns is about 120 MB."""
+LOSS_OUTLIER_FACTOR = 100.0
+"""A loss this many times above or below the median loss is taken for a data error, not a run."""
+
+
 def read_runs(path, params_col=None, tokens_col=None, flops_col=None, loss_col=None) -> Runs:
-    """Read runs from a CSV file with a header row.
+    """Read runs from a CSV file with a header row (a regular file of at most MAX_CSV_BYTES).
 
     Columns are found by name (``params``/``N``, ``tokens``/``D``, ``flops``/``C``, ``loss``/``L``,
     case-insensitive) or named explicitly. Tokens are used when present, otherwise D = C/(6N).
     Every value must be a positive finite number. Raises InputError naming the file, line and column.
+    Rows are read one at a time into arrays, so memory grows with the rows, not with the columns.
     """
+    import io
+
+    from scalingplan.catalogues.yamlfile import read_bytes_bounded
+    from scalingplan.numbers import LARGEST, SMALLEST, parse_positive
+
     path = Path(path)
     name = path.name
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{name}: not a UTF-8 text file") from None
-    reader = csv.reader(text.splitlines(), strict=True)
-    try:
-        rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
-    except csv.Error as exc:
-        raise InputError(f"{name} line {reader.line_num}: malformed CSV ({exc})") from None
-    if not rows:
-        raise InputError(f"{name}: the file is empty (expected a header row and one row per run)")
-    (_, header), body = rows[0], rows[1:]
-    header = [h.strip() for h in header]
+    raw = read_bytes_bounded(path, "runs file", MAX_CSV_BYTES)
+    if b"\0" in raw:
+        raise InputError(f"{name}: not a text file (contains NUL bytes)")
     if tokens_col is not None and flops_col is not None:
         raise InputError("give --tokens-col or --flops-col, not both")
+    # decoded a block at a time as the rows are read: no second full copy of the text
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", newline=""), strict=True)
+    header, used, values, lines = None, {}, {}, array("q")
+    try:
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            line = reader.line_num
+            if header is None:
+                header = [h.strip() for h in row]
+                used = _columns(header, params_col, tokens_col, flops_col, loss_col)
+                values = {key: array("d") for key in used}
+                continue
+            if len(row) != len(header):
+                raise InputError(f"{name} line {line}: malformed CSV (expected {len(header)} fields, found {len(row)})")
+            for key, idx in used.items():
+                cell = row[idx]
+                try:
+                    value = float(cell)
+                except ValueError:
+                    value = math.nan
+                if not SMALLEST <= value <= LARGEST:  # also NaN; the rare other spellings: parse_positive
+                    try:
+                        value = parse_positive(cell, "")
+                    except InputError as exc:
+                        reason = str(exc).lstrip(": ")
+                        why = f" ({reason})" if "range" in reason or "U+" in reason else ""
+                        raise InputError(f"{name} line {line}, column '{header[idx]}': expected a positive "
+                                         f"finite number, got '{cell.strip()[:40]}'{why}") from None
+                values[key].append(value)
+            lines.append(line)
+    except csv.Error as exc:
+        raise InputError(f"{name} line {reader.line_num}: malformed CSV ({exc})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{name}: not a UTF-8 text file") from None
+    if header is None:
+        raise InputError(f"{name}: the file is empty (expected a header row and one row per run)")
+    if not lines:
+        raise InputError(f"{name}: no runs (only a header row)")
+    source = {
+        "file": name,
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "rows": len(lines),
+        "columns": {key: header[idx] for key, idx in used.items()},
+        "exclusions": [],
+    }
+    del raw
+    runs = make_runs(values["params"], values["loss"], tokens=values.get("tokens"), flops=values.get("flops"),
+                     source=source)
+    runs.lines = np.asarray(lines)
+    return runs
+
+
+def _columns(header, params_col, tokens_col, flops_col, loss_col) -> dict:
+    """Role -> column index for params, loss and tokens (or FLOPs)."""
     n_idx = _find_column(header, "params", params_col, "parameters", "--params-col", True)
     l_idx = _find_column(header, "loss", loss_col, "final loss", "--loss-col", True)
     d_idx = c_idx = None
@@ -110,36 +164,7 @@ def read_runs(path, params_col=None, tokens_col=None, flops_col=None, loss_col=N
     if d_idx is None and c_idx is None:
         raise InputError(f"no column for tokens or FLOPs (looked for tokens, D, flops, C; "
                          f"columns present: {', '.join(header)}); name one with --tokens-col or --flops-col")
-    used = {"params": n_idx, "loss": l_idx, ("tokens" if d_idx is not None else "flops"): d_idx if d_idx is not None else c_idx}
-    values = {key: [] for key in used}
-    lines = []
-    for line, row in body:
-        if len(row) != len(header):
-            raise InputError(f"{name} line {line}: malformed CSV (expected {len(header)} fields, found {len(row)})")
-        for key, idx in used.items():
-            cell = row[idx].strip()
-            try:
-                value = float(cell)
-            except ValueError:
-                value = math.nan
-            if not (math.isfinite(value) and value > 0):
-                raise InputError(f"{name} line {line}, column '{header[idx]}': expected a positive finite "
-                                 f"number, got '{cell}'")
-            values[key].append(value)
-        lines.append(line)
-    if not lines:
-        raise InputError(f"{name}: no runs (only a header row)")
-    source = {
-        "file": name,
-        "sha256": hashlib.sha256(raw).hexdigest(),
-        "rows": len(lines),
-        "columns": {key: header[idx] for key, idx in used.items()},
-        "exclusions": [],
-    }
-    runs = make_runs(values["params"], values["loss"], tokens=values.get("tokens"), flops=values.get("flops"),
-                     source=source)
-    runs.lines = np.asarray(lines)
-    return runs
+    return {"params": n_idx, "loss": l_idx, **({"tokens": d_idx} if d_idx is not None else {"flops": c_idx})}
 
 
 def exclude(runs: Runs, drop_highest_loss: int = 0, max_loss=None, min_flops=None, max_flops=None) -> Runs:
@@ -175,10 +200,32 @@ def exclude(runs: Runs, drop_highest_loss: int = 0, max_loss=None, min_flops=Non
     return result
 
 
-def check_fit_input(runs: Runs, n_parameters: int) -> None:
-    """Raise InputError unless the runs can determine ``n_parameters`` constants."""
-    if len(runs) < n_parameters:
-        raise InputError(f"{len(runs)} runs after exclusions, fewer than the {n_parameters} parameters to fit")
+def check_fit_input(runs: Runs, n_parameters: int, method: str = "approach3") -> None:
+    """Raise InputError unless the runs can determine ``n_parameters`` constants: more distinct runs
+    than constants, several model sizes, several token counts and budgets (for the parametric law),
+    losses that vary, and no loss so far from the others that it must be a data error."""
+    distinct = np.unique(np.stack([runs.params, runs.tokens]), axis=1).shape[1] if len(runs) else 0
+    if distinct <= n_parameters:
+        raise InputError(f"{distinct} distinct runs after exclusions; the {n_parameters} constants of {method} "
+                         f"need at least {n_parameters + 1} (more runs than constants)")
     if np.unique(runs.params).size < 2:
         raise InputError(f"all {len(runs)} runs have the same model size ({runs.params[0]:g} parameters); "
                          "the fit needs several sizes")
+    if method == "approach3":
+        if np.unique(runs.tokens).size < 2:
+            raise InputError(f"all {len(runs)} runs have the same number of tokens ({runs.tokens[0]:g}); the data "
+                             "term B/D^beta cannot be told from E; the fit needs several token counts")
+        span = float(np.ptp(np.log10(runs.flops)))
+        if span < 0.1:
+            raise InputError(f"all {len(runs)} runs use about the same compute (within {span:.2g} decades of "
+                             f"{np.median(runs.flops):.3g} FLOPs); the parametric fit needs runs at two or more "
+                             "budgets to separate the model-size and data terms")
+    if np.ptp(runs.loss) <= 1e-12 * np.max(runs.loss):
+        raise InputError(f"all {len(runs)} runs have the same loss ({runs.loss[0]:g}); there is nothing to fit")
+    median = float(np.median(runs.loss))
+    ratio = np.maximum(runs.loss / median, median / runs.loss)
+    worst = int(np.argmax(ratio))
+    if ratio[worst] > LOSS_OUTLIER_FACTOR:
+        raise InputError(f"line {runs.lines[worst]}: loss {runs.loss[worst]:g} is {ratio[worst]:.3g}x "
+                         f"{'above' if runs.loss[worst] > median else 'below'} the median loss {median:.4g}, "
+                         "a data error rather than a run; fix it or leave it out (--max-loss, --drop-highest-loss)")

@@ -12,13 +12,18 @@ FORMATS = ("table", "json", "csv", "markdown")
 
 
 # --- human numbers -------------------------------------------------------------------------------
-def human_count(x) -> str:
-    """70.0B, 1.40T, 400M, 12.3K: three significant digits with a size suffix; 1.43e15 beyond T."""
+def _special(x) -> str | None:
+    """'-' for None, 'inf', '-inf' or 'nan' for a non-finite number; None for an ordinary number."""
     if x is None:
         return "-"
+    return None if math.isfinite(float(x)) else str(float(x))
+
+
+def human_count(x) -> str:
+    """70.0B, 1.40T, 400M, 12.3K: three significant digits with a size suffix; 1.43e15 beyond T."""
+    if _special(x):
+        return _special(x)
     x = float(x)
-    if not math.isfinite(x):
-        return str(x)
     if abs(x) >= 999.5e12:
         return sci(x)
     for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
@@ -30,16 +35,16 @@ def human_count(x) -> str:
 
 def sci(x) -> str:
     """5.76e23 (three significant digits, no '+' or leading zero in the exponent)."""
-    if x is None:
-        return "-"
+    if _special(x):
+        return _special(x)
     mantissa, exponent = f"{float(x):.2e}".split("e")
     return f"{mantissa}e{int(exponent)}"
 
 
 def plain(x, digits: int = 3) -> str:
     """A moderate number with ``digits`` significant digits (1.93, 20.4, 6,670), sci when huge."""
-    if x is None:
-        return "-"
+    if _special(x):
+        return _special(x)
     x = float(x)
     if x != 0 and (abs(x) >= 1e6 or abs(x) < 1e-3):
         return sci(x)
@@ -49,16 +54,16 @@ def plain(x, digits: int = 3) -> str:
 
 
 def loss_text(x) -> str:
-    return "-" if x is None else f"{float(x):.3f}"
+    return _special(x) or f"{float(x):.3f}"
 
 
 def ratio_text(x) -> str:
-    return "-" if x is None else f"{float(x):.3g}×"
+    return _special(x) or f"{float(x):.3g}×"
 
 
 def exact(x) -> str:
     """A constant as written in its source (up to 8 significant digits)."""
-    return "-" if x is None else f"{float(x):.8g}"
+    return _special(x) or f"{float(x):.8g}"
 
 
 KINDS = {"count": human_count, "flops": sci, "plain": plain, "loss": loss_text, "exact": exact,
@@ -84,6 +89,26 @@ class Table:
     rows: list
     title: str = ""
     notes: list = field(default_factory=list)
+
+
+# --- results are finite ----------------------------------------------------------------------------
+def check_finite(payload, where: str = "") -> None:
+    """InputError naming the first non-finite number in ``payload``: a result that overflowed,
+    underflowed into a division by zero, or is undefined is never printed as if it were an answer."""
+    from scalingplan.errors import InputError
+
+    stack = [(where, payload)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in value.items())
+        elif isinstance(value, (list, tuple)):
+            stack.extend((f"{path}[{i}]", v) for i, v in enumerate(value))
+        elif hasattr(value, "tolist") and not isinstance(value, float):  # numpy arrays and scalars
+            stack.append((path, value.tolist()))
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise InputError(f"the result {path} is {value} for these inputs (out of the range the "
+                                 "law can compute); use inputs of ordinary size")
 
 
 # --- JSON ------------------------------------------------------------------------------------------
@@ -138,18 +163,66 @@ def render_markdown(tables: list) -> str:
 
 
 # --- rich tables -------------------------------------------------------------------------------------
-def console(stderr: bool = False):
-    """A rich Console that respects NO_COLOR and is wide enough when output is not a terminal."""
+MIN_WIDTH, MAX_WIDTH, PIPE_WIDTH = 80, 1000, 160
+"""Table width: the terminal's (or COLUMNS), kept within MIN..MAX so that a tiny, negative or
+garbled COLUMNS never squeezes a table to nothing; PIPE_WIDTH when output is not a terminal."""
+
+
+def table_width(stream) -> int:
+    """The width to lay tables out in for ``stream``."""
     import os
+    import shutil
+
+    try:
+        width = int(os.environ.get("COLUMNS", "").strip())
+    except ValueError:
+        width = 0
+    if width <= 0:
+        tty = False
+        try:
+            tty = stream.isatty()
+        except (AttributeError, ValueError, OSError):
+            pass
+        width = shutil.get_terminal_size((PIPE_WIDTH, 24)).columns if tty else PIPE_WIDTH
+    return min(max(width, MIN_WIDTH), MAX_WIDTH)
+
+
+def console(stderr: bool = False):
+    """A rich Console that respects NO_COLOR, with a sane width (``table_width``)."""
     import sys
 
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
-    width = None
-    if not stream.isatty():
-        width = int(os.environ.get("COLUMNS", "0") or 0) or 160
-    return Console(file=stream, width=width, highlight=False, soft_wrap=False)
+    return Console(file=stream, width=table_width(stream), highlight=False, soft_wrap=False)
+
+
+# --- terminals that cannot show every character -------------------------------------------------------
+ASCII_FALLBACKS = {"α": "alpha", "β": "beta", "—": "-", "–": "-", "×": "x", "·": "*", "÷": "/", "≥": ">=",
+                   "≤": "<=", "≈": "~", "−": "-", "²": "^2", "³": "^3", "…": "...", "’": "'", "“": '"',
+                   "”": '"', "₀": "0", "ₑ": "e", "θ": "theta", "δ": "delta", "ψ": "psi", "─": "-", "│": "|",
+                   "━": "=", "┃": "|", "╸": "-", "•": "*", "→": "->", "∝": "~"}
+ENCODE_ERRORS = "scalingplan-fallback"
+
+
+def _fallback(error: UnicodeEncodeError):
+    """Codec error handler: a readable ASCII stand-in for what the stream cannot encode, else '?'."""
+    text = error.object[error.start:error.end]
+    return "".join(ASCII_FALLBACKS.get(ch, "?") for ch in text), error.end
+
+
+def use_ascii_fallbacks(*streams) -> None:
+    """Make ``streams`` write ASCII stand-ins (alpha, -, x) for characters their encoding lacks,
+    instead of raising UnicodeEncodeError (e.g. under PYTHONIOENCODING=ascii or a C locale)."""
+    import codecs
+
+    codecs.register_error(ENCODE_ERRORS, _fallback)
+    for stream in streams:
+        if hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors=ENCODE_ERRORS)
+            except (ValueError, OSError):
+                pass
 
 
 def _rich_table(title: str, columns: list, cells: list):
@@ -218,8 +291,13 @@ def print_tables(tables: list) -> None:
 def render(fmt: str, payload: dict, tables: list, csv_table: Table | None = None) -> str | None:
     """The output text in ``fmt``; for 'table' prints directly (rich) and returns None.
 
-    CSV holds one table: ``csv_table`` if given, else the first.
+    CSV holds one table: ``csv_table`` if given, else the first. InputError if any number in the
+    payload or the tables is not finite (``check_finite``).
     """
+    check_finite(payload)
+    for table in tables + ([csv_table] if csv_table else []):
+        check_finite([[row.get(c.key) for c in table.columns if c.kind != "text"] for row in table.rows],
+                     table.title or "table")
     if fmt == "json":
         return render_json(payload)
     if fmt == "csv":
@@ -228,3 +306,55 @@ def render(fmt: str, payload: dict, tables: list, csv_table: Table | None = None
         return render_markdown(tables)
     print_tables(tables)
     return None
+
+
+# --- standard output that fails cleanly ---------------------------------------------------------------
+class GuardedStream:
+    """Standard output that goes quiet when the reader has gone (``scalingplan laws | head -1``) and
+    turns any other write failure (a full disk, an I/O error) into one InputError line.
+
+    After a closed pipe the command still runs to its end and keeps its exit code (a failed check is
+    still 1); its descriptor is pointed at /dev/null so nothing complains at exit.
+    """
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.reader_gone = False
+
+    def _guard(self, action, *args):
+        if self.reader_gone:
+            return None
+        try:
+            return action(*args)
+        except BrokenPipeError:
+            self.reader_gone = True
+            silence(self._stream)
+            return None
+        except OSError as exc:
+            from scalingplan.errors import InputError
+
+            silence(self._stream)
+            self.reader_gone = True
+            raise InputError(f"cannot write the output: {exc.strerror or exc}") from None
+
+    def write(self, text):
+        self._guard(self._stream.write, text)
+        return len(text)
+
+    def flush(self):
+        self._guard(self._stream.flush)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def silence(stream) -> None:
+    """Point ``stream``'s descriptor at /dev/null, so buffered text and later writes go nowhere."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass

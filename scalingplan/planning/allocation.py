@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from scalingplan.compute.counting import six_nd
 from scalingplan.errors import InputError
-from scalingplan.catalogues.registry import load_laws
+from scalingplan.catalogues.registry import distinct_names, load_laws
 from scalingplan.constants import pf_days
 from scalingplan.numbers import check_positive
 from scalingplan.output.render import sci
@@ -79,7 +79,7 @@ def resolve(laws=None) -> list:
     resolved = []
     for law in laws:
         resolved.extend([law] if hasattr(law, "allocate") else load_laws((law,)))
-    return resolved or load_laws(())
+    return distinct_names(resolved) if resolved else load_laws(())
 
 
 @lru_cache(maxsize=None)
@@ -264,12 +264,16 @@ def extrapolation_warning(rows: list, limit: float = WARN_DECADES) -> str | None
             f"(extrapolation_decades in --json)")
 
 
+MAX_POINTS = 1000
+"""Budgets in one sweep: a table past a few dozen rows is unread, and each costs every law's plan."""
+
+
 def log_budgets(start: float, stop: float, points: int) -> list:
     """``points`` budgets evenly spaced in log between ``start`` and ``stop`` (inclusive)."""
     import math
 
-    if points < 1:
-        raise InputError(f"--points must be at least 1, got {points}")
+    if not 1 <= points <= MAX_POINTS:
+        raise InputError(f"--points must be 1 to {MAX_POINTS:,}, got {points}")
     if points == 1:
         return [start]
     if stop <= start:

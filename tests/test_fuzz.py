@@ -1,0 +1,158 @@
+"""Seeded fuzzing of command lines and YAML documents: every outcome is an answer (0), a failed check
+(1) or one line about bad input (2); never a traceback or an internal error."""
+
+import random
+
+import pytest
+
+SEED = 20240516
+HOSTILE_NUMBERS = [
+    "0", "-1", "1", "1e21", "5.76e23", "70B", "1.4T", "1_000", "1e100", "-1e100", "1e101", "1e-100", "1e-101",
+    "1e308", "1e309", "5e-324", "2.2e-308", "nan", "-inf", "inf", "Infinity", "abc", "", " ", "1e", "e5", "--",
+    "１２３", "１．５ｅ２１", "٣٤", "10²³", "1.5−3", "0x10", "017", "6:46", "9" * 400, "9" * 5000, "1" * 30,
+    "1e21 ", "+7", "0.0000001", "7K", "7P", "7Q", "1,000", "1e-5", "2.5", "99", "0.3", "1.0",
+]
+ORDINARY_NUMBERS = ["1e21", "5.76e23", "70B", "1.4T", "2.5", "0.4", "1e9", "3e25", "1000", "8", "2048", "1e24"]
+HOSTILE_INTS = ["0", "-1", "1", "3", "1000", "1001", "99999999999999999999", "abc", "１２", "nan", "1e3"]
+NAMES = ["chinchilla", "chinchilla-3", "kaplan", "epoch2024", "nope", "", "h100", "a100", "gopher", "llama3",
+         "/dev/null", "./missing.yaml", "muennighoff2023", "Chinchilla-3", "☃"]
+
+NUMBER_OPTIONS = {
+    "allocate": ["--flops", "--pf-days", "--params", "--loss", "--unique-tokens", "--inference-tokens",
+                 "--count", "--days", "--gpu-hours", "--mfu"],
+    "compare": ["--flops", "--from", "--to", "--count", "--days", "--gpu-hours", "--mfu"],
+    "assess": ["--params", "--tokens", "--unique-tokens"],
+    "flops": ["--params", "--tokens", "--layers", "--d-model", "--heads", "--kv-size", "--ffw-size", "--vocab",
+              "--seq-len"],
+    "convert": ["--count", "--price-per-hour", "--mfu"],
+    "memory": ["--params", "--layers", "--d-model", "--heads", "--seq-len", "--count", "--dp", "--tp", "--pp",
+               "--micro-batch", "--batch-tokens", "--optimizer-bytes"],
+}
+NAME_OPTIONS = {"allocate": ["--law", "--gpu"], "compare": ["--gpu"], "assess": ["--law"],
+                "flops": ["--model", "--method"], "convert": ["--gpu", "--from"], "memory": ["--gpu", "--model"]}
+INT_OPTIONS = {"compare": ["--points"], "memory": ["--zero"]}
+FORMATS = [[], ["--json"], ["--format", "csv"], ["--format", "markdown"], ["--format", "xml"]]
+
+
+def number(rng):
+    return rng.choice(ORDINARY_NUMBERS if rng.random() < 0.6 else HOSTILE_NUMBERS)
+
+
+def command_lines(rng, n):
+    for _ in range(n):
+        command = rng.choice(list(NUMBER_OPTIONS))
+        args = [command]
+        if command == "convert":
+            args.append(number(rng))
+        if command in ("compare", "assess") and rng.random() < 0.5:
+            args.extend(rng.sample(NAMES, 2))
+        for _ in range(rng.randint(1, 4)):
+            kind = rng.random()
+            if kind < 0.7:
+                args += [rng.choice(NUMBER_OPTIONS[command]), number(rng)]
+            elif kind < 0.9 and NAME_OPTIONS.get(command):
+                args += [rng.choice(NAME_OPTIONS[command]), rng.choice(NAMES)]
+            elif command in INT_OPTIONS:
+                args += [rng.choice(INT_OPTIONS[command]), rng.choice(HOSTILE_INTS)]
+        yield args + rng.choice(FORMATS)
+
+
+VALID = [
+    ["allocate", "--flops", "5.76e23"], ["allocate", "--pf-days", "1e4"], ["allocate", "--params", "70e9"],
+    ["allocate", "--loss", "2.0"], ["allocate", "--flops", "1e24", "--unique-tokens", "1e11"],
+    ["allocate", "--loss", "2.1", "--inference-tokens", "2e12"], ["allocate", "--flops", "1e24", "--inference-tokens", "1e12"],
+    ["allocate", "--gpu", "h100", "--count", "1024", "--days", "30", "--mfu", "0.4"],
+    ["allocate", "--gpu", "h100", "--gpu-hours", "1e6"], ["compare", "kaplan", "chinchilla", "--from", "1e18", "--to", "1e26"],
+    ["compare", "chinchilla-3", "epoch2024", "--flops", "1e23"], ["assess", "--params", "280e9", "--tokens", "300e9"],
+    ["assess", "--params", "7e9", "--tokens", "2e12", "--unique-tokens", "5e11"], ["flops", "--params", "70e9", "--tokens", "1.4e12"],
+    ["flops", "--params", "1e9", "--tokens", "2e10", "--layers", "24", "--d-model", "2048", "--heads", "16",
+     "--vocab", "32000", "--seq-len", "2048"], ["convert", "1e24", "--from", "flops"],
+    ["convert", "1e4", "--from", "pf-days", "--count", "64", "--price-per-hour", "2.5"],
+    ["convert", "2e5", "--from", "gpu-hours", "--gpu", "h100", "--mfu", "0.5"],
+    ["memory", "--params", "70e9", "--gpu", "h100", "--count", "64"],
+    ["memory", "--params", "7e9", "--layers", "32", "--d-model", "4096", "--heads", "32", "--gpu", "a100",
+     "--tp", "2", "--pp", "2", "--dp", "4", "--micro-batch", "2", "--batch-tokens", "4e6"],
+    ["allocate", "--flops", "1e24", "--gpu", "h100", "--count", "1024"],
+]
+
+
+def one_hostile_value(rng, n):
+    """A working command line with one of its numbers replaced by a hostile one."""
+    for _ in range(n):
+        args = list(rng.choice(VALID))
+        slots = [i for i, a in enumerate(args) if i and not a.startswith("-") and not a.isalpha()
+                 and a not in NAMES]
+        args[rng.choice(slots)] = rng.choice(HOSTILE_NUMBERS)
+        yield args + rng.choice(FORMATS[:4])
+
+
+def assert_clean(result, what):
+    assert result.exit_code in (0, 1, 2), (what, result.exit_code, result.output)
+    assert result.exception is None or isinstance(result.exception, SystemExit), (what, repr(result.exception))
+    assert "Traceback" not in result.output and "internal error" not in result.output, (what, result.output)
+    if result.exit_code == 2:
+        assert len(result.stderr.strip().splitlines()) == 1, (what, result.stderr)
+
+
+def test_fuzz_command_lines(main_cli):
+    rng = random.Random(SEED)
+    for args in list(command_lines(rng, 300)) + list(one_hostile_value(rng, 300)):
+        assert_clean(main_cli(*args), args)
+
+
+# --- YAML documents --------------------------------------------------------------------------------
+PLAN = {"budget": {"flops": "6e23"}, "model": {"params": "70e9", "tokens": "1.4e12"},
+        "law": "chinchilla-1", "limits": {"max_budget_use": "1.05", "max_params_ratio": "2.0"}}
+LAW = {"name": "fuzzed", "form": "parametric",
+       "constants": {"E": "1.69", "A": "406.4", "B": "410.7", "alpha": "0.34", "beta": "0.28"},
+       "notes": ["a note"], "published": {"columns": "[params, flops, tokens]", "rows": "[[1e9, 1e20, 2e10]]"}}
+SCALARS = HOSTILE_NUMBERS + ["[]", "{}", "[1, 2]", "{a: 1}", "null", "~", "true", "no", "'quoted'", "&a 1",
+                             "*a", "!!python/object:os.system 'echo hi'", "!!binary aGk=", "2022-01-01",
+                             "[" * 40 + "]" * 40, "{x: " * 40 + "1" + "}" * 40, ".nan", ".inf", "0o17",
+                             "1:30:00", "'1e21'", "|\n    block", ">-\n    folded"]
+KEYS = ["budget", "model", "law", "laws", "limits", "hardware", "name", "form", "constants", "notes",
+        "published", "extra", "flops", "params", "tokens", "max_loss", "max_days", "gpu", "count", "E", "rows"]
+
+
+def emit(value, indent=0) -> str:
+    pad = "  " * indent
+    if isinstance(value, dict):
+        return "".join(f"{pad}{k}:" + ("\n" + emit(v, indent + 1) if isinstance(v, dict) else f" {v}\n")
+                       for k, v in value.items())
+    return f"{pad}{value}\n"
+
+
+def mutate(rng, doc: dict) -> str:
+    doc = {k: dict(v) if isinstance(v, dict) else v for k, v in doc.items()}
+    for _ in range(rng.randint(1, 3)):
+        section = rng.choice(list(doc))
+        choice = rng.random()
+        if isinstance(doc[section], dict) and choice < 0.6:
+            doc[section][rng.choice(list(doc[section]) + KEYS)] = rng.choice(SCALARS)
+        elif choice < 0.8:
+            doc[section] = rng.choice(SCALARS)
+        elif choice < 0.9:
+            doc.pop(section)
+            if not doc:
+                doc["name"] = "x"
+        else:
+            doc[rng.choice(KEYS)] = rng.choice(SCALARS)
+    text = emit(doc)
+    if rng.random() < 0.1:  # a duplicated line
+        lines = text.splitlines(keepends=True)
+        text += rng.choice(lines)
+    return text
+
+
+@pytest.mark.parametrize("kind", ["plan", "law"])
+def test_fuzz_yaml_documents(cli, tmp_path, kind):
+    rng = random.Random(f"{SEED}-{kind}")
+    for i in range(150):
+        text = mutate(rng, PLAN if kind == "plan" else LAW)
+        path = tmp_path / f"{kind}{i}.yaml"
+        path.write_text(text, encoding="utf-8")
+        if kind == "plan":
+            result = cli("check", str(path), "--json")
+        else:
+            result = cli("laws", "show", str(path)) if i % 2 else cli("allocate", "--flops", "1e21", "--law", str(path))
+        assert_clean(result, text)

@@ -1,0 +1,486 @@
+"""Hostile input and hostile conditions, one test per cause: bad input ends in exit 2 with one line on
+stderr, in bounded time and memory (measured here, in the test process, with generous bounds and a
+watchdog that turns a hang into a failure); hostile conditions (a closed pipe, an ASCII terminal, a
+tiny COLUMNS, a poisoned cache) end cleanly; degenerate fits refuse or warn."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import tracemalloc
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SECONDS, MEGABYTES = 20, 200
+
+
+@contextmanager
+def bounded(seconds=SECONDS, megabytes=MEGABYTES):
+    """Fail if the block takes longer than ``seconds`` (a SIGALRM watchdog ends a hang) or allocates
+    more than ``megabytes`` at its peak (tracemalloc sees Python and numpy allocations)."""
+    def timeout(signum, frame):
+        raise TimeoutError(f"took more than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, timeout)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    tracemalloc.start()
+    try:
+        yield
+        _, peak = tracemalloc.get_traced_memory()
+        assert peak < megabytes * 2**20, f"peak memory {peak / 2**20:.0f} MB"
+    finally:
+        tracemalloc.stop()
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def refused(run, *args, fragments=()):
+    """Run the real entry point in this process within the bounds; exit 2 and one stderr line."""
+    with bounded():
+        result = run(*args)
+    assert result.exception is None, repr(result.exception)
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+LAW = "name: mine\nform: power-law\nquantity: params\nconstants: {G: 0.1, a: 0.5}\n"
+PLAN = ("budget: {flops: 6e23}\nmodel: {params: 70e9, tokens: 1.4e12}\nlaw: chinchilla-1\n"
+        "limits: {max_budget_use: 1.05}\n")
+
+
+def law_file(tmp_path, text, name="law.yaml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+# --- 1. bounded reading of every file -------------------------------------------------------------
+@pytest.mark.parametrize("command", [("laws", "show"), ("check",), ("fit",)])
+def test_a_fifo_is_refused_at_once_not_waited_on(main_cli, tmp_path, command):
+    fifo = tmp_path / ("runs.csv" if command == ("fit",) else "law.yaml")
+    os.mkfifo(fifo)
+    refused(main_cli, *command, fifo, fragments=("not a regular file",))
+
+
+@pytest.mark.parametrize("command", [("laws", "show"), ("check",), ("fit",)])
+def test_dev_zero_and_a_directory_are_refused(main_cli, tmp_path, command):
+    refused(main_cli, *command, "/dev/zero", fragments=("not a regular file",))
+    refused(main_cli, *command, tmp_path, fragments=("a directory",))
+
+
+@pytest.mark.parametrize("command, options", [(("fit",), ("--method", "approach2")), (("plot", "isoflop"), ())])
+def test_an_output_that_is_a_fifo_or_a_device_is_refused_not_waited_on(main_cli, tmp_path, command, options):
+    runs = write_runs(tmp_path, synthetic_runs())
+    fifo = tmp_path / "out.png"
+    os.mkfifo(fifo)
+    refused(main_cli, *command, runs, *options, "-o", fifo, fragments=("not a regular file",))
+    folder = tmp_path / "folder.png"
+    folder.mkdir()
+    refused(main_cli, *command, runs, *options, "-o", folder, fragments=("a directory",))
+
+
+def test_a_file_past_the_size_limit_is_refused_unread(main_cli, tmp_path):
+    from scalingplan.catalogues.yamlfile import MAX_YAML_BYTES
+
+    path = tmp_path / "big.yaml"
+    with open(path, "wb") as handle:
+        handle.truncate(MAX_YAML_BYTES + 1)  # sparse: costs no disk
+    refused(main_cli, "laws", "show", path, fragments=("too large", f"{MAX_YAML_BYTES:,}"))
+
+
+def test_aliases_are_refused_not_expanded(main_cli, tmp_path):
+    """A 9-level billion-laughs file: its aliases expand to 9^9 items if followed."""
+    lines = ['l0: &l0 ["x","x","x","x","x","x","x","x","x"]']
+    lines += [f"l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    path = law_file(tmp_path, "\n".join(lines) + "\n" + LAW)
+    refused(main_cli, "laws", "show", path, fragments=("anchors and aliases",))
+
+
+@pytest.mark.parametrize("depth", [40, 1_000, 30_000])
+def test_deep_nesting_is_refused(main_cli, tmp_path, depth):
+    path = law_file(tmp_path, LAW + "notes: " + "[" * depth + "]" * depth + "\n")
+    refused(main_cli, "laws", "show", path, fragments=("law.yaml",))
+
+
+def test_integers_past_the_digit_limit_are_refused(main_cli, tmp_path):
+    path = law_file(tmp_path, LAW.replace("0.1", "9" * 5000))
+    refused(main_cli, "laws", "show", path, fragments=("digits",))
+
+
+def test_duplicate_keys_name_both_lines(main_cli, tmp_path):
+    path = law_file(tmp_path, PLAN + "limits: {max_budget_use: 100}\n", "plan.yaml")
+    refused(main_cli, "check", path, fragments=("plan.yaml:5", "duplicate key 'limits'", "line 4"))
+
+
+@pytest.mark.parametrize("value", ["6:46", "017", "-017", "1:30.5"])
+def test_yaml11_sexagesimal_and_leading_zero_numbers_are_refused(main_cli, tmp_path, value):
+    path = law_file(tmp_path, LAW.replace("0.1", value))
+    refused(main_cli, "laws", "show", path, fragments=(f"'{value}' is ambiguous",))
+
+
+def test_quoted_leading_zero_reads_as_written(cli, tmp_path):
+    result = cli("laws", "show", law_file(tmp_path, LAW.replace("0.1", '"017"')), "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["constants"][0]["value"] == 17
+
+
+# --- 2. numbers that cannot overflow into nonsense -------------------------------------------------
+@pytest.mark.parametrize("args, what", [
+    (("allocate", "--pf-days", "1e300"), "--pf-days"), (("flops", "--params", "1e200", "--tokens", "1e200"), "--params"),
+    (("convert", "1e308", "--from", "pf-days"), "1e308"), (("allocate", "--flops", "5e-324"), "--flops"),
+    (("allocate", "--params", "1e300"), "--params"), (("assess", "--params", "1e-320", "--tokens", "1e9"), "--params"),
+])
+def test_subnormal_and_overflowing_inputs_name_the_allowed_range(main_cli, args, what):
+    refused(main_cli, *args, fragments=(what, "1e-100 to 1e100"))
+
+
+def test_a_result_that_underflows_is_refused_not_printed(main_cli):
+    """A loss of 1e100 needs a budget that underflows to 0 FLOPs under the main laws."""
+    refused(main_cli, "allocate", "--loss", "1e100", "--json")
+
+
+def test_non_finite_numbers_are_never_printed_as_results():
+    from scalingplan.errors import InputError
+    from scalingplan.output.render import Column, Table, render, sci
+
+    assert sci(float("inf")) == "inf"
+    with pytest.raises(InputError, match="allocations"):
+        render("json", {"allocations": [{"flops": float("inf")}]}, [Table([Column("F", "flops", "flops")], [])])
+
+
+@pytest.mark.parametrize("text", ["１２３e21", "１.２３ｅ２３", "٣e21"])
+def test_digits_of_any_script_read_as_their_value_everywhere(cli, tmp_path, text):
+    expected = float("".join(str(int(c)) if c.isdigit() else c for c in text.replace("ｅ", "e")))
+    flag = cli("allocate", "--flops", text, "--law", "chinchilla-1", "--json")
+    plan = law_file(tmp_path, PLAN.replace("6e23", text), "plan.yaml")
+    in_yaml = cli("check", plan, "--json")
+    assert json.loads(flag.stdout)["query"]["flops"] == expected
+    assert json.loads(in_yaml.stdout)["plans"][0]["plan"]["budget"]["flops"] == expected
+
+
+@pytest.mark.parametrize("text", ["10²³", "1.5−3", "7½"])
+def test_lookalike_characters_are_refused_everywhere(main_cli, tmp_path, text):
+    refused(main_cli, "allocate", "--flops", text, fragments=("U+",))
+    refused(main_cli, "check", law_file(tmp_path, PLAN.replace("6e23", text), "plan.yaml"), fragments=("U+",))
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (("compare", "kaplan2020", "--points", "100000000"), "1 to 1,000"),
+    (("fit", "RUNS", "--bootstrap", "100000000"), "0 to 10,000"),
+    (("fit", "RUNS", "--jobs", "-3"), "--jobs"),
+    (("fit", "RUNS", "--seed", "-1"), "--seed"),
+    (("fit", "RUNS", "--method", "approach2", "--group-tol", "nan"), "--group-tol"),
+    (("plot", "frontier", "-o", "f.png", "--dpi", "100000"), "10 to 600"),
+    (("allocate", "--gpu", "h100", "--count", "1e21", "--days", "30"), "at most 10,000,000"),
+])
+def test_sizes_have_stated_limits(main_cli, tmp_path, args, fragment):
+    runs = str(write_runs(tmp_path, synthetic_runs()))
+    refused(main_cli, *(runs if a == "RUNS" else a for a in args), fragments=(fragment,))
+
+
+def test_jobs_are_capped_at_the_cpu_count():
+    from scalingplan.fitting import bootstrap as boot
+
+    runs = synthetic_runs()
+    fit = _approach2(runs)
+    result = boot.bootstrap(fit, 4, jobs=10_000)  # would start 10,000 processes uncapped
+    assert result.n_resamples == 4 and boot.max_jobs() <= (os.cpu_count() or 1)
+
+
+# --- 3. a cache no one else can poison and that never goes stale ------------------------------------
+@pytest.fixture
+def cache_home(tmp_path, monkeypatch):
+    home = tmp_path / "cache"
+    home.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    monkeypatch.delenv("SCALINGPLAN_NO_CACHE", raising=False)
+    return home / "scalingplan"
+
+
+def _read(paths):
+    from scalingplan.catalogues.yamlfile import read_yaml_cached
+
+    return [doc.data for doc in read_yaml_cached(paths, "probe", "law file")]
+
+
+def test_the_cache_is_keyed_on_content_not_size_and_mtime(tmp_path, cache_home):
+    path = tmp_path / "a.yaml"
+    path.write_text("value: 111\n")
+    assert _read([path]) == [{"value": 111}]
+    stamp = path.stat()
+    path.write_text("value: 999\n")  # same size
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))  # same mtime
+    assert _read([path]) == [{"value": 999}]
+    assert (cache_home / "probe.json").stat().st_mode & 0o077 == 0
+
+
+def test_a_cache_directory_others_can_write_is_not_used(tmp_path, cache_home):
+    cache_home.mkdir(mode=0o700)
+    cache_home.chmod(0o777)
+    path = tmp_path / "a.yaml"
+    path.write_text("value: 1\n")
+    assert _read([path]) == [{"value": 1}]
+    assert not (cache_home / "probe.json").exists()
+
+
+def test_a_symlink_in_the_cache_is_neither_read_nor_written_through(tmp_path, cache_home):
+    path = tmp_path / "a.yaml"
+    path.write_text("value: 1\n")
+    _read([path])
+    forged = tmp_path / "forged.json"
+    forged.write_text((cache_home / "probe.json").read_text().replace("1", "7"))
+    (cache_home / "probe.json").unlink()
+    (cache_home / "probe.json").symlink_to(forged)
+    before = forged.read_text()
+    assert _read([path]) == [{"value": 1}]
+    assert forged.read_text() == before and not (cache_home / "probe.json").is_symlink()
+
+
+@pytest.mark.parametrize("damage", ["empty docs", "wrong data", "not json", "wrong shape"])
+def test_a_well_formed_but_wrong_cache_falls_back_to_the_files(tmp_path, cache_home, damage):
+    path = tmp_path / "a.yaml"
+    path.write_text("value: 1\n")
+    _read([path])
+    cache = cache_home / "probe.json"
+    stored = json.loads(cache.read_text())
+    if damage == "empty docs":
+        stored["docs"] = []
+    elif damage == "wrong data":
+        stored["docs"][0]["data"] = {"value": 2}
+    elif damage == "wrong shape":
+        stored["docs"][0]["lines"] = "x"
+    cache.write_text("{" if damage == "not json" else json.dumps(stored))
+    assert _read([path]) == [{"value": 1}]
+
+
+def test_the_registry_through_a_damaged_cache_still_lists_every_law(main_cli, cache_home):
+    from scalingplan.catalogues import registry
+
+    def laws():
+        registry._registry.cache_clear()
+        registry._aliases.cache_clear()
+        return main_cli("laws", "--json")
+
+    try:
+        laws()
+        cache = cache_home / "registry.json"
+        stored = json.loads(cache.read_text())
+        stored["docs"] = [{"path": d["path"], "data": {}, "lines": []} for d in stored["docs"]]
+        cache.write_text(json.dumps(stored))
+        result = laws()
+    finally:
+        registry._registry.cache_clear()
+        registry._aliases.cache_clear()
+    assert result.exit_code == 0 and len(json.loads(result.stdout)["laws"]) >= 9
+
+
+# --- 5. output that fails cleanly --------------------------------------------------------------------
+def _command(*args, **env):
+    return subprocess.run([sys.executable, "-m", "scalingplan", *args], capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=60)
+
+
+def test_a_closed_pipe_exits_quietly_and_keeps_the_exit_code(tmp_path):
+    """`scalingplan check failing.yaml | head -1`: still exit 1 (a check failed), nothing on stderr."""
+    gopher = Path(__file__).resolve().parent.parent / "configs" / "plans" / "gopher.yaml"
+    for args, code in ((("laws", "show", "kaplan2020"), 0), (("check", str(gopher)), 1)):
+        process = subprocess.Popen([sys.executable, "-m", "scalingplan", *args], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+        process.stdout.close()
+        err = process.stderr.read()
+        assert process.wait(timeout=60) == code and err == b""
+
+
+def test_a_full_disk_on_stdout_is_one_line_and_exit_2():
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "scalingplan", "laws", "show", "kaplan2020"],
+                                stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["scalingplan: error: cannot write the output: No space left on device"]
+
+
+def test_an_ascii_terminal_gets_ascii_fallbacks():
+    result = _command("laws", "show", "chinchilla-3", PYTHONIOENCODING="ascii")
+    assert result.returncode == 0 and result.stderr == ""
+    assert "alpha" in result.stdout and "*" in result.stdout and result.stdout.isascii()
+
+
+@pytest.mark.parametrize("columns", ["1", "0", "-5", "abc", "", "99999999999999999999"])
+def test_any_columns_value_gives_a_readable_table(main_cli, monkeypatch, columns):
+    monkeypatch.setenv("COLUMNS", columns)
+    result = main_cli("allocate", "--flops", "1e21", "--law", "chinchilla-3")
+    assert result.exit_code == 0 and "chinchilla-3" in result.stdout and "1.00e21" in result.stdout
+
+
+# --- 6. degenerate fits say so --------------------------------------------------------------------------
+def synthetic_runs(budgets=(1e18, 1e19, 1e20, 1e21), sizes=10, loss=None):
+    from scalingplan.fitting.runs import make_runs
+
+    flops = np.repeat(budgets, sizes)
+    params = np.tile(np.geomspace(5e7, 5e9, sizes), len(budgets))
+    tokens = flops / (6 * params)
+    values = 1.69 + 406.4 / params**0.34 + 410.7 / tokens**0.28 if loss is None else loss(params, tokens)
+    return make_runs(params, values, tokens=tokens)
+
+
+def _approach2(runs):
+    from scalingplan.fitting.approach2 import fit_approach2
+
+    return fit_approach2(runs)
+
+
+def write_runs(tmp_path, runs):
+    path = tmp_path / "runs.csv"
+    rows = "".join(f"{n:.17g},{d:.17g},{l:.17g}\n" for n, d, l in zip(runs.params, runs.tokens, runs.loss))
+    path.write_text("params,tokens,loss\n" + rows)
+    return path
+
+
+@pytest.mark.parametrize("case, fragment", [
+    ("one budget", "about the same compute"),
+    ("too few", "need at least 6"),
+    ("constant loss", "same loss"),
+    ("same tokens", "same number of tokens"),
+    ("absurd row", "a data error"),
+])
+def test_degenerate_runs_are_refused_with_a_reason(main_cli, tmp_path, case, fragment):
+    runs = synthetic_runs(budgets=(1e20,) if case == "one budget" else (1e18, 1e19, 1e20, 1e21))
+    if case == "too few":
+        runs = runs.subset(np.array([0, 11, 22, 33, 9]))
+    elif case == "constant loss":
+        runs.loss[:] = 3.0
+    elif case == "same tokens":
+        runs = synthetic_runs(loss=lambda n, d: 1.69 + 406.4 / n**0.34)
+        runs.tokens[:] = 1e10
+    elif case == "absurd row":
+        runs.loss[3] = 1e6
+    refused(main_cli, "fit", write_runs(tmp_path, runs), fragments=(fragment,))
+
+
+def test_an_undetermined_constant_is_a_warning_not_a_silent_number():
+    """Losses with no floor (E = 0): the fit drives E towards 0 and says E is not determined."""
+    from scalingplan.fitting.approach3 import fit_approach3, initial_grid
+
+    starts = initial_grid()[::50]
+    fit = fit_approach3(synthetic_runs(loss=lambda n, d: 40 / n**0.2 + 40 / d**0.2), starts=starts)
+    assert fit.constants["E"] < 0.01
+    assert any(w.startswith("E not determined") for w in fit.warnings)
+    assert fit_approach3(synthetic_runs(), starts=starts).warnings == []
+
+
+def test_numpy_warnings_never_reach_stderr(main_cli, tmp_path):
+    """Approach 2 on groups with too few sizes hits polyfit's RankWarning and divisions by zero."""
+    runs = synthetic_runs(sizes=3)
+    runs.loss[:3] = [3.0, 3.0, 3.0]
+    result = main_cli("fit", write_runs(tmp_path, runs), "--method", "approach2", "--json")
+    assert "Warning" not in result.stderr and len(result.stderr.strip().splitlines()) <= 1
+
+
+def test_fit_memory_grows_with_rows_not_rows_times_starts(monkeypatch):
+    """Starts go through the objective in batches of at most WORK_ELEMENTS / runs, so the working
+    arrays stay at WORK_ELEMENTS doubles however many runs there are (benchmarks/bench_fit_memory.py
+    measures 10^5 and 10^6 runs)."""
+    from scalingplan.fitting import approach3
+
+    budget = 8_000
+    monkeypatch.setattr(approach3, "WORK_ELEMENTS", budget)
+    sizes = []
+    original = approach3.minimize_batch
+    monkeypatch.setattr(approach3, "minimize_batch", lambda fun, x0, **kw: sizes.append(len(x0)) or original(fun, x0, **kw))
+    runs = synthetic_runs(sizes=500)  # 2,000 runs: 4 starts per batch
+    with bounded(megabytes=50):
+        approach3.fit_approach3(runs, starts=approach3.initial_grid()[::450])
+    assert max(sizes) * len(runs) <= budget and len(sizes) > 2
+
+
+# --- 7. validated metadata -------------------------------------------------------------------------------
+@pytest.mark.parametrize("extra, fragment", [
+    ("published: 5\n", "published"), ("published: {rows: 5}\n", "published.rows"),
+    ("published: {rows: [[1, 2]]}\n", "three numbers"), ("published: {rows: [[1, x, 3]]}\n", "not a number"),
+    ("notes: 7\n", "notes"), ("notes: [[1]]\n", "notes"), ("notes: just one string\n", "notes"),
+    ("citation: [1]\n", "citation"), ("main: maybe\n", "main"), ("aliases: 3\n", "aliases"),
+])
+def test_law_metadata_is_checked_like_constants(main_cli, tmp_path, extra, fragment):
+    refused(main_cli, "laws", "show", law_file(tmp_path, LAW + extra), fragments=(fragment,))
+
+
+def test_two_laws_sharing_a_name_are_refused_not_merged(main_cli, tmp_path):
+    impostor = law_file(tmp_path, LAW.replace("mine", "chinchilla-1"))
+    plan = law_file(tmp_path, PLAN.replace("law: chinchilla-1", f"laws: [chinchilla-1, {impostor}]"), "plan.yaml")
+    refused(main_cli, "check", plan, fragments=("two laws are named 'chinchilla-1'",))
+    refused(main_cli, "allocate", "--flops", "1e21", "--law", "chinchilla-1", "--law", impostor,
+            fragments=("two laws are named",))
+
+
+def test_a_registry_alias_never_hides_another_law(tmp_path, monkeypatch):
+    from scalingplan.catalogues import registry
+    from scalingplan.errors import InputError
+
+    for name, text in (("a.yaml", LAW.replace("mine", "first")),
+                       ("b.yaml", LAW.replace("mine", "second") + "aliases: [first]\n")):
+        (tmp_path / name).write_text(text)
+    monkeypatch.setattr(registry, "_laws_dir", lambda: tmp_path)
+    registry._registry.cache_clear()
+    registry._aliases.cache_clear()
+    try:
+        with pytest.raises(InputError, match="'first' already names the law"):
+            registry.canonical_name("first")
+    finally:
+        registry._registry.cache_clear()
+        registry._aliases.cache_clear()
+
+
+# --- 4. interrupts and cancelled jobs ---------------------------------------------------------------------
+def _children(pid):
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    if int(handle.read().split(")")[-1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    return found
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs Linux /proc")
+@pytest.mark.parametrize("signum, code, message", [(signal.SIGINT, 130, "interrupted"),
+                                                   (signal.SIGTERM, 143, "terminated")])
+def test_a_signal_ends_the_bootstrap_at_once_with_no_worker_left(tmp_path, signum, code, message):
+    runs = write_runs(tmp_path, synthetic_runs())
+    process = subprocess.Popen([sys.executable, "-m", "scalingplan", "fit", str(runs), "--method", "approach2",
+                                "--bootstrap", "10000", "--jobs", "2", "--json"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while len(_children(process.pid)) < 2 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    workers = _children(process.pid)
+    assert len(workers) == 2, "the bootstrap never started its workers"
+    sent = time.monotonic()
+    process.send_signal(signum)
+    err = process.communicate(timeout=30)[1]
+    assert time.monotonic() - sent < 5
+    assert process.returncode == code
+    assert err.strip().splitlines() == [f"scalingplan: error: {message}"]
+    deadline = time.monotonic() + 5
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(w) for w in workers)
