@@ -30,7 +30,7 @@ COMMANDS = {
     "models": ("catalogues", "models", "The catalogue of trained models, with sources."),
     "schema": ("schema", "schema", "The JSON Schema of a command's --json output."),
     "sweep": ("sweep", "sweep", "An IsoFLOP sweep of runs to train, with shapes and GPU-hours."),
-    "suggest": ("suggest", "suggest", "The next runs that most sharpen a fitted N_opt, with their cost."),
+    "suggest": ("suggest", "suggest", "Next runs that most sharpen a fitted N_opt, with cost."),
     "fit-compare": ("fit_compare", "fit_compare", "Compute multiplier of one fitted law over another."),
 }
 
