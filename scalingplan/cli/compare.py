@@ -11,7 +11,7 @@ from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table
 from scalingplan.cli.allocate import convention_notes, table_rows, warn_once
 from scalingplan.cli.common import emit, lazy_module
-from scalingplan.cli.options import HARDWARE, OUTPUT, chosen_laws, with_options
+from scalingplan.cli.options import HARDWARE, OUTPUT, budget_range, chosen_laws, with_options
 
 planning = lazy_module("scalingplan.planning.allocation")
 
@@ -49,19 +49,14 @@ def scaling_summary(rows: list) -> list:
     return summary
 
 
-@with_options(OUTPUT, HARDWARE)
+@with_options(OUTPUT, HARDWARE, budget_range("1e18", "1e26", 9, "of the sweep"))
 def compare(
     laws: Annotated[Optional[List[str]], typer.Argument(
         help="Laws to compare (names, aliases, families such as chinchilla, or law files). "
              "Default: the main registry laws.", show_default=False)] = None,
     flops: Annotated[Optional[List[str]], typer.Option(
         "--flops", help="A budget in FLOPs to compare at; repeatable. Default: a sweep.")] = None,
-    start: Annotated[Optional[str], typer.Option(
-        "--from", help="Smallest budget of the sweep, FLOPs (default 1e18).", show_default=False)] = None,
-    stop: Annotated[Optional[str], typer.Option(
-        "--to", help="Largest budget of the sweep, FLOPs (default 1e26).", show_default=False)] = None,
-    points: Annotated[Optional[int], typer.Option(
-        "--points", help="Budgets in the sweep, log-spaced (default 9).", show_default=False)] = None,
+    budget_range=None,
     hardware: dict = None,
     fmt: str = "table",
 ):
@@ -73,13 +68,11 @@ def compare(
     hardware = resolve_budget(**hardware)
     if hardware:
         budgets.append(hardware["flops"])
-    sweep = [flag for flag, value in (("--from", start), ("--to", stop), ("--points", points)) if value is not None]
-    if budgets and sweep:
+    if budgets and budget_range.given:
         raise InputError(f"give budgets one way: {'--flops' if flops else '--gpu ...'} names the budgets, "
-                         f"so {' and '.join(sweep)} (a sweep) would be ignored")
+                         f"so {' and '.join(budget_range.given)} (a sweep) would be ignored")
     if not budgets:
-        budgets = planning.log_budgets(parse_positive(start or "1e18", "--from"),
-                                       parse_positive(stop or "1e26", "--to"), 9 if points is None else points)
+        budgets = budget_range.budgets
     budgets = sorted(set(budgets))
     rows = planning.compare(budgets, chosen_laws(laws))
     summary = scaling_summary(rows)

@@ -8,7 +8,7 @@ from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, with_options
+from scalingplan.cli.options import OUTPUT, budget_range, with_options
 
 COLUMNS = [
     Column("FLOPs (B)", "flops", "flops"),
@@ -20,13 +20,11 @@ COLUMNS = [
 ]
 
 
-@with_options(OUTPUT)
+@with_options(OUTPUT, budget_range("1e19", "1e25", 7))
 def fit_compare(
     law_a: Annotated[str, typer.Argument(help="Baseline law: a law file from 'scalingplan fit -o' or a registry name.", show_default=False)],
     law_b: Annotated[str, typer.Argument(help="Law compared with it.", show_default=False)],
-    low: Annotated[str, typer.Option("--from", help="Smallest budget in FLOPs.")] = "1e19",
-    high: Annotated[str, typer.Option("--to", help="Largest budget in FLOPs.")] = "1e25",
-    points: Annotated[int, typer.Option("--points", help="Budgets, log-spaced from --from to --to.")] = 7,
+    budget_range=None,
     ci: Annotated[float, typer.Option("--ci", help="Interval in percent, when both files carry bootstrap samples.")] = 95.0,
     fmt: str = "table",
 ):
@@ -37,9 +35,8 @@ def fit_compare(
     """
     from scalingplan.catalogues.registry import load_law
     from scalingplan.fitting.effective import compare
-    from scalingplan.planning.allocation import log_budgets
 
-    budgets = log_budgets(parse_positive(low, "--from"), parse_positive(high, "--to"), points)
+    budgets = budget_range.budgets
     if not 0 < ci < 100:
         raise InputError(f"--ci: must be between 0 and 100, got {ci:g}")
     a, b = load_law(law_a), load_law(law_b)

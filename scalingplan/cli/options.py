@@ -128,6 +128,52 @@ def chosen_laws(laws) -> list | None:
     names = [part.strip() for arg in laws or () for part in str(arg).split(",") if part.strip()]
     return names or setting("laws") or None
 
+# --- a range of budgets ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BudgetRange:
+    """``--from``/``--to`` (and ``--points``) as given; ``given`` names the flags the user set."""
+
+    low: float
+    high: float
+    points: int | None
+    given: tuple
+
+    @property
+    def budgets(self) -> list:
+        """``points`` budgets evenly spaced in log from ``low`` to ``high``."""
+        from scalingplan.planning.allocation import log_budgets
+
+        return log_budgets(self.low, self.high, self.points)
+
+
+def budget_range(low: str, high: str, points: int | None = None, what: str = "") -> Bundle:
+    """``--from`` and ``--to`` in FLOPs (and ``--points`` when ``points`` has a default), with these
+    defaults; the command receives a ``BudgetRange`` as ``budget_range``."""
+
+    def build(range_from=None, range_to=None, range_points=None):
+        from scalingplan.numbers import parse_positive
+
+        given = tuple(flag for flag, value in (("--from", range_from), ("--to", range_to),
+                                               ("--points", range_points)) if value is not None)
+        lo, hi = parse_positive(range_from or low, "from"), parse_positive(range_to or high, "to")
+        if hi < lo:
+            raise InputError(f"must be at least {{0}} ({lo:g}), got {hi:g}", "to", ("from",))
+        return BudgetRange(lo, hi, None if points is None else (points if range_points is None else range_points),
+                           given)
+
+    where = f" {what}" if what else ""
+    options = [
+        _option("range_from", Annotated[Optional[str], typer.Option(
+            "--from", help=f"Smallest budget{where}, FLOPs (default {low}).", show_default=False)]),
+        _option("range_to", Annotated[Optional[str], typer.Option(
+            "--to", help=f"Largest budget{where}, FLOPs (default {high}).", show_default=False)]),
+    ]
+    if points is not None:
+        options.append(_option("range_points", Annotated[Optional[int], typer.Option(
+            "--points", help=f"Budgets{where}, log-spaced (default {points}).", show_default=False)]))
+    return Bundle("budget_range", tuple(options), build)
+
+
 # --- a CSV of training runs ---------------------------------------------------------------------------
 def _positive(value, what):
     from scalingplan.numbers import parse_positive

@@ -11,7 +11,8 @@ from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, sci
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, RUNS, Flops, GroupTol, Laws, Starts, chosen_laws, with_options
+from scalingplan.cli.options import (OUTPUT, RUNS, Flops, GroupTol, Laws, Starts, budget_range, chosen_laws,
+                                     with_options)
 
 app = typer.Typer(help="Figures: the compute-optimal frontier of the laws, and IsoFLOP / IsoLoss plots of "
                        "fits to your runs. Needs matplotlib: pip install 'scalingplan\\[plot]'.\n\n"
@@ -48,17 +49,16 @@ def _check_output(output: Path, dpi: int) -> None:
 
 
 @app.command()
-@with_options(OUTPUT)
+@with_options(OUTPUT, budget_range("1e17", "1e26", what="on the axis"))
 def frontier(
     law: Laws = None,
     model: Annotated[Optional[List[str]], typer.Option(
         "--model", "-m", help="Catalogue model to mark at its 6ND compute; repeatable; 'none' for none. "
                               "Default: Chinchilla, Gopher, GPT-3, MT-NLG 530B.")] = None,
     flops: Flops = None,
-    start: Annotated[str, typer.Option("--from", help="Smallest budget on the axis, in FLOPs.")] = "1e17",
-    stop: Annotated[str, typer.Option("--to", help="Largest budget on the axis, in FLOPs.")] = "1e26",
     output: Output = None,
     dpi: Dpi = 150,
+    budget_range=None,
     fmt: str = "table",
 ):
     """Optimal parameters and tokens against training FLOPs per law, with trained models and a budget.
@@ -78,9 +78,9 @@ def frontier(
     for model in models:
         training_tokens(model)  # a model without published tokens has no place on the figure
     budget = parse_positive(flops, "--flops") if flops is not None else FIGURE1_BUDGET
-    lo, hi = parse_positive(start, "--from"), parse_positive(stop, "--to")
-    if hi <= lo:
-        raise InputError(f"--to ({hi:g}) must be larger than --from ({lo:g})")
+    lo, hi = budget_range.low, budget_range.high
+    if hi == lo:
+        raise InputError("must be larger than {0} for an axis", "to", ("from",))
     written = None
     if output is not None:
         from scalingplan.output.plotting import frontier_figure, save_figure

@@ -9,7 +9,7 @@ from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, sci
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, with_options
+from scalingplan.cli.options import OUTPUT, budget_range, with_options
 
 PEARCE_COLUMNS = [
     Column("FLOPs", "flops", "flops"),
@@ -29,13 +29,11 @@ READING_COLUMNS = [
 ]
 
 
-@with_options(OUTPUT)
+@with_options(OUTPUT, budget_range("1e13", "1e25", 7, "in the tables"))
 def reconcile(
     law: Annotated[str, typer.Option(
         "--law", "-l", help="A parametric (Chinchilla-form) law read in total parameters.")] = "epoch2024",
-    start: Annotated[str, typer.Option("--from", help="Smallest budget in the tables, FLOPs.")] = "1e13",
-    stop: Annotated[str, typer.Option("--to", help="Largest budget in the tables, FLOPs.")] = "1e25",
-    points: Annotated[int, typer.Option("--points", help="Budgets in the tables, log-spaced.")] = 7,
+    budget_range=None,
     output: Annotated[Optional[Path], typer.Option(
         "--output", "-o", help="Also draw the local exponent against budget (.png, .svg or .pdf; "
                                "needs the plot extra).")] = None,
@@ -47,14 +45,13 @@ def reconcile(
     Example: scalingplan reconcile --from 1e13 --to 1e25 -o reconcile.png
     """
     from scalingplan.catalogues.registry import load_law
-    from scalingplan.planning.allocation import log_budgets
     from scalingplan.planning.reconcile import reconcile as compute
 
     chinchilla, kaplan = load_law(law), load_law("kaplan2020")
     if not all(hasattr(chinchilla, key) for key in ("A", "B", "alpha", "beta")):
         raise InputError(f"--law: '{chinchilla.name}' is not a Chinchilla-form law (E + A/N^alpha + B/D^beta); "
                          f"try epoch2024 or chinchilla-3")
-    budgets = log_budgets(parse_positive(start, "--from"), parse_positive(stop, "--to"), points)
+    budgets = budget_range.budgets
     if output is not None:
         from scalingplan.output.plotting import image_format, require_matplotlib
 

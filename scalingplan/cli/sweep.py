@@ -8,7 +8,7 @@ from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, sci
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, Gpu, Mfu, with_options
+from scalingplan.cli.options import OUTPUT, Gpu, Mfu, budget_range, with_options
 
 COLUMNS = [
     Column("Budget", "flops", "flops"),
@@ -37,16 +37,15 @@ def hardware(gpu, mfu) -> dict:
             "mfu": check_mfu(mfu) if mfu is not None else default_mfu()}
 
 
-@with_options(OUTPUT)
+@with_options(OUTPUT, budget_range("1e18", "1e20"))
 def sweep(
-    low: Annotated[str, typer.Option("--from", help="Smallest budget in FLOPs.")] = "1e18",
-    high: Annotated[str, typer.Option("--to", help="Largest budget in FLOPs.")] = "1e20",
     budgets: Annotated[int, typer.Option("--budgets", help="Number of budgets, log-spaced.")] = 5,
     per_budget: Annotated[int, typer.Option("--per-budget", help="Model sizes per budget.")] = 9,
     spread: Annotated[float, typer.Option("--spread", help="Width of each budget's sizes in decades, centred on the prior law's optimum.")] = 1.0,
     law: Annotated[Optional[str], typer.Option("--law", "-l", help=f"Prior law whose optimum centres each budget (default {DEFAULT_LAW}).")] = None,
     gpu: Gpu = None,
     mfu: Mfu = None,
+    budget_range=None,
     fmt: str = "table",
 ):
     """An IsoFLOP sweep: model sizes around a prior law's optimum at each budget, with shapes and cost.
@@ -59,7 +58,7 @@ def sweep(
 
     prior = load_law(law or DEFAULT_LAW)
     device = hardware(gpu, mfu)
-    runs = sweep_runs(prior, parse_positive(low, "--from"), parse_positive(high, "--to"), budgets, per_budget,
+    runs = sweep_runs(prior, budget_range.low, budget_range.high, budgets, per_budget,
                       spread, device.get("peak_flops"), device.get("mfu"))
     total_flops = sum(run["flops"] for run in runs)
     total_hours = sum(run["gpu_hours"] for run in runs) if device else None
