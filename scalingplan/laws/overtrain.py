@@ -19,16 +19,11 @@ class OvertrainLaw(ParametricLaw):
     constant_names = ("E", "a", "b", "eta", "epsilon", "k", "gamma")
     extra_columns = (("Top-1 err", "top1_error", "plain"),)
 
-    def __init__(self, name, constants, meta=None):
-        super(ParametricLaw, self).__init__(name, constants, meta)
+    def parametric_constants(self):
+        """Eq. 4 as E + A/N^α + B/D^β: α = β = 2η, A = a·6^(−η), B = b·6^(−η)."""
         c = self.constants
-        self.parametric = {"E": c["E"], "A": c["a"] * FLOPS_PER_PARAM_TOKEN ** -c["eta"],
-                           "B": c["b"] * FLOPS_PER_PARAM_TOKEN ** -c["eta"],
-                           "alpha": 2 * c["eta"], "beta": 2 * c["eta"]}
-        from scalingplan.laws.parametric import allocation_coefficients
-
-        p = self.parametric
-        self.G, self.a, self.b = allocation_coefficients(p["A"], p["B"], p["alpha"], p["beta"])
+        return {"E": c["E"], "A": c["a"] * FLOPS_PER_PARAM_TOKEN ** -c["eta"],
+                "B": c["b"] * FLOPS_PER_PARAM_TOKEN ** -c["eta"], "alpha": 2 * c["eta"], "beta": 2 * c["eta"]}
 
     def check_constants(self):
         c = self.constants
@@ -48,31 +43,6 @@ class OvertrainLaw(ParametricLaw):
     def derived(self):
         """The equivalent parametric law's constants and the compute-optimal multiplier."""
         return {"M_star": self.optimal_multiplier(), "A": self.A, "B": self.B, "alpha = beta": self.alpha}
-
-    # The parametric machinery reads these; they are derived, not fitted constants.
-    @property
-    def E(self):
-        return self.parametric["E"]
-
-    @property
-    def A(self):
-        return self.parametric["A"]
-
-    @property
-    def B(self):
-        return self.parametric["B"]
-
-    @property
-    def alpha(self):
-        return self.parametric["alpha"]
-
-    @property
-    def beta(self):
-        return self.parametric["beta"]
-
-    def frontier_coefficients(self):
-        gamma = self.alpha * self.beta / (self.alpha + self.beta)
-        return self.A * self.G ** -self.alpha + self.B * self.G ** self.beta, gamma
 
     def loss(self, params, tokens):
         return self.loss_cm(FLOPS_PER_PARAM_TOKEN * params * tokens, tokens / params)

@@ -27,28 +27,13 @@ class ParametricLaw(Law):
 
     def __init__(self, name, constants, meta=None):
         super().__init__(name, constants, meta)
-        c = self.constants
-        self.G, self.a, self.b = allocation_coefficients(c["A"], c["B"], c["alpha"], c["beta"])
+        self.parametric = self.parametric_constants()
+        self.E, self.A, self.B, self.alpha, self.beta = (self.parametric[k] for k in ("E", "A", "B", "alpha", "beta"))
+        self.G, self.a, self.b = allocation_coefficients(self.A, self.B, self.alpha, self.beta)
 
-    @property
-    def E(self):
-        return self.constants["E"]
-
-    @property
-    def A(self):
-        return self.constants["A"]
-
-    @property
-    def B(self):
-        return self.constants["B"]
-
-    @property
-    def alpha(self):
-        return self.constants["alpha"]
-
-    @property
-    def beta(self):
-        return self.constants["beta"]
+    def parametric_constants(self) -> dict:
+        """E, A, B, alpha, beta of eq. 2; forms that restate the same law in other constants derive them."""
+        return {k: self.constants[k] for k in ("E", "A", "B", "alpha", "beta")}
 
     def check_constants(self):
         """A, B, α, β positive; E (the irreducible loss) non-negative."""
@@ -69,7 +54,7 @@ class ParametricLaw(Law):
         return {"G": self.G, "a": self.a, "b": self.b}
 
     def loss(self, params, tokens):
-        return parametric_loss(params, tokens, **{k: self.constants[k] for k in ("E", "A", "B", "alpha", "beta")})
+        return parametric_loss(params, tokens, **self.parametric)
 
     def allocate(self, flops):
         params = self.G * (flops / FLOPS_PER_PARAM_TOKEN) ** self.a
@@ -80,9 +65,8 @@ class ParametricLaw(Law):
 
     def frontier_coefficients(self):
         """(K, γ) with L_opt(C) = E + K·(C/6)^(−γ), γ = αβ/(α+β) (substituting eq. 4 into eq. 2)."""
-        c = self.constants
-        gamma = c["alpha"] * c["beta"] / (c["alpha"] + c["beta"])
-        K = c["A"] * self.G ** -c["alpha"] + c["B"] * self.G ** c["beta"]
+        gamma = self.alpha * self.beta / (self.alpha + self.beta)
+        K = self.A * self.G ** -self.alpha + self.B * self.G ** self.beta
         return K, gamma
 
     def loss_budget(self, target_loss):
