@@ -94,6 +94,17 @@ def parse_positive(value, what: str = "value") -> float:
     return number
 
 
+def parse_whole(value, what: str = "value", low: int = 1, high: float | None = None) -> int:
+    """Like parse_number, but a whole number from ``low`` (1: positive) to ``high`` (if given)."""
+    number = parse_number(value, what)
+    if number < low or number != int(number):
+        kind = "a positive whole number" if low == 1 else f"a whole number ≥ {low}"
+        raise InputError(f"must be {kind}, got {value!r}", _field(what))
+    if high is not None and number > high:
+        raise InputError(f"must be at most {high:,.0f}, got {value!r}", _field(what))
+    return int(number)
+
+
 def check_positive(value, what: str = "value"):
     """``value`` unchanged if it is a real number, or an array of them, that is finite and > 0 throughout.
 

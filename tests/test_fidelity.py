@@ -228,7 +228,7 @@ def test_assess_says_over_or_under_trained_and_what_it_costs(cli):
     assert a["optimum_compute_fraction"] == pytest.approx(needed / flops, rel=1e-9)
     assert law.frontier_loss(needed) == pytest.approx(a["loss"], rel=1e-9)
     text = cli("assess", "gopher", "--law", "epoch2024").stdout
-    assert f"epoch2024: under-trained" in text and f"{a['optimum_compute_fraction']:.0%} of the compute" in text
+    assert "epoch2024: under-trained" in text and f"{a['optimum_compute_fraction']:.0%} of the compute" in text
     _, (small,) = scalingplan.assess(1e9, 1e12, ["chinchilla-3"])
     assert small["training"] == "over-trained"
 

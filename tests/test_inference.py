@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scalingplan.planning import data_and_inference as constraints
 from scalingplan.planning import optimise as inference
 from scalingplan import available, load_law
 from scalingplan.laws import ParametricLaw

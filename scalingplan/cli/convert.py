@@ -1,6 +1,6 @@
 """`scalingplan convert`: FLOPs, PF-days and accelerator time for one amount of compute."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 

@@ -5,7 +5,6 @@ from typing import Annotated
 import typer
 
 from scalingplan.errors import InputError
-from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table
 from scalingplan.cli.common import emit
 from scalingplan.cli.options import OUTPUT, budget_range, with_options

@@ -7,10 +7,10 @@ import typer
 
 from scalingplan.compute import memory as mem
 from scalingplan.errors import InputError
-from scalingplan.numbers import parse_number, parse_positive
+from scalingplan.numbers import parse_positive, parse_whole
 from scalingplan.output.render import Column, Table, human_count, plain, sci
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, Bundle, Model, PricePerHour, _option, with_options
+from scalingplan.cli.options import OUTPUT, Bundle, Model, PricePerHour, keyword_option, panel_option, with_options
 
 GB = 1e9
 PARTS = {
@@ -37,12 +37,7 @@ MicroBatch = Annotated[str, typer.Option("--micro-batch", help="Sequences per mi
 
 def whole(value, flag: str, default=None):
     """A positive whole number from the command line, or ``default`` when not given."""
-    if value is None:
-        return default
-    number = parse_number(value, flag)
-    if number < 1 or number != int(number):
-        raise InputError(f"must be a positive whole number, got {value!r}", flag)
-    return int(number)
+    return default if value is None else parse_whole(value, flag)
 
 
 def model_and_shape(params=None, model=None, layers=None, d_model=None, heads=None, seq_len=None) -> tuple:
@@ -182,7 +177,7 @@ def memory(
 
 # --- the recipe in `allocate` -------------------------------------------------------------------------
 def _recipe_option(name, flag, text, default=None, annotation=Optional[str]):
-    return _option(name, Annotated[annotation, typer.Option(flag, help=text, rich_help_panel="Recipe")], default)
+    return panel_option(name, flag, text, "Recipe", default, annotation)
 
 
 RECIPE = Bundle("recipe", (
@@ -192,7 +187,7 @@ RECIPE = Bundle("recipe", (
     _recipe_option("recompute", "--recompute", "With --gpu --count: none, selective or full (full: 8ND hardware "
                                                "FLOPs, --mfu read as hardware FLOPs utilisation).", "selective", str),
     _recipe_option("micro_batch", "--micro-batch", "With --gpu --count: sequences per micro-batch per GPU.", "1", str),
-    _option("price_per_hour", PricePerHour),
+    keyword_option("price_per_hour", PricePerHour),
     _recipe_option("pue", "--pue", "Power usage effectiveness (default 1.58, Uptime Institute 2023 average)."),
     _recipe_option("grid_intensity", "--grid-intensity", "kg CO2e per kWh (default 0.436, Ember's 2022 world average)."),
 ), lambda **given: given)

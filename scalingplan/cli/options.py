@@ -36,8 +36,13 @@ class Bundle:
     build: Callable
 
 
-def _option(name: str, annotation, default=None) -> inspect.Parameter:
+def keyword_option(name: str, annotation, default=None) -> inspect.Parameter:
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+def panel_option(name: str, flag: str, text: str, panel: str, default=None, annotation=Optional[str]):
+    """One option of a bundle, shown under the bundle's heading (``panel``) in --help."""
+    return keyword_option(name, Annotated[annotation, typer.Option(flag, help=text, rich_help_panel=panel)], default)
 
 
 def with_options(*bundles: Bundle):
@@ -82,10 +87,10 @@ def choose_format(fmt: Optional[str] = None, json_: bool = False) -> str:
 
 def output_bundle(formats_help: str = "table, json, csv or markdown", build=choose_format) -> Bundle:
     return Bundle("fmt", (
-        _option("fmt", Annotated[Optional[str], typer.Option(
+        keyword_option("fmt", Annotated[Optional[str], typer.Option(
             "--format", "-f", help=f"Output format: {formats_help} (default: table, or your config's).",
             show_default=False)]),
-        _option("json_", Annotated[bool, typer.Option("--json", help="Short for --format json.")], False),
+        keyword_option("json_", Annotated[bool, typer.Option("--json", help="Short for --format json.")], False),
     ), build)
 
 
@@ -102,8 +107,8 @@ GpuHours = Annotated[Optional[str], typer.Option(
 Mfu = Annotated[Optional[str], typer.Option(
     "--mfu", help="Model FLOPs utilization in (0, 1]. Default 0.3, Epoch AI's assumption for LLM "
                   "training (see 'scalingplan hardware').", rich_help_panel="Hardware")]
-HARDWARE = Bundle("hardware", (_option("gpu", Gpu), _option("count", Count), _option("days", Days),
-                               _option("gpu_hours", GpuHours), _option("mfu", Mfu)),
+HARDWARE = Bundle("hardware", (keyword_option("gpu", Gpu), keyword_option("count", Count), keyword_option("days", Days),
+                               keyword_option("gpu_hours", GpuHours), keyword_option("mfu", Mfu)),
                   lambda **given: hardware_given(**given))
 """The accelerator options; the command receives the ones given, as ``hardware={...}``."""
 
@@ -163,13 +168,13 @@ def budget_range(low: str, high: str, points: int | None = None, what: str = "")
 
     where = f" {what}" if what else ""
     options = [
-        _option("range_from", Annotated[Optional[str], typer.Option(
+        keyword_option("range_from", Annotated[Optional[str], typer.Option(
             "--from", help=f"Smallest budget{where}, FLOPs (default {low}).", show_default=False)]),
-        _option("range_to", Annotated[Optional[str], typer.Option(
+        keyword_option("range_to", Annotated[Optional[str], typer.Option(
             "--to", help=f"Largest budget{where}, FLOPs (default {high}).", show_default=False)]),
     ]
     if points is not None:
-        options.append(_option("range_points", Annotated[Optional[int], typer.Option(
+        options.append(keyword_option("range_points", Annotated[Optional[int], typer.Option(
             "--points", help=f"Budgets{where}, log-spaced (default {points}).", show_default=False)]))
     return Bundle("budget_range", tuple(options), build)
 
@@ -191,21 +196,17 @@ def load_runs(runs_file, params_col=None, tokens_col=None, flops_col=None, loss_
                    _positive(min_flops, "--min-flops"), _positive(max_flops, "--max-flops"))
 
 
-def _runs_option(name, flag, text, annotation=Optional[str], default=None):
-    return _option(name, Annotated[annotation, typer.Option(flag, help=text, rich_help_panel="Runs file")], default)
-
-
 RUNS = Bundle("runs", (
     inspect.Parameter("runs_file", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Path, typer.Argument(
         help="CSV of runs: parameters, tokens (or training FLOPs) and final loss.", show_default=False)]),
-    _runs_option("params_col", "--params-col", "Column of parameter counts (default: params or N)."),
-    _runs_option("tokens_col", "--tokens-col", "Column of training tokens (default: tokens or D)."),
-    _runs_option("flops_col", "--flops-col", "Column of training FLOPs, used as D = C/(6N) (default: flops or C)."),
-    _runs_option("loss_col", "--loss-col", "Column of final losses (default: loss or L)."),
-    _runs_option("drop_highest_loss", "--drop-highest-loss", "Leave out this many highest-loss runs.", int, 0),
-    _runs_option("max_loss", "--max-loss", "Leave out runs with a loss above this."),
-    _runs_option("min_flops", "--min-flops", "Leave out runs with fewer training FLOPs."),
-    _runs_option("max_flops", "--max-flops", "Leave out runs with more training FLOPs."),
+    panel_option("params_col", "--params-col", "Column of parameter counts (default: params or N).", "Runs file"),
+    panel_option("tokens_col", "--tokens-col", "Column of training tokens (default: tokens or D).", "Runs file"),
+    panel_option("flops_col", "--flops-col", "Column of training FLOPs, used as D = C/(6N) (default: flops or C).", "Runs file"),
+    panel_option("loss_col", "--loss-col", "Column of final losses (default: loss or L).", "Runs file"),
+    panel_option("drop_highest_loss", "--drop-highest-loss", "Leave out this many highest-loss runs.", "Runs file", 0, int),
+    panel_option("max_loss", "--max-loss", "Leave out runs with a loss above this.", "Runs file"),
+    panel_option("min_flops", "--min-flops", "Leave out runs with fewer training FLOPs.", "Runs file"),
+    panel_option("max_flops", "--max-flops", "Leave out runs with more training FLOPs.", "Runs file"),
 ), load_runs)
 """A runs CSV and its column and exclusion options; the command receives the runs, read and filtered."""
 
@@ -242,7 +243,7 @@ def law_settings(granularity=None, experts=None, precision=None, post_train_bits
 
 
 def _setting_option(name, flag, text):
-    return _option(name, Annotated[Optional[str], typer.Option(flag, help=text, rich_help_panel="Law settings")])
+    return panel_option(name, flag, text, "Law settings")
 
 
 LAW_SETTINGS = Bundle("settings", (

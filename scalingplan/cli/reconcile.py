@@ -6,7 +6,6 @@ from typing import Annotated, Optional
 import typer
 
 from scalingplan.errors import InputError
-from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, sci
 from scalingplan.cli.common import emit
 from scalingplan.cli.options import OUTPUT, budget_range, with_options

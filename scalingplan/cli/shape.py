@@ -6,8 +6,7 @@ import typer
 
 from scalingplan.compute import shapes
 from scalingplan.compute.counting import make_architecture
-from scalingplan.errors import InputError
-from scalingplan.numbers import parse_number, parse_positive
+from scalingplan.numbers import parse_number, parse_positive, parse_whole
 from scalingplan.output.render import Column, Table, human_count
 from scalingplan.cli.common import emit
 from scalingplan.cli.options import OUTPUT, with_options
@@ -31,9 +30,7 @@ def shape_settings(mlp="swiglu", kv_heads=None, head_dim="128", vocab="32000", e
     probe = make_architecture(layers=1, d_model=int(parse_number(head_dim, "--head-dim")), head_dim=head_dim,
                               vocab=vocab, seq_len=seq_len, mlp=mlp, embeddings=embeddings, norm=norm,
                               experts=experts, active_experts=active_experts)
-    kv = None if kv_heads is None else parse_number(kv_heads, "kv_heads")
-    if kv is not None and (kv < 1 or kv != int(kv)):
-        raise InputError(f"must be a positive whole number, got {kv_heads!r}", "kv_heads")
+    kv = None if kv_heads is None else parse_whole(kv_heads, "kv_heads")
     return dict(mlp=probe.mlp, kv_heads=None if kv is None else int(kv), head_dim=probe.head_dim, vocab=probe.vocab,
                 embeddings=probe.embeddings, norm=probe.norm, seq_len=probe.seq_len, experts=probe.experts,
                 active_experts=probe.active_experts)

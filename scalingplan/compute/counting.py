@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from scalingplan.errors import InputError
-from scalingplan.numbers import parse_number
+from scalingplan.numbers import parse_number, parse_whole
 
 #: Feed-forward width as a multiple of d_model when none is given (Kaplan 2020 §2.1; GPT-3 Table 2.1;
 #: Chinchilla Table 4).
@@ -260,12 +260,7 @@ def _checked(key: str, value):
         return word
     if key in FLAG_KEYS:
         return _flag(key, value)
-    number = parse_number(value, key)
-    low = 0 if key in _ZERO_OK else 1
-    if number < low or number != int(number) or number > 1e12:
-        kind = "a whole number ≥ 0" if low == 0 else "a positive whole number"
-        raise InputError(f"must be {kind}, got {value!r}", key)
-    return int(number)
+    return parse_whole(value, key, low=0 if key in _ZERO_OK else 1, high=1e12)
 
 
 def make_architecture(layers=None, d_model=None, heads=None, kv_size=None, ffw_size=None,

@@ -10,7 +10,7 @@ import functools
 
 from scalingplan.constants import HOURS_PER_DAY, SECONDS_PER_HOUR
 from scalingplan.errors import InputError, closest
-from scalingplan.numbers import parse_number, parse_positive
+from scalingplan.numbers import parse_number, parse_positive, parse_whole
 
 
 
@@ -115,12 +115,7 @@ over the divisors of the count."""
 
 def check_count(count) -> int:
     """Accelerator count: a positive whole number, at most MAX_COUNT."""
-    value = parse_number(count, "count")
-    if value <= 0 or value != int(value):
-        raise InputError(f"must be a positive whole number, got {count!r}", "count")
-    if value > MAX_COUNT:
-        raise InputError(f"at most {MAX_COUNT:,} accelerators, got {count!r}", "count")
-    return int(value)
+    return parse_whole(count, "count", high=MAX_COUNT)
 
 
 def gpu_hours_for(flops: float, peak_flops: float, mfu: float) -> float:
