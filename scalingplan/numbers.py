@@ -1,4 +1,5 @@
-"""Parsing and validating the numbers users type: ``5.8e23``, ``70B``, ``1.4T``, ``1_000``."""
+"""Parsing and validating the numbers users type (``5.8e23``, ``70B``, ``1.4T``, ``1_000``), and writing
+them back for people (``70.0B``, ``5.76e23``)."""
 
 import math
 import unicodedata
@@ -130,3 +131,33 @@ def check_positive(value, what: str = "value"):
         raise InputError(f"{what}: must be positive and finite everywhere, got {array[bad].flat[0]!r}"
                          + (f" (and {int(bad.sum()) - 1} more bad values)" if bad.sum() > 1 else ""))
     return value
+
+
+# --- writing numbers for people --------------------------------------------------------------------
+def special_text(x) -> str | None:
+    """'-' for None, 'inf', '-inf' or 'nan' for a non-finite number; None for an ordinary number."""
+    if x is None:
+        return "-"
+    return None if math.isfinite(float(x)) else str(float(x))
+
+
+def human_count(x) -> str:
+    """70.0B, 1.40T, 400M, 12.3K: three significant digits with a size suffix; 1.43e15 beyond T."""
+    if special_text(x):
+        return special_text(x)
+    x = float(x)
+    if abs(x) >= 999.5e12:
+        return sci(x)
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(x) >= scale * 0.9995:
+            value = float(f"{x / scale:.3g}")
+            return f"{value:.{max(0, 2 - int(math.floor(math.log10(abs(value)))))}f}{suffix}"
+    return f"{x:.3g}"
+
+
+def sci(x) -> str:
+    """5.76e23 (three significant digits, no '+' or leading zero in the exponent)."""
+    if special_text(x):
+        return special_text(x)
+    mantissa, exponent = f"{float(x):.2e}".split("e")
+    return f"{mantissa}e{int(exponent)}"

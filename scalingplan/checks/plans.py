@@ -22,7 +22,7 @@ from pathlib import Path
 
 from scalingplan.compute import counting
 from scalingplan.errors import InputError, closest
-from scalingplan.output.render import human_count, sci
+from scalingplan.numbers import human_count, sci
 
 TOP_KEYS = ("name", "budget", "model", "law", "laws", "hardware", "recipe", "limits")
 BUDGET_KEYS = ("flops", "pf_days", "gpu", "count", "days", "gpu_hours", "mfu")

@@ -64,7 +64,7 @@ class KaplanLaw(Law):
                 "critical_batch_tokens": self.critical_batch(self.frontier_loss(flops))}
 
     def allocation_notes(self, row):
-        from scalingplan.output.render import sci
+        from scalingplan.numbers import sci
 
         if "frontier_batch_tokens" not in row:  # not a frontier plan (e.g. inference-aware)
             return []

@@ -8,43 +8,16 @@ import json
 import math
 from dataclasses import dataclass, field
 
+from scalingplan.numbers import special_text, human_count, sci  # noqa: F401 - formatters for every command
+
 FORMATS = ("table", "json", "csv", "markdown")
 
 
-# --- human numbers -------------------------------------------------------------------------------
-def _special(x) -> str | None:
-    """'-' for None, 'inf', '-inf' or 'nan' for a non-finite number; None for an ordinary number."""
-    if x is None:
-        return "-"
-    return None if math.isfinite(float(x)) else str(float(x))
-
-
-def human_count(x) -> str:
-    """70.0B, 1.40T, 400M, 12.3K: three significant digits with a size suffix; 1.43e15 beyond T."""
-    if _special(x):
-        return _special(x)
-    x = float(x)
-    if abs(x) >= 999.5e12:
-        return sci(x)
-    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(x) >= scale * 0.9995:
-            value = float(f"{x / scale:.3g}")
-            return f"{value:.{max(0, 2 - int(math.floor(math.log10(abs(value)))))}f}{suffix}"
-    return f"{x:.3g}"
-
-
-def sci(x) -> str:
-    """5.76e23 (three significant digits, no '+' or leading zero in the exponent)."""
-    if _special(x):
-        return _special(x)
-    mantissa, exponent = f"{float(x):.2e}".split("e")
-    return f"{mantissa}e{int(exponent)}"
-
-
+# --- human numbers (human_count and sci live with the number parsing, for every layer) -----------
 def plain(x, digits: int = 3) -> str:
     """A moderate number with ``digits`` significant digits (1.93, 20.4, 6,670), sci when huge."""
-    if _special(x):
-        return _special(x)
+    if special_text(x):
+        return special_text(x)
     x = float(x)
     if x != 0 and (abs(x) >= 1e6 or abs(x) < 1e-3):
         return sci(x)
@@ -54,16 +27,16 @@ def plain(x, digits: int = 3) -> str:
 
 
 def loss_text(x) -> str:
-    return _special(x) or f"{float(x):.3f}"
+    return special_text(x) or f"{float(x):.3f}"
 
 
 def ratio_text(x) -> str:
-    return _special(x) or f"{float(x):.3g}×"
+    return special_text(x) or f"{float(x):.3g}×"
 
 
 def exact(x) -> str:
     """A constant as written in its source (up to 8 significant digits)."""
-    return _special(x) or f"{float(x):.8g}"
+    return special_text(x) or f"{float(x):.8g}"
 
 
 KINDS = {"count": human_count, "flops": sci, "plain": plain, "loss": loss_text, "exact": exact,

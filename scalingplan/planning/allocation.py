@@ -9,7 +9,7 @@ from scalingplan.errors import InputError
 from scalingplan.catalogues.registry import distinct_names, load_laws
 from scalingplan.constants import pf_days
 from scalingplan.numbers import check_positive
-from scalingplan.output.render import sci
+from scalingplan.numbers import sci
 
 MIN_COUNT = 1e3
 """An optimum with fewer parameters or tokens than this is no answer: such budgets are refused."""

@@ -10,7 +10,7 @@ from scalingplan.errors import InputError
 from scalingplan.laws.base import tokens_for
 from scalingplan.planning.allocation import Allocation, plan, resolve, training_verdict
 from scalingplan.catalogues.registry import available, load_law
-from scalingplan.output.render import human_count
+from scalingplan.numbers import human_count
 
 
 def resolve_for_data_limit(laws=None) -> list:
