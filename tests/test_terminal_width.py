@@ -18,6 +18,12 @@ CASES = [
     ["check", "configs/plans/gopher.yaml", "configs/plans/chinchilla.yaml"],
     ["hardware"],
     ["models"],
+    ["memory", "--params", "70e9", "--gpu", "h100", "--count", "8"],
+    ["allocate", "--params", "7e9", "--gpu", "a100", "--count", "256"],
+    ["shape", "--params", "7e9"],
+    ["sweep", "--from", "1e18", "--to", "1e20", "--gpu", "h100"],
+    ["reconcile"],
+    ["compare", "krajewski2024-dense", "krajewski2024", "--from", "1e20", "--to", "1e25"],
 ]
 
 
