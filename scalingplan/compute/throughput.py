@@ -468,7 +468,7 @@ def search(arch, wires: Wires, count: int, global_batch: float, fixed: dict | No
     micro_batch; the rest are searched: tp up to a node and dividing the heads, cp over powers of
     two that leave at least MIN_CONTEXT_SHARD tokens per rank, pp over the divisors of what is left
     (at most the layers), micro-batches and interleaving over SEARCH_*, ep over the divisors of the
-    experts, recomputation and the lowest ZeRO stage that fits. Each entry is ``predict``'s answer.
+    experts, recomputation and the ZeRO stage: the fastest that fits. Each entry is ``predict``'s answer.
     """
     fixed = {k: v for k, v in (fixed or {}).items() if v is not None}
     pick = lambda key, options: [fixed[key]] if key in fixed else options  # noqa: E731
@@ -506,7 +506,7 @@ def search(arch, wires: Wires, count: int, global_batch: float, fixed: dict | No
 
 
 def _fastest_fit(arch, wires, global_batch, fixed, attention, grad_bytes, overlap, **geometry):
-    """The fastest recomputation with the lowest ZeRO stage that fits this geometry, or None."""
+    """The fastest recomputation and ZeRO stage that fit this geometry, or None."""
     best = None
     sp = fixed.get("sequence_parallel", geometry["tp"] > 1)
     for recompute in ([fixed["recompute"]] if "recompute" in fixed else list(RECOMPUTE)):
@@ -520,5 +520,4 @@ def _fastest_fit(arch, wires, global_batch, fixed, attention, grad_bytes, overla
                 result["layout"] = layout.as_dict()
                 result["memory"] = {"per_gpu": memory, "fits": True}
                 best = result
-            break  # a higher stage only adds communication
     return best
