@@ -279,6 +279,32 @@ COMMANDS = {
             "reading_ratio": NUMBER, "chinchilla_params": NUMBER}))}),
     }, {"file": STRING}),
 }
+# `throughput` (self-contained): the predicted step of the fastest layout that fits, and alternatives.
+THROUGHPUT_LAYOUT = record({key: INTEGER for key in ("tp", "pp", "dp", "cp", "ep", "zero", "micro_batch", "interleave")}
+                           | {"recompute": STRING, "sequence_parallel": BOOLEAN}, text="the parallel layout")
+THROUGHPUT_PARTS = ("compute", "memory_bound", "tp_comm", "pp_comm", "dp_comm", "zero_comm", "cp_comm", "ep_comm",
+                    "bubble", "optimizer")
+THROUGHPUT = record({
+    "step_seconds": described(NUMBER, "predicted time of one training step"),
+    "tokens_per_second": NUMBER,
+    "mfu": described(NUMBER, "model FLOPs utilisation (PaLM App. B model FLOPs, attention included)"),
+    "hfu": described(NUMBER, "hardware FLOPs utilisation (recomputation counted)"),
+    "model_tflops_per_gpu": NUMBER, "hardware_tflops_per_gpu": NUMBER,
+    "layout": THROUGHPUT_LAYOUT,
+    "breakdown": record({key: NUMBER for key in THROUGHPUT_PARTS}, text="seconds per step by where they go"),
+    "memory": record({"per_gpu": record({key: NUMBER for key in ("weights", "gradients", "optimizer", "activations",
+                                                                 "logits", "buffers", "total")}),
+                      "fits": BOOLEAN}),
+}, text="a predicted step (docs/throughput.md)")
+COMMANDS["throughput"] = record({
+    **THROUGHPUT["properties"],
+    "micro_batches": INTEGER, "global_batch": NUMBER, "seq_len": INTEGER,
+    "gpu": record({"name": STRING, "count": INTEGER}, extra=NUMBER),
+    "precision": STRING, "attention": STRING,
+    "searched": array(STRING, "layout options the search chose"),
+    "layouts": array(record({"step_seconds": NUMBER, "tokens_per_second": NUMBER, "mfu": NUMBER,
+                             "layout": THROUGHPUT_LAYOUT, "memory_gb": NUMBER}), "the fastest layouts that fit"),
+})
 COMMANDS["plot isoflop"] = COMMANDS["plot fit"] = {
     **COMMANDS["fit"], "properties": {**COMMANDS["fit"]["properties"], "file": STRING}}
 
