@@ -212,7 +212,7 @@ def _layer_parts(arch, wires: Wires, layout: Layout, attention: str, moe: bool) 
     if c > 1:
         kv = layout.micro_batch * s * arch.n_kv_heads / t * (arch.qk_dim + arch.v_dim) * ACTIVATION_BYTES
         cp_bw, cp_latency = _link(wires, t * c)
-        cp_comm = _hidden(_ring(kv, c, cp_bw, cp_latency), attn)
+        cp_comm = _ring(kv, c, cp_bw, cp_latency)
     ep_comm = 0.0
     if moe and layout.ep > 1:
         ep_bw, ep_latency = _link(wires, t * layout.ep)
@@ -270,15 +270,16 @@ def step_time(arch, wires: Wires, layout: Layout, global_batch: float, attention
     fwd = {"compute": 0.0, "memory": 0.0, "tp": 0.0, "cp": 0.0, "ep": 0.0}
     bwd = dict(fwd)
     extra = dict(fwd)  # recomputation
+    wgrad = tp_backward = 0.0  # the weight-gradient GEMMs, and the backward collectives they hide
     for part, count in parts:
         share = count / p
         fwd["compute"] += share * (part["gemm"] + part["attention"])
         bwd["compute"] += share * (2.0 * part["gemm"] + backward_attention * part["attention"])
         fwd["memory"] += share * part["memory"]
         bwd["memory"] += share * 2.0 * part["memory"]
-        # the backward pass's collectives hide behind the weight-gradient GEMMs (half the backward GEMMs)
         fwd["tp"] += share * part["tp"]
-        bwd["tp"] += share * _hidden(part["tp"], part["gemm"])
+        tp_backward += share * part["tp"]
+        wgrad += share * part["gemm"]
         fwd["cp"] += share * part["cp"]
         bwd["cp"] += share * 2.0 * part["cp"]
         fwd["ep"] += share * part["ep"]
@@ -293,11 +294,27 @@ def step_time(arch, wires: Wires, layout: Layout, global_batch: float, attention
     tokens = layout.micro_batch * arch.seq_len / c
     logits = _gemm(tokens, arch.vocab / t, arch.d_model, wires)
     loss = 3.0 * tokens * arch.vocab / t * 4.0 / (wires.hbm_bandwidth * HBM_EFFICIENCY)  # fp32 logits
-    head = {"compute": 3.0 * logits, "memory": loss}
-    per_mb = {key: fwd[key] + bwd[key] + extra[key] for key in fwd}
-    per_mb["compute"] += head["compute"]
-    per_mb["memory"] += head["memory"]
-    t_mb = sum(per_mb.values())
+    work = fwd["compute"] + bwd["compute"] + extra["compute"] + 3.0 * logits
+    memory = fwd["memory"] + bwd["memory"] + extra["memory"] + loss
+    # Exposed communication per micro-batch. Tensor-parallel forward collectives and expert all-to-alls
+    # wait on their results; the backward collectives hide behind the weight-gradient GEMMs; context-
+    # parallel K/V passes and ZeRO-3 gathers behind the rest of the micro-batch's work.
+    tp_exposed = fwd["tp"] + extra["tp"] + _hidden(tp_backward, wgrad)
+    ep_exposed = fwd["ep"] + bwd["ep"] + extra["ep"]
+    cp_raw = fwd["cp"] + bwd["cp"] + extra["cp"]
+    params_gpu = _params_per_gpu(arch, layout)[0]
+    replicas = layout.dp * c
+    dp_bw, dp_latency = _link(wires, layout.gpus)
+    zero_raw = 0.0
+    if layout.zero == 3:
+        gather = _ring(params_gpu * ACTIVATION_BYTES, replicas, dp_bw, dp_latency)
+        scatter = _ring(params_gpu * grad_bytes, replicas, dp_bw, dp_latency)
+        zero_raw = 2.0 * gather + scatter + (gather if layout.recompute == "full" else 0.0)
+    rest = work + memory - min(wgrad, tp_backward)  # what the tensor-parallel backward leaves free
+    pooled = _hidden(cp_raw + zero_raw, rest)
+    cp_exposed = pooled * cp_raw / (cp_raw + zero_raw) if cp_raw else 0.0
+    zero_exposed = pooled - cp_exposed
+    t_mb = work + memory + tp_exposed + ep_exposed + pooled
     # pipeline: sends between stages and the bubble
     pp_comm = bubble = 0.0
     if p > 1:
@@ -306,32 +323,28 @@ def step_time(arch, wires: Wires, layout: Layout, global_batch: float, attention
         send = activation / (bandwidth * LINK_EFFICIENCY) + latency
         pp_comm = 2.0 * (v * m + p - 1) * send
         bubble = (p - 1) / v * t_mb
-    # data parallelism and ZeRO over dp × cp ranks (context-parallel ranks hold the same weights)
-    params_gpu = _params_per_gpu(arch, layout)[0]
-    replicas = layout.dp * c
-    dp_bw, dp_latency = _link(wires, layout.gpus)
-    dp_comm = zero_comm = 0.0
-    last_backward = bwd["compute"] + extra["compute"]
+    # data parallelism over dp × cp ranks (context-parallel ranks hold the same weights): the gradient
+    # reduction after the last micro-batch, hidden behind what is left of its backward pass
+    dp_comm = 0.0
+    zero_comm = m * zero_exposed
     if layout.zero == 3:
-        gather = _ring(params_gpu * ACTIVATION_BYTES, replicas, dp_bw, dp_latency)
-        scatter = _ring(params_gpu * grad_bytes, replicas, dp_bw, dp_latency)
-        per_mb_comm = 2.0 * gather + scatter + (gather if layout.recompute == "full" else 0.0)
-        compute_mb = per_mb["compute"] + per_mb["memory"]
-        zero_comm = m * _hidden(per_mb_comm, compute_mb) + gather / max(1, arch.layers / p)
+        zero_comm += gather / max(1.0, arch.layers / p)  # the first layer's gather cannot be prefetched
     else:
         reduce = _ring(params_gpu * grad_bytes, replicas, dp_bw, dp_latency, 2.0)
-        dp_comm = _hidden(reduce, last_backward) if overlap_grad_reduce else reduce
+        last_backward = bwd["compute"] + extra["compute"]
+        window = min(last_backward, max(0.0, rest - cp_raw))
+        dp_comm = _hidden(reduce, window) if overlap_grad_reduce else reduce
     optimizer_params = params_gpu / (replicas if layout.zero >= 1 else 1)
     optimizer = optimizer_params * (ADAM_BYTES + grad_bytes) / (wires.hbm_bandwidth * HBM_EFFICIENCY)
     breakdown = {
-        "compute": m * per_mb["compute"],
-        "memory_bound": m * per_mb["memory"],
-        "tp_comm": m * per_mb["tp"],
+        "compute": m * work,
+        "memory_bound": m * memory,
+        "tp_comm": m * tp_exposed,
         "pp_comm": pp_comm,
         "dp_comm": dp_comm,
         "zero_comm": zero_comm,
-        "cp_comm": m * per_mb["cp"],
-        "ep_comm": m * per_mb["ep"],
+        "cp_comm": m * cp_exposed,
+        "ep_comm": m * ep_exposed,
         "bubble": bubble,
         "optimizer": optimizer,
     }
