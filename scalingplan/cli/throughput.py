@@ -73,7 +73,7 @@ def throughput(
     fmt: str = "table",
 ):
     """Predicted step time, tokens/s, MFU and HFU, and where the time goes; layout options left out are
-    searched (the fastest layout that fits). The model: docs/throughput.md.
+    searched (the fastest layout that fits).
 
     Example: scalingplan throughput --model llama-3-405b --gpu h100 --count 16384 --tp 8 --pp 16
     """
@@ -155,7 +155,7 @@ def throughput(
              + (" (searched: " + ", ".join(payload["searched"]) + ")" if payload["searched"] else "") + ".",
              f"HFU {best['hfu']:.1%}; {best['model_tflops_per_gpu']:.0f} model TFLOP/s per GPU; "
              f"{best['memory']['per_gpu']['total'] / 1e9:.1f} GB per GPU.",
-             "MFU: model FLOPs as PaLM App. B counts them; the model and its validation: docs/throughput.md."]
+             "MFU: model FLOPs as PaLM App. B counts them (attention included); HFU adds recomputation."]
     alternatives = [dict(r["layout"], step_seconds=r["step_seconds"], mfu_text=f"{r['mfu']:.1%}",
                          gb=r["memory"]["per_gpu"]["total"] / 1e9) for r in layouts]
     emit(fmt, payload, [Table(BREAKDOWN_COLUMNS, rows, title, notes),

@@ -67,9 +67,10 @@ LAYOUT = record({
     "dp": INTEGER, "tp": INTEGER, "pp": INTEGER, "zero": described(INTEGER, "ZeRO stage 0-3"),
     "recompute": {"enum": ["none", "selective", "full"]}, "micro_batch": INTEGER,
     "per_gpu": record({key: described(NUMBER, "bytes per GPU") for key in
-                       ("weights", "gradients", "optimizer", "activations", "total")}),
+                       ("weights", "gradients", "optimizer", "activations", "total")},
+                      {"logits": NUMBER, "buffers": NUMBER}),
     "memory_fraction": described(NUMBER, "total ÷ the accelerator's memory"),
-    "throughput": described(NUMBER, "relative: 1 − pipeline bubble, ÷ 4/3 with full recomputation"),
+    "throughput": described(NUMBER, "predicted MFU of the layout (docs/throughput.md)"),
 }, text="A parallel layout that fits, with its memory per GPU.")
 ALLOCATION_EXTRAS = {
     "batch_tokens": described(NUMBER, "batch size in tokens by the recipe's rule, whole sequences"),
@@ -88,7 +89,12 @@ ALLOCATION_EXTRAS = {
     "gpu_hours": NUMBER, "days": described(NUMBER, "wall-clock days on the cluster"),
     "cost": NUMBER_OR_NULL, "energy_kwh": NUMBER_OR_NULL, "co2_kg": NUMBER_OR_NULL,
     "memory": record({"fits": BOOLEAN, "layout": {**LAYOUT, "type": ["object", "null"]}},
-                     text="the best-throughput layout of the cluster that fits, or none"),
+                     text="the fastest layout of the cluster that fits, or none"),
+    "mfu": described(NUMBER, "the utilisation the days use (6ND model FLOPs)"),
+    "utilisation_source": {"enum": ["predicted", "given", "default"]},
+    "throughput": {"type": ["object", "null"], "description": "the predicted step of the row's layout "
+                   "(keys as `scalingplan throughput`: step_seconds, tokens_per_second, mfu, hfu, "
+                   "model_tflops_per_gpu, hardware_tflops_per_gpu, layout, breakdown, memory)"},
     "steps": described(NUMBER, "optimisation steps, ceil(tokens ÷ batch)"),
     "epochs": described(NUMBER, "passes over the unique tokens"),
     "unique_tokens": NUMBER,
