@@ -197,9 +197,17 @@ def test_check_cost_and_co2_follow_the_run(tmp_path):
 def test_check_memory_fraction_and_min_gpus(tmp_path):
     plan = recipe_plan(tmp_path, "{max_memory_fraction: 0.5, min_gpus: 1024}")
     fraction = one_check(plan, "max_memory_fraction")
+    from scalingplan.compute import throughput
+    from scalingplan.compute.counting import make_architecture
+    from scalingplan.compute.hardware import wires_for
+
     shape = mem.default_shape(34e9)
-    best = mem.fitting_layouts(34e9, shape, 512, 80e9, round(12e6 / 4096), 1, ("selective",), limit=1)[0]
-    assert fraction.value == pytest.approx(best["memory_fraction"]) and fraction.passed is (best["memory_fraction"] <= 0.5)
+    arch = make_architecture(layers=shape.layers, d_model=shape.d_model, heads=shape.heads, vocab=recipe.DEFAULT_VOCAB,
+                             seq_len=shape.seq_len)
+    best = throughput.search(arch, wires_for("h100"), 512, round(12e6 / 4096),
+                             {"recompute": "selective", "micro_batch": 1}, limit=1)[0]
+    share = best["memory"]["per_gpu"]["total"] / 80e9
+    assert fraction.value == pytest.approx(share) and fraction.passed is (share <= 0.5)
     gpus = one_check(plan, "min_gpus")
     assert gpus.value == 512 and not gpus.passed and "as few as" in gpus.message
 
