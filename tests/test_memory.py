@@ -205,7 +205,8 @@ def test_memory_json_contract(cli):
     payload = json.loads(result.stdout)
     assert payload["schema_version"] == SCHEMA_VERSION
     per_gpu = payload["per_gpu"]
-    assert set(per_gpu) == {"weights", "gradients", "optimizer", "activations", "total"}
+    assert set(per_gpu) == {"weights", "gradients", "optimizer", "activations", "logits", "buffers", "total"}
+    assert per_gpu["total"] == pytest.approx(sum(v for k, v in per_gpu.items() if k != "total"))
     assert per_gpu["weights"] + per_gpu["gradients"] + per_gpu["optimizer"] == pytest.approx(16.640625e9)
     assert payload["fits"] is True and payload["layouts"]
     assert payload["model"]["shape"]["assumed"] is True
@@ -236,6 +237,25 @@ def test_memory_of_a_catalogue_model_uses_its_shape(cli):
 ])
 def test_memory_bad_input_is_one_line(cli, args, fragment):
     assert_one_line_error(cli("memory", *args), fragment)
+
+
+@pytest.mark.parametrize("tp, fragment", [("3", "does not divide the model's 64 heads"),
+                                          ("33", "does not divide the model's 64 heads"),
+                                          ("16", "beyond one node"), ("64", "beyond one node")])
+def test_memory_refuses_tensor_parallel_sizes_that_cannot_run(cli, tp, fragment):
+    result = cli("memory", "--layers", "80", "--d-model", "8192", "--heads", "64", "--gpu", "h100", "--tp", tp)
+    assert result.exit_code == 2
+    assert_one_line_error(result, fragment)
+
+
+def test_memory_keeps_eager_attention_scores_and_flash_does_not(cli):
+    """A 70B model, recompute none, tp 8: eager attention adds Korthikanti's 5as/h term (here per token
+    5·64·4096/8 bytes, for the 10 layers of a stage and its 8 micro-batches in flight)."""
+    args = ["--layers", "80", "--d-model", "8192", "--heads", "64", "--kv-heads", "8", "--ffw-size", "28672",
+            "--mlp", "swiglu", "--gpu", "h100", "--tp", "8", "--pp", "8", "--count", "64", "--json"]
+    flash = json.loads(cli("memory", *args).stdout)["per_gpu"]["activations"]
+    eager = json.loads(cli("memory", *args, "--attention", "eager").stdout)["per_gpu"]["activations"]
+    assert eager - flash == pytest.approx(5 * 64 * 4096 / 8 * 4096 * 10 * 8)
 
 
 def test_memory_json_matches_its_schema(cli):

@@ -155,3 +155,17 @@ def test_flash_attention_keeps_far_less_than_eager():
     per_token_eager_extra = 5.0 * arch.heads * arch.seq_len / 8  # Korthikanti's 5as/h term, per token, ÷ tp
     tokens = arch.seq_len * 10 * 8  # 10 layers per stage × 8 micro-batches in flight
     assert eager - flash == pytest.approx(per_token_eager_extra * tokens, rel=1e-9)
+
+
+@pytest.mark.parametrize("tp", [1, 2, 8])
+@pytest.mark.parametrize("recompute", T.RECOMPUTE)
+@pytest.mark.parametrize("sp", [False, True])
+def test_gpt_activations_are_korthikanti_table_2(tp, recompute, sp):
+    """For a GPT block (4h GELU MLP, multi-head attention) under eager attention the generalised tally
+    is Korthikanti et al. 2022 Table 2 (the paper's per-layer formulas in compute/memory.py)."""
+    from scalingplan.compute import memory as mem
+
+    arch = make_architecture(**DATA["shapes"]["gpt-175b"])
+    lay = T.Layout(tp=tp, recompute=recompute, sequence_parallel=sp, micro_batch=2)
+    expected = mem.layer_activations(2048, 2, 12288, 96, tp, recompute, sp and tp > 1)
+    assert T.layer_activation_bytes(arch, lay, "eager") == pytest.approx(expected, rel=1e-12)

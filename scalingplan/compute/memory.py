@@ -46,6 +46,9 @@ GPUS_PER_NODE = 8
 #: Global batch for `memory` when none is given: 4M tokens (Llama 2, Touvron et al. 2023, §2.2).
 DEFAULT_BATCH_TOKENS = 4 * 2 ** 20
 DEFAULT_SEQ_LEN = 4096
+#: Vocabulary when a shape is assumed from a parameter count: 32,000 (Llama 2's tokenizer; Touvron et
+#: al. 2023, §2.1).
+DEFAULT_VOCAB = 32000
 
 
 @dataclass(frozen=True)

@@ -376,8 +376,11 @@ def with_layout(layout: Layout, **changes) -> Layout:
 BUCKET_ELEMENTS = 2 * 25e6
 
 
-def _params_per_gpu(arch, layout: Layout) -> tuple:
-    """(weights this GPU holds before ZeRO sharding, weights of one layer on it)."""
+def _params_per_gpu(arch, layout: Layout, params: float | None = None) -> tuple:
+    """(weights this GPU holds before ZeRO sharding, weights of one layer on it); a given ``params``
+    count is split evenly over tp × pp instead."""
+    if params is not None:
+        return params / (layout.tp * layout.pp), params / arch.layers / layout.tp
     experts = 0.0
     if arch.is_moe:
         experts = float(arch.moe_layers) * arch.experts * arch.mlp_weights(arch.expert_ffw_size or arch.ffw_size)
@@ -406,8 +409,8 @@ def layer_activation_bytes(arch, layout: Layout, attention: str = "flash") -> fl
         width = (arch.active_experts + arch.shared_experts) * (arch.expert_ffw_size or arch.ffw_size)
     attn = 2.0 * (arch.heads * arch.qk_dim + arch.n_kv_heads * (arch.qk_dim + arch.v_dim) + arch.heads * arch.v_dim)
     mlp = 2.0 * matrices * width
-    replicated = 10.0 * h
-    sharded = attn + mlp + 24.0 * h - 2.0 * h - 10.0 * h + 2.0 * h  # 2h inputs ×2, norms 4h, masks 2h, minus the replicated 10h
+    replicated = 10.0 * h  # two norm inputs 4h, the attention and MLP inputs 4h, two dropout masks 2h
+    sharded = attn + mlp
     per_token = (replicated + sharded) / t if sp else replicated + sharded / t
     if attention == "eager" and layout.recompute == "none":
         per_token += 5.0 * arch.heads * arch.seq_len / t
@@ -415,13 +418,14 @@ def layer_activation_bytes(arch, layout: Layout, attention: str = "flash") -> fl
 
 
 def memory_per_gpu(arch, layout: Layout, global_batch: float, attention: str = "flash", grad_bytes: float = 2.0,
-                   optimizer_bytes: float = 12.0) -> dict:
+                   optimizer_bytes: float = 12.0, params: float | None = None) -> dict:
     """Bytes on the busiest GPU: weights, gradients, optimizer (ZeRO over dp × cp), activations of
     the first pipeline stage (its L/pp layers for min(pp, m) micro-batches under 1F1B, × (1 +
     (pp − 1)/(pp·v)) interleaved; Korthikanti et al. 2022 §4.2.3), the output layer's logits and
     loss buffers (bf16 logits and fp32 softmax per token, ÷ tp), communication buffers (gradient
-    buckets; two gathered layers under ZeRO-3), and total."""
-    params, layer = _params_per_gpu(arch, layout)
+    buckets; two gathered layers under ZeRO-3), and total. ``params`` overrides the architecture's
+    parameter count (split evenly over tp × pp)."""
+    params, layer = _params_per_gpu(arch, layout, params)
     shards = layout.dp * layout.cp
     weights = 2.0 * params / (shards if layout.zero >= 3 else 1)
     gradients = grad_bytes * params / (shards if layout.zero >= 2 else 1)
@@ -474,7 +478,7 @@ def predict(arch, wires: Wires, layout: Layout, global_batch: float, attention: 
 
 def search(arch, wires: Wires, count: int, global_batch: float, fixed: dict | None = None,
            attention: str = "flash", grad_bytes: float = 2.0, overlap_grad_reduce: bool = True,
-           limit: int = 5) -> list:
+           limit: int = 5, params: float | None = None, optimizer_bytes: float = 12.0) -> list:
     """The fastest layouts of ``count`` GPUs that fit, fastest first (at most ``limit``).
 
     ``fixed`` pins any of tp, pp, dp, cp, ep, zero, recompute, sequence_parallel, interleave,
@@ -482,7 +486,9 @@ def search(arch, wires: Wires, count: int, global_batch: float, fixed: dict | No
     two that leave at least MIN_CONTEXT_SHARD tokens per rank, pp over the divisors of what is left
     (at most the layers), micro-batches and interleaving over SEARCH_*, ep over the divisors of the
     experts, recomputation and the ZeRO stage: the fastest that fits. Each entry is ``predict``'s answer.
+    ``params`` and ``optimizer_bytes`` go to ``memory_per_gpu``.
     """
+    memory = {"params": params, "optimizer_bytes": optimizer_bytes}
     fixed = {k: v for k, v in (fixed or {}).items() if v is not None}
     pick = lambda key, options: [fixed[key]] if key in fixed else options  # noqa: E731
     found = []
@@ -510,7 +516,7 @@ def search(arch, wires: Wires, count: int, global_batch: float, fixed: dict | No
                         for v in pick("interleave", [i for i in SEARCH_INTERLEAVE if i == 1 or
                                                      (pp > 1 and pp * i <= arch.layers)]):
                             choice = _fastest_fit(arch, wires, global_batch, fixed, attention, grad_bytes,
-                                                  overlap_grad_reduce, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep,
+                                                  overlap_grad_reduce, memory, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep,
                                                   micro_batch=micro, interleave=v)
                             if choice is not None:
                                 found.append(choice)
@@ -518,14 +524,14 @@ def search(arch, wires: Wires, count: int, global_batch: float, fixed: dict | No
     return found[:limit]
 
 
-def _fastest_fit(arch, wires, global_batch, fixed, attention, grad_bytes, overlap, **geometry):
+def _fastest_fit(arch, wires, global_batch, fixed, attention, grad_bytes, overlap, memory_options, **geometry):
     """The fastest recomputation and ZeRO stage that fit this geometry, or None."""
     best = None
     sp = fixed.get("sequence_parallel", geometry["tp"] > 1)
     for recompute in ([fixed["recompute"]] if "recompute" in fixed else list(RECOMPUTE)):
         for zero in ([fixed["zero"]] if "zero" in fixed else [0, 1, 2, 3]):
             layout = Layout(zero=zero, recompute=recompute, sequence_parallel=sp, **geometry)
-            memory = memory_per_gpu(arch, layout, global_batch, attention, grad_bytes)
+            memory = memory_per_gpu(arch, layout, global_batch, attention, grad_bytes, **memory_options)
             if memory["total"] > wires.memory_bytes:
                 continue
             result = step_time(arch, wires, layout, global_batch, attention, grad_bytes, overlap)

@@ -71,7 +71,9 @@ LAYOUT = record({
                       {"logits": NUMBER, "buffers": NUMBER}),
     "memory_fraction": described(NUMBER, "total ÷ the accelerator's memory"),
     "throughput": described(NUMBER, "predicted MFU of the layout (docs/throughput.md)"),
-}, text="A parallel layout that fits, with its memory per GPU.")
+}, {"cp": INTEGER, "interleave": INTEGER, "step_seconds": described(NUMBER, "predicted step time"),
+    "mfu": described(NUMBER, "predicted model FLOPs utilisation")},
+    text="A parallel layout that fits, with its memory per GPU.")
 ALLOCATION_EXTRAS = {
     "batch_tokens": described(NUMBER, "batch size in tokens by the recipe's rule, whole sequences"),
     "batch_sequences": NUMBER,
@@ -153,7 +155,7 @@ COMMANDS = {
                              "optimizer_bytes": NUMBER}, text="bytes per parameter of each state"),
         "per_gpu": LAYOUT["properties"]["per_gpu"],
         "memory_fraction": NUMBER, "fits": BOOLEAN,
-        "layouts": array(LAYOUT, "layouts of the cluster that fit, best expected throughput first"),
+        "layouts": array(LAYOUT, "layouts of the cluster that fit, fastest predicted step first"),
         "fewest_gpus": record({"count": {"type": ["integer", "null"]}, "layout": {**LAYOUT, "type": ["object", "null"]}},
                               text="the fewest GPUs (a power of two) with a layout that fits"),
     }),

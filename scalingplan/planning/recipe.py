@@ -190,9 +190,7 @@ def on_cluster(flops, cluster: Cluster, predicted: dict | None = None) -> dict:
     }
 
 
-#: Vocabulary when a row's shape is assumed from its parameter count: 32,000 (Llama 2's tokenizer,
-#: Touvron et al. 2023, §2.1).
-DEFAULT_VOCAB = 32000
+DEFAULT_VOCAB = mem.DEFAULT_VOCAB
 
 
 def predict_run(params: float, batch_sequences: float, cluster: Cluster, shape: mem.Shape, arch=None) -> dict | None:
