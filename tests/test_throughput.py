@@ -122,8 +122,8 @@ def test_more_micro_batches_never_grow_the_bubble_share(lay, more):
     assert two["breakdown"]["bubble"] / two["step_seconds"] <= one["breakdown"]["bubble"] / one["step_seconds"] + 1e-12
 
 
-@settings(max_examples=10, deadline=None)
-@given(st.sampled_from([64, 256, 1024]), st.sampled_from([256, 1024]), st.floats(1.0, 3.0))
+@settings(max_examples=3, deadline=None)
+@given(st.sampled_from([32, 64]), st.sampled_from([256, 1024]), st.floats(1.0, 3.0))
 def test_search_best_first_and_more_memory_never_slower(count, batch, factor):
     from dataclasses import replace
 
