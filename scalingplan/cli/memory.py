@@ -26,7 +26,8 @@ PARTS = {
 LAYOUT_COLUMNS = [
     Column("DP", "dp", "plain"), Column("TP", "tp", "plain"), Column("PP", "pp", "plain"),
     Column("CP", "cp", "plain"), Column("ZeRO", "zero", "plain"), Column("Recompute", "recompute", "text"),
-    Column("GB/GPU", "total_gb", "plain"), Column("Use", "use", "text"), Column("Step s", "step_seconds", "plain"),
+    Column("v", "interleave", "plain"), Column("GB/GPU", "total_gb", "plain"), Column("Use", "use", "text"),
+    Column("Step s", "step_seconds", "plain"),
     Column("MFU", "mfu_text", "text"),
 ]
 
