@@ -38,7 +38,7 @@ def main():
     for table in ("cases", "weakest"):
         for case in DATA[table]:
             a, lay = architecture(case), layout(case)
-            predicted = T.step_time(a, wires_for(case["gpu"]), lay, case["global_batch"], case["attention"],
+            predicted = T.step_time(a, wires_for(case["gpu"], case.get("precision")), lay, case["global_batch"], case["attention"],
                                     case.get("grad_bytes", 2), case.get("overlap_grad_reduce", True))["step_seconds"]
             measured = measured_step(case, a, lay)
             error = predicted / measured - 1

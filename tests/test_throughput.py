@@ -24,7 +24,8 @@ def architecture(case: dict):
 
 
 def layout(case: dict) -> T.Layout:
-    return T.Layout(tp=case.get("tp", 1), pp=case.get("pp", 1), dp=case.get("dp", 1), zero=case.get("zero", 0),
+    return T.Layout(tp=case.get("tp", 1), pp=case.get("pp", 1), dp=case.get("dp", 1), ep=case.get("ep", 1),
+                    zero=case.get("zero", 0),
                     recompute=case["recompute"], sequence_parallel=case.get("sequence_parallel", True),
                     interleave=case.get("interleave", 1), micro_batch=case["micro_batch"])
 
@@ -45,7 +46,7 @@ def measured_step(case: dict, arch, lay: T.Layout) -> float:
 
 def predicted_error(case: dict) -> float:
     arch, lay = architecture(case), layout(case)
-    result = T.step_time(arch, wires_for(case["gpu"]), lay, case["global_batch"], case["attention"],
+    result = T.step_time(arch, wires_for(case["gpu"], case.get("precision")), lay, case["global_batch"], case["attention"],
                          case.get("grad_bytes", 2), case.get("overlap_grad_reduce", True))
     return result["step_seconds"] / measured_step(case, arch, lay) - 1.0
 

@@ -75,7 +75,7 @@ def throughput(
     """Predicted step time, tokens/s, MFU and HFU, and where the time goes; layout options left out are
     searched (the fastest layout that fits).
 
-    Example: scalingplan throughput --model llama-3-405b --gpu h100 --count 16384 --tp 8 --pp 16
+    Example: scalingplan throughput --model llama-3.1-405b --gpu h100 --count 16384 --tp 8 --pp 16
     """
     from scalingplan.compute import throughput as T
     from scalingplan.compute.hardware import check_count, wires_for
