@@ -165,28 +165,18 @@ def test_full_recompute_never_needs_more_than_selective(s, b, h, a, t, sp):
 
 
 # --- layouts -----------------------------------------------------------------------------------------------
-def test_fitting_layouts_fit_use_every_gpu_and_are_ranked():
-    shape = mem.default_shape(70e9)
-    found = mem.fitting_layouts(70e9, shape, 64, 80 * GB, batch_sequences=1024, limit=50)
-    assert found
-    for entry in found:
-        assert entry["dp"] * entry["tp"] * entry["pp"] == 64
-        layout = mem.Layout(*(entry[k] for k in ("dp", "tp", "pp", "zero", "recompute", "micro_batch")))
-        assert mem.per_gpu(70e9, shape, layout, 1024)["total"] == pytest.approx(entry["per_gpu"]["total"])
-        assert entry["per_gpu"]["total"] <= 80 * GB
-        if entry["zero"] > 0:  # the lowest stage that fits was chosen
-            lower = mem.Layout(**{**layout.__dict__, "zero": entry["zero"] - 1})
-            assert mem.per_gpu(70e9, shape, lower, 1024)["total"] > 80 * GB
-    speeds = [e["throughput"] for e in found]
-    assert speeds == sorted(speeds, reverse=True)
-
-
 def test_fewest_gpus_for_70b_on_h100():
     """70B with mixed-precision Adam needs 16Ψ = 1.12 TB of model states: 8 × 80 GB cannot hold it,
-    16 can under ZeRO 3 (70 GB of states each) with full recomputation."""
-    count, layout = mem.fewest_gpus(70e9, mem.default_shape(70e9), 80 * GB, batch_sequences=1024)
-    assert count == 16 and layout["zero"] == 3
-    assert not mem.fitting_layouts(70e9, mem.default_shape(70e9), 8, 80 * GB, 1024)
+    16 can (70 GB of states each), with full recomputation."""
+    from scalingplan.compute import throughput
+    from scalingplan.compute.hardware import wires_for
+
+    arch, wires = throughput.architecture(mem.default_shape(70e9)), wires_for("h100")
+    count, best = throughput.fewest_gpus(arch, wires, 1024, {"recompute": "full"}, params=70e9)
+    assert count == 16 and best["memory"]["per_gpu"]["total"] <= 80 * GB
+    states = best["memory"]["per_gpu"]
+    assert states["weights"] + states["gradients"] + states["optimizer"] == pytest.approx(16 * 70e9 / 16)
+    assert not throughput.search(arch, wires, 8, 1024, params=70e9)
 
 
 def test_bad_layouts_are_input_errors():

@@ -198,12 +198,9 @@ def test_check_memory_fraction_and_min_gpus(tmp_path):
     plan = recipe_plan(tmp_path, "{max_memory_fraction: 0.5, min_gpus: 1024}")
     fraction = one_check(plan, "max_memory_fraction")
     from scalingplan.compute import throughput
-    from scalingplan.compute.counting import make_architecture
     from scalingplan.compute.hardware import wires_for
 
-    shape = mem.default_shape(34e9)
-    arch = make_architecture(layers=shape.layers, d_model=shape.d_model, heads=shape.heads, vocab=recipe.DEFAULT_VOCAB,
-                             seq_len=shape.seq_len)
+    arch = throughput.architecture(mem.default_shape(34e9))
     best = throughput.search(arch, wires_for("h100"), 512, round(12e6 / 4096),
                              {"recompute": "selective", "micro_batch": 1}, limit=1)[0]
     share = best["memory"]["per_gpu"]["total"] / 80e9

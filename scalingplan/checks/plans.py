@@ -517,11 +517,13 @@ def _min_mfu(plan: Plan, limit: float) -> CheckResult:
 
 
 def _min_gpus(plan: Plan, limit: float) -> CheckResult:
-    from scalingplan.compute import memory as mem
+    from scalingplan.compute import throughput
+    from scalingplan.compute.hardware import wires_for
 
     cluster = plan.hardware["cluster"]
-    fewest, _ = mem.fewest_gpus(plan.params, _shape(plan), cluster.gpu["memory_bytes"], _batch_sequences(plan),
-                                cluster.micro_batch)
+    fixed = {"recompute": cluster.recompute, "micro_batch": cluster.micro_batch}
+    fewest, _ = throughput.fewest_gpus(throughput.architecture(_shape(plan)), wires_for(cluster.gpu),
+                                       _batch_sequences(plan), fixed, params=plan.params)
     passed = cluster.count >= limit
     need = f"the model fits on as few as {fewest:,}" if fewest else "no power of two up to 2^20 fits the model"
     return CheckResult("min_gpus", passed, float(cluster.count), limit,

@@ -49,7 +49,7 @@ def model_and_shape(params=None, model=None, seq_len=None, **shape_flags) -> tup
     the architecture flags of `flops`. With --params alone the shape is the default one for that
     count (``memory.default_shape``) and the parameters are the given count."""
     from scalingplan.cli.flops import architecture_of
-    from scalingplan.compute.counting import make_architecture
+    from scalingplan.compute.throughput import architecture
 
     seq = whole(seq_len, "--seq-len")
     entry = None
@@ -79,8 +79,7 @@ def model_and_shape(params=None, model=None, seq_len=None, **shape_flags) -> tup
     if value is None:
         raise InputError("give the model: --params, --model, or --layers with --d-model and --heads")
     shape = mem.default_shape(value, seq or mem.DEFAULT_SEQ_LEN)
-    arch = make_architecture(layers=shape.layers, d_model=shape.d_model, heads=shape.heads, vocab=mem.DEFAULT_VOCAB,
-                             seq_len=shape.seq_len)
+    arch = architecture(shape)
     return value, arch, shape, (f"Shape: {shape.describe()}: d_model = {mem.ASPECT} × layers, "
                                 f"{mem.HEAD_DIM}-wide heads, 12·layers·d_model² ≈ the parameters."), value
 
@@ -96,20 +95,6 @@ def layout_entry(result: dict, capacity: float) -> dict:
 def layout_row(entry: dict) -> dict:
     return dict(entry, total_gb=entry["per_gpu"]["total"] / GB, use=f"{entry['memory_fraction']:.0%}",
                 mfu_text=f"{entry['mfu']:.0%}")
-
-
-def fewest_gpus(arch, wires, sequences, fixed, attention, grads, k, params, largest=2 ** 20):
-    """The fewest GPUs, a power of two, with a layout that fits, and its fastest layout; (None, None)."""
-    from scalingplan.compute import throughput as T
-
-    count = 1
-    while count <= largest:
-        found = T.search(arch, wires, count, max(sequences, count), fixed, attention, grads, limit=1,
-                         params=params, optimizer_bytes=k)
-        if found:
-            return count, found[0]
-        count *= 2
-    return None, None
 
 
 @with_options(OUTPUT)
@@ -215,7 +200,7 @@ def memory(
     fixed = {"micro_batch": layout.micro_batch}
     layouts = [layout_entry(r, capacity) for r in
                T.search(arch, wires, count, sequences, fixed, attention, grads, params=override, optimizer_bytes=k)]
-    fewest, smallest = fewest_gpus(arch, wires, sequences, fixed, attention, grads, k, override)
+    fewest, smallest = T.fewest_gpus(arch, wires, sequences, fixed, attention, grads, override, k)
     smallest = None if smallest is None else layout_entry(smallest, capacity)
     micro_batches = T.micro_batches(sequences, layout)
     payload = {

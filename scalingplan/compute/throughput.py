@@ -465,6 +465,31 @@ def _powers(limit: int) -> list:
     return out
 
 
+def architecture(shape, vocab: int | None = None):
+    """A counting.Architecture for a memory.Shape (GPT block: 4h GELU MLP, multi-head attention),
+    with ``vocab`` (default memory.DEFAULT_VOCAB) for the output layer."""
+    from scalingplan.compute.counting import make_architecture
+    from scalingplan.compute.memory import DEFAULT_VOCAB
+
+    return make_architecture(layers=shape.layers, d_model=shape.d_model, heads=shape.heads,
+                             vocab=vocab or DEFAULT_VOCAB, seq_len=shape.seq_len)
+
+
+def fewest_gpus(arch, wires: Wires, global_batch: float, fixed: dict | None = None, attention: str = "flash",
+                grad_bytes: float = 2.0, params: float | None = None, optimizer_bytes: float = 12.0,
+                largest: int = 2 ** 20) -> tuple:
+    """The fewest GPUs, a power of two, with a layout that fits, and its fastest layout (``search``'s
+    entry); (None, None) beyond ``largest``. The global batch grows to one sequence per GPU if needed."""
+    count = 1
+    while count <= largest:
+        found = search(arch, wires, count, max(global_batch, count), fixed, attention, grad_bytes, limit=1,
+                       params=params, optimizer_bytes=optimizer_bytes)
+        if found:
+            return count, found[0]
+        count *= 2
+    return None, None
+
+
 def predict(arch, wires: Wires, layout: Layout, global_batch: float, attention: str = "flash",
             grad_bytes: float = 2.0, overlap_grad_reduce: bool = True) -> dict:
     """step_time of a checked layout, with its memory per GPU and whether it fits."""

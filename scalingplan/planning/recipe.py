@@ -190,7 +190,6 @@ def on_cluster(flops, cluster: Cluster, predicted: dict | None = None) -> dict:
     }
 
 
-DEFAULT_VOCAB = mem.DEFAULT_VOCAB
 
 
 def predict_run(params: float, batch_sequences: float, cluster: Cluster, shape: mem.Shape, arch=None) -> dict | None:
@@ -198,12 +197,10 @@ def predict_run(params: float, batch_sequences: float, cluster: Cluster, shape: 
     recomputation and micro-batch), its prediction, and mfu_6nd (6N × tokens per step ÷ (step ×
     count × peak)); None when none fits."""
     from scalingplan.compute import throughput
-    from scalingplan.compute.counting import make_architecture
     from scalingplan.compute.hardware import wires_for
 
     if arch is None:
-        arch = make_architecture(layers=shape.layers, d_model=shape.d_model, heads=shape.heads, vocab=DEFAULT_VOCAB,
-                                 seq_len=shape.seq_len)
+        arch = throughput.architecture(shape)
     wires = wires_for(cluster.gpu)
     batch = max(1, int(batch_sequences))
     found = throughput.search(arch, wires, cluster.count, batch,
