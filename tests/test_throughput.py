@@ -170,3 +170,48 @@ def test_gpt_activations_are_korthikanti_table_2(tp, recompute, sp):
     lay = T.Layout(tp=tp, recompute=recompute, sequence_parallel=sp, micro_batch=2)
     expected = mem.layer_activations(2048, 2, 12288, 96, tp, recompute, sp and tp > 1)
     assert T.layer_activation_bytes(arch, lay, "eager") == pytest.approx(expected, rel=1e-12)
+
+
+# --- the command -------------------------------------------------------------------------------------------
+GPT7B = ["--layers", "32", "--d-model", "4096", "--heads", "32", "--vocab", "32000", "--seq-len", "4096"]
+
+
+def test_throughput_json_answers_a_given_layout(cli):
+    import json
+
+    result = cli("throughput", "--gpu", "h100", "--count", "64", *GPT7B, "--tp", "2", "--pp", "2", "--dp", "16",
+                 "--cp", "1", "--ep", "1", "--zero", "1", "--recompute", "selective", "--interleave", "2",
+                 "--micro-batch", "2", "--global-batch", "256", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["searched"] == [] and payload["layout"] == {
+        "tp": 2, "pp": 2, "dp": 16, "cp": 1, "ep": 1, "zero": 1, "recompute": "selective", "micro_batch": 2,
+        "interleave": 2, "sequence_parallel": True}
+    assert payload["step_seconds"] == pytest.approx(sum(payload["breakdown"].values()))
+    assert payload["tokens_per_second"] == pytest.approx(256 * 4096 / payload["step_seconds"])
+    assert payload["model_tflops_per_gpu"] == pytest.approx(payload["mfu"] * 989.4)
+    assert payload["micro_batches"] == 256 // (16 * 2)
+
+
+def test_throughput_searches_what_is_left_out_and_wires_can_be_overridden(cli):
+    import json
+
+    base = json.loads(cli("throughput", "--gpu", "h100", "--count", "256", *GPT7B, "--json").stdout)
+    assert set(base["searched"]) >= {"tp", "pp", "dp", "zero", "recompute"} and base["memory"]["fits"]
+    assert all(base["step_seconds"] <= row["step_seconds"] for row in base["layouts"])
+    slow = json.loads(cli("throughput", "--gpu", "h100", "--count", "256", *GPT7B, "--network-gbps", "1",
+                          "--link-gbps", "10", "--json").stdout)
+    assert slow["step_seconds"] > base["step_seconds"] and slow["gpu"]["network_bandwidth"] == 1e9
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--tp", "3"], "--tp"), (["--tp", "16"], "--tp"), (["--precision", "fp8", "--gpu", "a100"], "FP8"),
+    (["--recompute", "half"], "--recompute"), (["--zero", "4"], "--zero"), (["--attention", "sparse"], "--attention"),
+    (["--tp", "8", "--pp", "4", "--dp", "4", "--cp", "1"], "--count is 64"),
+    (["--global-batch", "1.5"], "--global-batch"),
+])
+def test_throughput_bad_input_is_one_line(cli, args, fragment):
+    from cli_assertions import assert_one_line_error
+
+    gpu = [] if "--gpu" in args else ["--gpu", "h100"]
+    assert_one_line_error(cli("throughput", *gpu, "--count", "64", *GPT7B, *args), fragment)
