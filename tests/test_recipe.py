@@ -293,3 +293,16 @@ def test_allocate_on_a_cluster_uses_the_predicted_mfu(cli):
                            "--mfu", "0.4", "--json").stdout)["allocations"][0]
     assert given["utilisation_source"] == "given" and given["mfu"] == pytest.approx(0.4)
     assert given["days"] == pytest.approx(1e24 / (1024 * H100_PEAK * 0.4) / 86400)
+
+
+def test_70b_on_512_h100s_answers_in_predicted_days(cli):
+    """allocate --params 70e9 --gpu h100 --count 512: every row's days are its steps at the predicted
+    step time of its fastest layout, and the table says the MFU is predicted."""
+    payload = json.loads(cli("allocate", "--params", "70e9", "--gpu", "h100", "--count", "512", "--json").stdout)
+    assert payload["recipe"]["cluster"]["utilisation_source"] == "predicted"
+    for row in payload["allocations"]:
+        assert row["utilisation_source"] == "predicted"
+        steps = row["tokens"] / row["batch_tokens"]
+        assert row["days"] * 86400 == pytest.approx(steps * row["throughput"]["step_seconds"], rel=1e-9)
+    table = cli("allocate", "--params", "70e9", "--gpu", "h100", "--count", "512").stdout
+    assert "MFU predicted" in " ".join(table.split())
