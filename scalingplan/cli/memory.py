@@ -354,6 +354,12 @@ def recipe_tables(payload: dict, rows: list, recipe: dict, cluster, shape=None) 
              f"Energy = GPU-hours × TDP × PUE {c['pue']:g}; CO2 = energy × {c['grid_intensity_kg_per_kwh']:g} "
              f"kg/kWh" + (" (defaults, cited in 'scalingplan hardware')" if {"pue", "grid_intensity"} & set(c["defaults"]) else "")
              + ("" if c["tdp_watts"] else f"; {c['gpu']} has no published TDP, so no energy") + "."]
+    predicted = [row["throughput"]["mfu"] for row in rows if row.get("throughput")]
+    if c["utilisation_source"] != "predicted" and predicted:
+        span = f"{min(predicted):.0%}" + (f"–{max(predicted):.0%}" if f"{min(predicted):.0%}" != f"{max(predicted):.0%}" else "")
+        notes.append(f"MFU predicted for the rows' fastest layouts: {span} "
+                     f"(model FLOPs with attention; 'scalingplan throughput'); the days above use the "
+                     f"{c['utilisation_source']} MFU.")
     if c["price_per_hour"] is not None:
         columns.insert(3, Column("Cost", "cost", "count"))
         notes.append(f"Cost = GPU-hours × {c['price_per_hour']:g} per GPU-hour.")
