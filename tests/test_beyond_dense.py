@@ -44,8 +44,8 @@ def numeric_law(name):
     base, _, tag = name.partition("+")
     law = load_law(base)
     if tag == "fp8+ptq4":
-        return law.configured(precision=(8.0, 8.0, 8.0), post_bits=4.0)
-    return law.configured(granularity=8.0) if tag == "G8" else law
+        return law.clone(precision=(8.0, 8.0, 8.0), post_bits=4.0)
+    return law.clone(granularity=8.0) if tag == "G8" else law
 
 
 @settings(max_examples=25)
@@ -81,7 +81,7 @@ def test_numeric_arrays_give_the_same_answers_as_scalars(name, values):
 def test_krajewski_flops_model_reproduces_table_2(active, tokens, granularity, flops):
     """Eqs. 10–11 with c_f = 6, c_r = 14, d = 64·n_blocks give Table 2's FLOPs column within 1%
     (the table prints three digits and names sizes in round numbers)."""
-    law = load_law("krajewski2024").configured(granularity=granularity)
+    law = load_law("krajewski2024").clone(granularity=granularity)
     assert law.training_flops(total_from_active(law, active), tokens) == pytest.approx(flops, rel=0.01)
 
 
@@ -92,7 +92,7 @@ def test_krajewski_optimum_reproduces_table_2(active, tokens, granularity, flops
     law = load_law("krajewski2024")
     best_g = law.optimum(flops)[2]
     assert 2 ** round(math.log2(best_g)) == granularity
-    fixed = law.configured(granularity=granularity)
+    fixed = law.clone(granularity=granularity)
     params, d = fixed.allocate(flops)
     assert fixed.active_params(params) == pytest.approx(active, rel=0.03)
     assert d == pytest.approx(tokens, rel=0.03)
@@ -111,7 +111,7 @@ def test_krajewski_optimum_against_a_brute_force_grid(flops):
 
 
 def test_krajewski_fixed_granularity_against_a_brute_force_grid():
-    law = load_law("krajewski2024").configured(granularity=8)
+    law = load_law("krajewski2024").clone(granularity=8)
     params, tokens = law.allocate(1e22)
     n = log_grid(params / 10, params * 10, 20001)
     brute = n[np.argmin(law.loss_on_budget(1e22, n, 8.0))]
@@ -138,7 +138,7 @@ def test_krajewski_params_budget_inverts_allocate():
 
 def test_krajewski_experts_change_cost_not_the_fitted_loss():
     law = load_law("krajewski2024")
-    fewer = law.configured(experts=8)
+    fewer = law.clone(experts=8)
     assert fewer.loss(1e10, 1e11, 4) == law.loss(1e10, 1e11, 4)
     assert fewer.active_params(1e10) == pytest.approx(12e10 / 68)
     assert fewer.training_flops(1e10, 1e11) > law.training_flops(1e10, 1e11)
@@ -209,7 +209,7 @@ def test_kumar_printed_constants_do_not_give_7_to_8_bits():
     constants and C = (6/16)·N·D·P, the optimum (brute force over P at a fixed budget) is 3.47 bits."""
     law = load_law("kumar2024")
     bits = np.linspace(1, 16, 15001)
-    losses = [law.configured(precision=(p, p, p)).optimal_loss(1e21) for p in bits[::10]]
+    losses = [law.clone(precision=(p, p, p)).optimal_loss(1e21) for p in bits[::10]]
     brute = bits[::10][int(np.argmin(losses))]
     assert law.optimal_bits() == pytest.approx(3.47, abs=0.01)
     assert brute == pytest.approx(law.optimal_bits(), abs=0.011)
@@ -221,7 +221,7 @@ def test_kumar_8_bit_penalty_stated_in_the_law_file():
     law = load_law("kumar2024")
     E = law.constants["E"]
     for flops in (1e19, 1e23):
-        excess = (law.configured(precision=(8.0,) * 3).optimal_loss(flops) - E) / (law.optimal_loss(flops) - E)
+        excess = (law.clone(precision=(8.0,) * 3).optimal_loss(flops) - E) / (law.optimal_loss(flops) - E)
         assert excess == pytest.approx(1.087, abs=0.001)
 
 
@@ -233,7 +233,7 @@ def test_kumar_optimal_precision_does_not_depend_on_the_budget():
 
 @pytest.mark.parametrize("precision, post_bits", [((16.0,) * 3, None), ((8.0, 8.0, 4.0), None), ((4.0, 16.0, 16.0), 4.0)])
 def test_kumar_fixed_precision_optimum_against_a_brute_force_grid(precision, post_bits):
-    law = load_law("kumar2024").configured(precision=precision, post_bits=post_bits)
+    law = load_law("kumar2024").clone(precision=precision, post_bits=post_bits)
     flops = 1e21
     params, tokens = law.allocate(flops)
     assert law.training_flops(params, tokens) == pytest.approx(flops, rel=1e-9)
@@ -244,7 +244,7 @@ def test_kumar_fixed_precision_optimum_against_a_brute_force_grid(precision, pos
 
 
 def test_kumar_free_precision_optimum_against_a_brute_force_grid():
-    law = load_law("kumar2024").configured(post_bits=4.0)
+    law = load_law("kumar2024").clone(post_bits=4.0)
     flops = 1e22
     params, tokens, bits, loss = law.optimum(flops)
     n, p = np.meshgrid(log_grid(params / 5, params * 5, 501), np.linspace(2, 12, 501), indexing="ij")

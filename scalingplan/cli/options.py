@@ -218,27 +218,15 @@ GroupTol = Annotated[float, typer.Option("--group-tol", help="IsoFLOP group widt
 
 # --- run settings of the laws that model them (MoE granularity, training precision) -----------------
 def law_settings(granularity=None, experts=None, precision=None, post_train_bits=None) -> dict:
-    """The run settings given, checked: {granularity, experts, precision (w, a, kv bits), post_bits}."""
-    from scalingplan.laws.precision import parse_precision
-    from scalingplan.numbers import parse_positive
+    """The run settings given, as numbers (precision as its text): {granularity, experts, precision,
+    post_bits}. The laws check the values (``Configurable.clone``)."""
+    from scalingplan.numbers import parse_number
 
-    settings = {}
-    if granularity is not None:
-        settings["granularity"] = parse_positive(granularity, "--granularity")
-        if settings["granularity"] < 1:
-            raise InputError(f"--granularity: must be at least 1 (experts no larger than the dense "
-                             f"feed-forward), got {granularity}")
-    if experts is not None:
-        settings["experts"] = parse_positive(experts, "--experts")
+    settings = {key: parse_number(value, flag) for key, value, flag in (
+        ("granularity", granularity, "--granularity"), ("experts", experts, "--experts"),
+        ("post_bits", post_train_bits, "--post-train-bits")) if value is not None}
     if precision is not None:
-        try:
-            settings["precision"] = parse_precision(precision)
-        except ValueError as exc:
-            raise InputError(f"--precision: {exc}") from None
-        if min(settings["precision"]) <= 0:
-            raise InputError(f"--precision: bits must be positive, got {precision}")
-    if post_train_bits is not None:
-        settings["post_bits"] = parse_positive(post_train_bits, "--post-train-bits")
+        settings["precision"] = precision
     return settings
 
 

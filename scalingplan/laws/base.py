@@ -8,6 +8,9 @@ allocation (``plan_extras``, ``allocation_notes``) and says what its parameter c
 
 import functools
 import math
+from types import MappingProxyType
+
+from collections.abc import Mapping
 
 from scalingplan.constants import FLOPS_PER_PARAM_TOKEN
 from scalingplan.errors import InputError
@@ -47,7 +50,26 @@ def checked(method):
     return wrapper
 
 
-class Law:
+class FrozenAfterInit(type):
+    """Metaclass of laws: once an instance's ``__init__`` (its subclass's, whole) has run, the
+    instance refuses to have attributes set or deleted; ``Configurable.clone`` makes changed copies."""
+
+    def __call__(cls, *args, **kwargs):
+        law = super().__call__(*args, **kwargs)
+        object.__setattr__(law, "_frozen", True)
+        return law
+
+
+def _frozen_copy(value):
+    """A read-only view of a law file's metadata: mappings as MappingProxyType, lists as tuples."""
+    if isinstance(value, dict):
+        return MappingProxyType({key: _frozen_copy(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return tuple(_frozen_copy(item) for item in value)
+    return value
+
+
+class Law(metaclass=FrozenAfterInit):
     """A compute-optimal allocation rule, optionally with a loss prediction.
 
     Subclasses set ``form`` and ``constant_names`` and implement ``allocate`` and ``params_budget``;
@@ -79,13 +101,33 @@ class Law:
                 setattr(cls, name, checked(method))
 
     def __init__(self, name: str, constants: dict, meta: dict | None = None):
-        self.name = name
-        self.constants = {key: float(constants[key]) for key in self.constant_names}
-        self.meta = meta or {}
+        if not isinstance(constants, Mapping):
+            raise InputError(f"constants of law '{name}': expected a mapping of names to numbers, "
+                             f"got {type(constants).__name__}")
+        missing = [key for key in self.constant_names if key not in constants]
+        if missing:
+            raise InputError(f"law '{name}' needs the constants {', '.join(missing)}")
+        for key in self.constant_names:
+            value = constants[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
+                raise InputError(f"constants.{key} of law '{name}': expected a finite number, got {value!r}")
+        self.name = str(name)
+        self.constants = MappingProxyType({key: float(constants[key]) for key in self.constant_names})
+        self.meta = _frozen_copy(dict(meta or {}))
         if self.meta.get("params_kind"):
             self.params_kind = str(self.meta["params_kind"])
-        self.validity = dict(self.meta.get("validity") or {})
+        self.validity = self.meta.get("validity") or MappingProxyType({})
         self.check_constants()
+
+    def __setattr__(self, name, value):
+        if self.__dict__.get("_frozen"):
+            raise AttributeError(f"law '{self.name}' is immutable; use clone(...) for a changed copy")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        if self.__dict__.get("_frozen"):
+            raise AttributeError(f"law '{self.name}' is immutable")
+        object.__delattr__(self, name)
 
     def unchecked(self, name: str):
         """The bound method ``name`` without its input checks, for optimisers that scan grids whose

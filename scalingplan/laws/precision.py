@@ -52,6 +52,29 @@ class PrecisionLaw(Configurable, Law):
     extra_columns = (("Bits", "precision_bits", "plain"), ("Effective N", "effective_params", "count"),
                      ("δ_PTQ", "delta_ptq", "plain"))
 
+    def check_setting(self, name, value):
+        """precision: (P_w, P_a, P_kv) bits, each positive and at most 32 (or one number for all
+        three, or a name such as 'fp8'); post_bits: positive bits."""
+        from scalingplan.errors import InputError
+        from scalingplan.laws.settings import setting_number
+
+        if name == "post_bits":
+            return setting_number(value, "post_train_bits")
+        if isinstance(value, str):
+            try:
+                value = parse_precision(value)
+            except ValueError as exc:
+                raise InputError(str(exc), name) from None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = (value,) * 3
+        if not isinstance(value, (tuple, list)) or len(value) != 3:
+            raise InputError(f"expected bits for weights, activations and KV cache (3 numbers), got {value!r}"[:200],
+                             name)
+        bits = tuple(setting_number(part, name) for part in value)
+        if max(bits) > HIGHEST_BITS:
+            raise InputError(f"bits must be at most {HIGHEST_BITS:g}, got {value!r}", name)
+        return bits
+
     def check_constants(self):
         for key, value in self.constants.items():
             if value <= 0 and key != "E":
@@ -161,7 +184,7 @@ class PrecisionLaw(Configurable, Law):
         return self.optimum(flops)[3]
 
     def at_budget(self, flops):
-        return self if self.precision else self.configured(precision=(self.optimum(flops)[2],) * 3)
+        return self if self.precision else self.clone(precision=(self.optimum(flops)[2],) * 3)
 
     def plan_extras(self, flops) -> dict:
         return self.at_budget(flops).model_extras(*self.allocate(flops))

@@ -142,7 +142,7 @@ def configure(laws=None, **settings) -> list:
             option = "--post-train-bits" if key == "post_bits" else "--" + key
             raise InputError(f"{option}: none of the laws {', '.join(law.name for law in resolved)} takes it; "
                              f"see 'scalingplan laws' for laws that do")
-    return [law.configured(**{k: v for k, v in given.items() if k in law.settings}) if takes(law) else law
+    return [law.clone(**{k: v for k, v in given.items() if k in law.settings}) if takes(law) else law
             for law in resolved]
 
 
