@@ -112,6 +112,8 @@ def check_positive(value, what: str = "value"):
     Raises InputError naming ``what`` and the first offending value otherwise (zero, negative, NaN,
     infinite, complex, boolean or not a number at all): the library's guard for its Python API.
     """
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > LARGEST:
+        raise InputError(f"{what}: a {len(str(abs(value)))}-digit number is out of range (allowed: up to {LARGEST:g})")
     if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
         if not (math.isfinite(value) and value > 0):
             raise InputError(f"{what}: must be a positive finite number, got {value!r}")

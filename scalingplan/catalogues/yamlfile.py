@@ -335,16 +335,16 @@ def read_yaml_cached(paths, name: str, what: str = "file") -> list:
     key = [[str(p), hashlib.sha256(b).hexdigest()] for p, b in zip(paths, raw)]
     dir_fd = None if os.environ.get("SCALINGPLAN_NO_CACHE") else _cache_dir_fd()
     try:
-        if dir_fd is not None:
-            docs = _load_cache(dir_fd, name, key, paths)
-            if docs is not None:
-                return docs
-        docs = [parse_yaml(_decode(b, p, what), p) for p, b in zip(paths, raw)]
-        if dir_fd is not None:
-            try:
-                _store_cache(dir_fd, name, key, docs)
-            except (OSError, TypeError, ValueError):
-                pass
+        docs = None if dir_fd is None else _load_cache(dir_fd, name, key, paths)
+        if docs is None:
+            docs = [parse_yaml(_decode(b, p, what), p) for p, b in zip(paths, raw)]
+            if dir_fd is not None:
+                try:
+                    _store_cache(dir_fd, name, key, docs)
+                except (OSError, TypeError, ValueError):
+                    pass
+        for doc, (_, digest) in zip(docs, key):
+            doc.digest = digest  # the SHA-256 of the bytes the document was read from
         return docs
     finally:
         if dir_fd is not None:

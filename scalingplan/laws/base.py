@@ -23,6 +23,30 @@ PARAMS_KINDS = {
 }
 
 
+INFINITE_ALLOWED = ("loss_budget",)
+"""Checked methods whose answer may be infinite by design (a loss no budget reaches)."""
+
+
+def _finite(result) -> bool:
+    """Whether every number in a result (a number, an array, or a tuple or mapping of them) is finite;
+    other values (laws, text, None) pass."""
+    if isinstance(result, (tuple, list)):
+        return all(_finite(item) for item in result)
+    if isinstance(result, Mapping):
+        return all(_finite(item) for item in result.values())
+    if isinstance(result, bool) or result is None or isinstance(result, str):
+        return True
+    if isinstance(result, (int, float)):
+        return math.isfinite(result)
+    if hasattr(result, "dtype") and result.dtype.kind in "fc":
+        import numpy as np
+
+        return bool(np.isfinite(result).all())
+    if isinstance(result, complex):
+        return False
+    return True
+
+
 def checked(method):
     """Reject non-positive or non-finite numeric arguments with InputError (None passes: optional).
 
@@ -41,10 +65,14 @@ def checked(method):
             if value is not None:
                 check_positive(value, f"{self.name}.{method.__name__}: {name}")
         try:
-            return method(self, *args, **kwargs)
+            result = method(self, *args, **kwargs)
         except (OverflowError, ZeroDivisionError):
             raise InputError(f"{self.name}.{method.__name__}: {args or kwargs} is out of the range "
                              f"this law can compute") from None
+        if method.__name__ not in INFINITE_ALLOWED and not _finite(result):
+            raise InputError(f"{self.name}.{method.__name__}: the answer for {args or kwargs} is not a finite "
+                             f"number; this law's constants put it beyond double precision"[:300])
+        return result
 
     wrapper.checked = True
     return wrapper
@@ -91,7 +119,8 @@ class Law(metaclass=FrozenAfterInit):
     extra_columns: tuple = ()
     """(header, key, kind) of the extra allocation keys worth a table column."""
     checked_methods = ("allocate", "params_budget", "loss", "loss_with_data", "frontier_loss",
-                       "loss_budget", "extrapolation_decades", "plan_extras")
+                       "loss_budget", "extrapolation_decades", "plan_extras", "model_extras",
+                       "training_flops", "at_budget", "data_floor")
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -181,14 +210,17 @@ class Law(metaclass=FrozenAfterInit):
         """Extra keys for the compute-optimal allocation of ``flops`` (none by default)."""
         return {}
 
+    @checked
     def model_extras(self, params, tokens) -> dict:
         """Extra keys for a given model and its data, e.g. a predicted downstream error (none by default)."""
         return {}
 
+    @checked
     def training_flops(self, params, tokens):
         """Training compute of ``params`` on ``tokens`` under the law's cost model: 6·N·D by default."""
         return FLOPS_PER_PARAM_TOKEN * params * tokens
 
+    @checked
     def at_budget(self, flops) -> "Law":
         """This law with its run settings (granularity, precision, ...) fixed at their optimum for
         ``flops``; the law itself when it has none."""
@@ -210,6 +242,7 @@ class Law(metaclass=FrozenAfterInit):
         repetition treat every token as fresh."""
         return self.unchecked("loss")(params, tokens)
 
+    @checked
     def data_floor(self, unique_tokens=None) -> float:
         """The loss no budget goes below with ``unique_tokens`` distinct tokens (or unlimited)."""
         return self.floor_loss()

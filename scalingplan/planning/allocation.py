@@ -1,6 +1,8 @@
 """Planning on top of the laws: allocations for a budget, a model size or a target loss; comparisons
 across budgets; assessments of trained models. Inputs may be floats or numpy arrays of budgets."""
 
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -74,8 +76,10 @@ class Allocation:
 
 def resolve(laws=None) -> list:
     """Law objects from names, aliases, families, paths or law objects (main laws when empty)."""
-    if laws is None or isinstance(laws, str):
-        return load_laws(() if laws is None else (laws,))
+    if laws is None or isinstance(laws, (str, os.PathLike)) or hasattr(laws, "allocate"):
+        laws = () if laws is None else (laws,)
+    if not isinstance(laws, Iterable) or isinstance(laws, (bytes, dict)):
+        raise InputError(f"laws: expected law names, paths or law objects, got {type(laws).__name__}")
     resolved = []
     for law in laws:
         resolved.extend([law] if hasattr(law, "allocate") else load_laws((law,)))
@@ -213,7 +217,12 @@ def allocate_loss(target_loss: float, laws=None) -> tuple:
 
 def compare(budgets, laws=None) -> list:
     """Allocations for every (budget, law) pair, each row with its ratios to the first law's plan."""
-    if not len(budgets):
+    if isinstance(budgets, (int, float)) and not isinstance(budgets, bool):
+        budgets = [budgets]
+    if not isinstance(budgets, Iterable) or isinstance(budgets, (str, bytes, dict)):
+        raise InputError(f"compare: expected a list of budgets (FLOPs), got {type(budgets).__name__}")
+    budgets = list(budgets)
+    if not budgets:
         raise InputError("compare needs at least one budget")
     for flops in budgets:
         check_positive(flops, "budget (FLOPs)")
