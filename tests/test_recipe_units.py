@@ -113,3 +113,37 @@ def test_steplaw_sees_non_embedding_parameters(cli):
         # fitted on N 2.15e8 to 1.07e9 and D 4e9 to 1e11 (the authors' dense runs)
         expected = max(math.log10(n / 1.07e9), math.log10(row["tokens"] / 1e11))
         assert row["hparams_extrapolation_decades"] == pytest.approx(expected), law
+
+
+# --- fidelity of the law and model files ----------------------------------------------------------------
+def test_krajewski_dense_counts_non_embedding_parameters_and_states_the_gaps():
+    """Krajewski et al. 2024 count non-embedding parameters (N = d²·(8E + 4)·n_blocks, and 12·d²·n_blocks
+    for the dense baseline). Table 1's constants give the dense/MoE compute ratio 32× at 1e25 FLOPs
+    (within 1: the dense budget reaching the MoE's optimal loss, over the budget), below the paper's
+    'exceeding 40×'; the notes say so, and list the losses Table 1 gives at Table 2's rows."""
+    from scalingplan.planning import allocation as planning
+
+    dense = scalingplan_law("krajewski2024-dense")
+    assert dense.params_kind == "non-embedding"
+    rows = planning.compare([1e25], ["krajewski2024-dense", "krajewski2024"])
+    (moe,) = [row for row in rows if row["law"] == "krajewski2024"]
+    assert moe["compute_vs_first"] == pytest.approx(32, abs=0.5)
+    notes = " ".join(dense.meta["notes"])
+    assert "32× at 1e25" in notes and "40×" in notes and "Table 2's loss column" in notes
+    law = scalingplan_law("krajewski2024")
+    active = 1e12  # Table 2's last row: 64×1T, D 7.94T, G 64
+    assert law.loss(active * (8 * 64 + 4) / 12, 7.94e12, 64) == pytest.approx(1.356, abs=5e-4)
+    assert "1.356" in notes
+
+
+def test_mixtral_8x22b_base_vocabulary():
+    """config.json of Mixtral-8x22B-v0.1 (the base model): vocab_size 32000; the Instruct model's 32768."""
+    from scalingplan.catalogues.models import find_model
+
+    assert find_model("mixtral-8x22b")["architecture"]["vocab"] == 32000
+
+
+def scalingplan_law(name):
+    from scalingplan.catalogues.registry import load_law
+
+    return load_law(name)
