@@ -292,15 +292,13 @@ def load_law(name):
     and a retargeted symlink all give the law the file holds now. A registry file unchanged since
     start-up comes from the registry read then (``_registry``, itself cached on content).
     """
-    import hashlib
-
-    from scalingplan.catalogues.yamlfile import read_bytes_bounded
+    from scalingplan.catalogues.yamlfile import read_bytes_bounded, sha256_hex
 
     name = law_argument(name)
     registry_doc = None if is_path(name) else _registry()[canonical_name(name)]
     path = name if registry_doc is None else registry_doc.path
     raw = read_bytes_bounded(path, "law file")
-    digest = hashlib.sha256(raw).hexdigest()
+    digest = sha256_hex(raw)
     key = (os.path.abspath(path), digest)
     if key not in _LOADED:
         if registry_doc is not None and getattr(registry_doc, "digest", None) == digest:
