@@ -179,3 +179,17 @@ def test_a_symlink_loop_is_an_input_error(tmp_path):
     (tmp_path / "y.yaml").symlink_to(tmp_path / "x.yaml")
     with pytest.raises(InputError, match="x.yaml"):
         load_law(str(tmp_path / "x.yaml"))
+
+
+@pytest.mark.parametrize("constants", [
+    {"E": 1.69, "A": -406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28},
+    {"E": 1.69, "A": 10 ** 400, "B": 410.7, "alpha": 0.34, "beta": 0.28},
+    {"E": 1.69, "A": "406.4", "B": 410.7, "alpha": 0.34, "beta": 0.28},
+    {"E": 1.69, "B": 410.7, "alpha": 0.34, "beta": 0.28},
+    [1.69, 406.4, 410.7, 0.34, 0.28],
+])
+def test_a_law_built_in_python_with_bad_constants_is_an_input_error(constants):
+    from scalingplan.laws import ParametricLaw
+
+    with pytest.raises(InputError):
+        ParametricLaw("mine", constants)

@@ -8,9 +8,8 @@ allocation (``plan_extras``, ``allocation_notes``) and says what its parameter c
 
 import functools
 import math
-from types import MappingProxyType
-
 from collections.abc import Mapping
+from types import MappingProxyType
 
 from scalingplan.constants import FLOPS_PER_PARAM_TOKEN
 from scalingplan.errors import InputError
@@ -83,7 +82,12 @@ class FrozenAfterInit(type):
     instance refuses to have attributes set or deleted; ``Configurable.clone`` makes changed copies."""
 
     def __call__(cls, *args, **kwargs):
-        law = super().__call__(*args, **kwargs)
+        try:
+            law = super().__call__(*args, **kwargs)
+        except InputError:
+            raise
+        except ValueError as exc:  # check_constants' messages ("constants.A: must be positive, ...")
+            raise InputError(str(exc)) from None
         object.__setattr__(law, "_frozen", True)
         return law
 
@@ -138,8 +142,9 @@ class Law(metaclass=FrozenAfterInit):
             raise InputError(f"law '{name}' needs the constants {', '.join(missing)}")
         for key in self.constant_names:
             value = constants[key]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
-                raise InputError(f"constants.{key} of law '{name}': expected a finite number, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(
+                    float(value) if abs(value) < 1e308 else math.inf):
+                raise InputError(f"constants.{key} of law '{name}': expected a finite number, got {value!r}"[:200])
         self.name = str(name)
         self.constants = MappingProxyType({key: float(constants[key]) for key in self.constant_names})
         self.meta = _frozen_copy(dict(meta or {}))
