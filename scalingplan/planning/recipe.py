@@ -266,8 +266,7 @@ def add_recipe(rows: list, rule: str = "deepseek", seq_len: int = mem.DEFAULT_SE
     """
     rule = check_rule(rule)
     for row in rows:
-        # An MoE row's blocks are those of a dense model of its active parameters.
-        row_shape = shape or mem.default_shape(float(row.get("active_params") or row["params"]), seq_len)
+        row_shape = shape or mem.default_shape(float(row["params"]), seq_len)
         row.update(row_hyperparameters(row, rule, seq_len, shape))
         row["hparams_rule"] = rule
         row["shape"] = {"layers": row_shape.layers, "d_model": row_shape.d_model, "heads": row_shape.heads,
