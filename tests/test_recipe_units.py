@@ -155,3 +155,16 @@ def scalingplan_law(name):
     from scalingplan.catalogues.registry import load_law
 
     return load_law(name)
+
+
+@pytest.mark.parametrize("kind", ["total", "non-embedding", "M/6"])
+def test_every_count_convention_gives_arrays_the_numbers_of_floats(kind):
+    import numpy as np
+
+    n, d = np.logspace(7, 12, 6), np.logspace(9, 13, 6)
+    for rule in recipe.RULES:
+        arrays = recipe.hyperparameters(n, d, rule, 4096, None, kind, 0.5)
+        for i in range(len(n)):
+            scalar = recipe.hyperparameters(float(n[i]), float(d[i]), rule, 4096, None, kind, 0.5)
+            for key, value in scalar.items():
+                assert arrays[key][i] == pytest.approx(value), (kind, rule, key)
