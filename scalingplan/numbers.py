@@ -118,8 +118,11 @@ def check_positive(value, what: str = "value"):
         if not (math.isfinite(value) and value > 0):
             raise InputError(f"{what}: must be a positive finite number, got {value!r}")
         return value
-    if isinstance(value, (bool, str, complex)) or value is None:
-        raise InputError(f"{what}: expected a positive number, got {value!r}")
+    if isinstance(value, (bool, str, bytes, complex)) or value is None:
+        raise InputError(f"{what}: expected a positive number, got {value!r}"[:200])
+    if isinstance(value, (list, tuple, dict, set)):
+        raise InputError(f"{what}: expected a number or a numpy array of them, got {type(value).__name__} "
+                         "(numpy.asarray turns a list into an array)")
     import numpy as np
 
     try:

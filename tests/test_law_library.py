@@ -97,6 +97,12 @@ def test_allocate_refuses_laws_of_the_wrong_type(laws):
     lambda: load_law("kumar2024").training_flops(7e9, 1e12, (8, 8, -8)),
     lambda: load_law("krajewski2024").model_extras(-1, 1e12),
     lambda: load_law("krajewski2024").at_budget(0),
+    lambda: load_law("chinchilla-3").allocate(None),
+    lambda: load_law("kaplan2020").loss(None, 1e12),
+    lambda: load_law("kumar2024").training_flops(7e9, None),
+    lambda: scalingplan.allocate([1e21]),
+    lambda: scalingplan.assess((7e9,), 1e12),
+    lambda: scalingplan.load_laws(__import__("numpy").array([1.0, 2.0])),
 ])
 def test_wrong_values_raise_input_error(call):
     with pytest.raises(InputError):

@@ -92,10 +92,10 @@ def expand(names) -> list:
 
     An empty list means the main laws.
     """
-    if isinstance(names, (str, os.PathLike)):
-        names = [names]
+    if names is None or isinstance(names, (str, os.PathLike)):
+        names = [] if names is None else [names]
     try:
-        names = list(names or ())
+        names = list(names)
     except TypeError:
         raise InputError(f"laws: expected a list of law names or paths, got {type(names).__name__}") from None
     if not names:

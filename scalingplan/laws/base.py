@@ -47,11 +47,13 @@ def _finite(result) -> bool:
 
 
 def checked(method):
-    """Reject non-positive or non-finite numeric arguments with InputError (None passes: optional).
+    """Reject non-positive or non-finite numeric arguments with InputError (None passes where it is
+    the parameter's default: an optional argument).
 
     Overflow of a finite but huge input becomes an InputError too, never an OverflowError.
     """
     names = method.__code__.co_varnames[1:method.__code__.co_argcount]
+    optional = set(names[len(names) - len(method.__defaults__ or ()):])  # None passes only where it is the default
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
@@ -61,7 +63,7 @@ def checked(method):
             args = tuple(np.asarray(v) if isinstance(v, (list, tuple)) else v for v in args)
             kwargs = {k: np.asarray(v) if isinstance(v, (list, tuple)) else v for k, v in kwargs.items()}
         for name, value in list(zip(names, args)) + list(kwargs.items()):
-            if value is not None:
+            if value is not None or name not in optional:
                 check_positive(value, f"{self.name}.{method.__name__}: {name}")
         try:
             result = method(self, *args, **kwargs)
