@@ -44,6 +44,12 @@ def warn(message: str) -> None:
     sys.stderr.write(f"scalingplan: warning: {message}\n")
 
 
+def warn_once(message: str | None) -> None:
+    """``warn`` for a message that may be None (nothing to say)."""
+    if message:
+        warn(message)
+
+
 def fail(message: str, code: int = EXIT_INPUT):
     """One line on stderr, then exit with ``code``."""
     sys.stderr.write(f"scalingplan: error: {message}\n")
