@@ -153,8 +153,8 @@ class Allocation:
     saving_percent: object = key("saving_flops as a percentage", "Saving %")
     loss_gain: object = key("the training-optimal plan's loss minus this plan's")
     # a trained model (assess)
-    optimal_params: object = key("the law's optimal N at the same compute", "Optimal N", "count")
-    optimal_tokens: object = key("the law's optimal D at the same compute", "Optimal D", "count")
+    optimal_params: object = key("the law's optimal N at the same compute (its plan)", "Optimal N", "count")
+    optimal_tokens: object = key("the law's optimal D at the same compute (its plan)", "Optimal D", "count")
     params_ratio: object = key("the model's parameters ÷ the optimal N", "N ÷ opt.", "ratio")
     training: object = key("under-trained, over-trained or compute-optimal", json="string")
     optimal_loss: object = key("the least L(N, D) of any model of the same compute under the law",
@@ -194,9 +194,10 @@ class Allocation:
         """The JSON row: every answered field, tokens_per_param and pf_days, then the law's and the
         recipe's keys."""
         row = {}
+        always = CORE_KEYS + PATH_KEYS.get(self.path, ())
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.metadata.get("emit", True) and (value is not None or f.name in CORE_KEYS):
+            if f.metadata.get("emit", True) and (value is not None or f.name in always):
                 row[f.name] = value
             if f.name == "tokens":
                 row["tokens_per_param"] = self.tokens_per_param
@@ -209,6 +210,9 @@ class Allocation:
 
 CORE_KEYS = ("law", "params", "params_kind", "tokens", "flops", "loss", "extrapolation_decades")
 """Keys every allocation row has (loss and extrapolation_decades may be null)."""
+PATH_KEYS = {"assess": ("optimal_params", "optimal_tokens", "params_ratio", "training", "optimal_loss",
+                       "optimum_compute_fraction")}
+"""Keys a path always writes, null where a law has no answer (e.g. no loss)."""
 DERIVED_KEYS = {"tokens_per_param": ("tokens ÷ params", "Tokens/param", "plain", "number"),
                 "pf_days": ("flops in PF-days (8.64e19 FLOPs)", "PF-days", "plain", "number")}
 
@@ -515,10 +519,13 @@ def budget_for_loss(law, target: float) -> float:
 
 
 def _assess(law, query) -> Allocation:
-    """A trained model against the law's best model of the same compute, both under L(N, D)."""
+    """A trained model against the law's plan for the same compute (its optimal N and D, as ``allocate``
+    gives them) and the least L(N, D) of any model of that compute (the plan's loss, except for a law
+    whose frontier is a separate fit from its L(N, D))."""
     params, tokens, unique = query.params, query.tokens, query.unique_tokens
     spent = law.training_flops(params, tokens)
-    best = optimum(law, spent, unique)
+    best = _data(law, spent, unique if law.models_repetition else None)
+    least = optimum(law, spent, unique) if law.predicts_loss and not frontier_minimises_loss(law) else best
     loss = fraction = None
     if law.predicts_loss:
         loss = float(law.loss_with_data(params, tokens, unique)) if unique else float(law.loss(params, tokens))
@@ -526,7 +533,7 @@ def _assess(law, query) -> Allocation:
             needed = budget_for_loss(law, loss)
             fraction = needed / spent if needed != math.inf else None
     keys = dict(optimal_params=best.params, optimal_tokens=best.tokens, params_ratio=params / best.params,
-                training=training_verdict(params / best.params), optimal_loss=best.loss,
+                training=training_verdict(params / best.params), optimal_loss=least.loss,
                 optimum_compute_fraction=fraction)
     if unique is not None:
         keys.update(epochs=tokens / unique, unique_tokens=unique, repetition_modelled=law.models_repetition)
