@@ -388,9 +388,7 @@ def _budget_use(plan: Plan, limit: float) -> CheckResult:
 
 
 def _params_ratio(plan: Plan, limit: float, law) -> CheckResult:
-    from scalingplan.planning.allocation import plan as optimum
-
-    best = optimum(law, plan.flops)
+    best = _optimum(plan, law)
     ratio = plan.params / best.params
     passed = max(ratio, 1.0 / ratio) <= limit
     if passed:
@@ -399,8 +397,17 @@ def _params_ratio(plan: Plan, limit: float, law) -> CheckResult:
         how = f"too {'large' if ratio > 1 else 'small'}: outside"
     return CheckResult("max_params_ratio", passed, ratio, limit,
                        f"{human_count(plan.params)} params is {ratio:.3g}× the optimum of {human_count(best.params)} "
-                       f"params on {human_count(best.tokens)} tokens at {sci(plan.flops)} FLOPs; {how} "
+                       f"params on {human_count(best.tokens)} tokens at {sci(best.flops)} FLOPs; {how} "
                        f"{1 / limit:.3g}×–{limit:.3g}×" + _counting_note(law), law=law.name)
+
+
+def _optimum(plan: Plan, law):
+    """The law's plan at the plan's compute, as ``allocate`` gives it: the compute counted by the plan's
+    method, or for a model counted as 6ND, by the law's own cost model (the ``assess`` path)."""
+    from scalingplan.planning import planner
+
+    flops = law.training_flops(plan.params, plan.tokens) if plan.flops_method == "6nd" else plan.flops
+    return planner.plan(law, planner.Query(flops=flops))
 
 
 def _counting_note(law) -> str:
@@ -419,8 +426,10 @@ def _loss(plan: Plan, limit: float, law) -> CheckResult:
     if not law.predicts_loss:
         return CheckResult("max_loss", True, None, limit, f"{law.name} predicts no loss: does not apply",
                            law=law.name, applies=False)
+    from scalingplan.planning.planner import optimum
+
     loss = float(law.loss(plan.params, plan.tokens))
-    best = float(law.frontier_loss(plan.flops))
+    best = float(optimum(law, _optimum(plan, law).flops).loss)  # the least L(N, D) there: like with like
     passed = loss <= limit
     return CheckResult("max_loss", passed, loss, limit,
                        f"predicted loss {loss:.4f} is {'at most' if passed else 'above'} {limit:.4g} "

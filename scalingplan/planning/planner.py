@@ -17,7 +17,6 @@ over-training); see ``frontier_minimises_loss``.
 
 import math
 from dataclasses import dataclass, field, fields, replace
-from functools import lru_cache
 from types import MappingProxyType
 
 from scalingplan.constants import FLOPS_PER_PARAM_TOKEN, INFERENCE_FLOPS_PER_PARAM_TOKEN, pf_days
@@ -85,9 +84,9 @@ class Query:
             raise InputError("unique_tokens and inference_tokens go with a budget or a loss, not params")
         if self.loss is not None and self.unique_tokens is not None and self.inference_tokens is None:
             raise InputError("unique_tokens goes with a budget, or with a loss and inference_tokens")
-        if any(hasattr(getattr(self, name), "shape") for name in
+        if any(getattr(getattr(self, name), "ndim", 0) for name in
                ("params", "loss", "tokens", "tokens_per_param", "unique_tokens", "inference_tokens")) or (
-                hasattr(self.flops, "shape") and self.path != "plain"):
+                getattr(self.flops, "ndim", 0) and self.path != "plain"):
             raise InputError(f"the {self.path} path takes one number per quantity; only a plain budget may be an array")
 
     @property
@@ -240,16 +239,23 @@ def with_settings(law, settings):
     return make(**given)
 
 
-@lru_cache(maxsize=256)
-def _smallest_budget(law) -> float:
-    lo, hi = bisect(lambda c: min(law.allocate(c)) >= MIN_COUNT, 1e-30, 1e60, rtol=1e-12)
-    return hi
+def law_key(law) -> tuple:
+    """What makes a law answer as it does: its form, name, constants and settings."""
+    settings = tuple((name, repr(getattr(law, name, None))) for name in getattr(law, "settings", ()))
+    return (type(law), law.name, tuple(sorted(law.constants.items())), settings)
+
+
+_SMALLEST: dict = {}
 
 
 def smallest_budget(law) -> float:
     """The smallest budget (FLOPs) whose optimum has at least MIN_COUNT parameters and tokens
-    (bisection on log C: both counts grow with the budget under every law form)."""
-    return _smallest_budget(law)
+    (bisection on log C: both counts grow with the budget under every law form); cached per law."""
+    found = _SMALLEST.get(law_key(law))
+    if found is None:
+        found = _SMALLEST[law_key(law)] = bisect(lambda c: min(law.allocate(c)) >= MIN_COUNT, 1e-30, 1e60,
+                                                 rtol=1e-12)[1]
+    return found
 
 
 def check_budget(law, flops) -> None:
@@ -311,11 +317,6 @@ def least_loss(law, flops: float, unique_tokens=None, inference_tokens=None) -> 
     return params, float(tokens(params)), value
 
 
-def _key(law) -> tuple:
-    settings = tuple((name, repr(getattr(law, name, None))) for name in getattr(law, "settings", ()))
-    return (type(law), law.name, tuple(sorted(law.constants.items())), settings)
-
-
 _FRONTIER_CHECKS: dict = {}
 
 
@@ -325,7 +326,7 @@ def frontier_minimises_loss(law) -> bool:
     decades apart."""
     if not law.predicts_loss:
         return True
-    found = _FRONTIER_CHECKS.get(_key(law))
+    found = _FRONTIER_CHECKS.get(law_key(law))
     if found is None:
         low = max(1e20, 1e3 * smallest_budget(law))
         found = True
@@ -334,7 +335,7 @@ def frontier_minimises_loss(law) -> bool:
             planned = float(law.at_budget(flops).loss(params, tokens))
             best = least_loss(law, flops)[2]
             found = found and planned <= best + 1e-9 * abs(best) + 1e-12
-        _FRONTIER_CHECKS[_key(law)] = found
+        _FRONTIER_CHECKS[law_key(law)] = found
     return found
 
 
@@ -439,7 +440,17 @@ def _inference_budget(law, query) -> Allocation:
     def spent(training):
         return training + serving_flops(law.at_budget(training), _data(law, training, unique).params, served)
 
-    training = bisect(lambda c: spent(c) > flops, smallest_budget(law), flops, rtol=1e-10)[0]
+    training, guess, least = None, flops, smallest_budget(law)
+    for _ in range(8):  # a fixed point first: serving is usually a small share of the budget
+        step = flops - (spent(guess) - guess)
+        if step < least:
+            break
+        if abs(step / guess - 1) < 1e-12:
+            training = step
+            break
+        guess = step
+    if training is None or abs(spent(training) / flops - 1) > 1e-9:
+        training = bisect(lambda c: spent(c) > flops, least, flops, rtol=1e-10)[0]
     base = _data(law, training, unique)
     if frontier_minimises_loss(law):
         check_budget(law, flops)
