@@ -81,7 +81,7 @@ def over_training_spends_its_budget(law, flops):
 
 
 def inference_splits_its_budget(law, flops):
-    answer = plan(law, Query(flops=flops, inference_tokens=1e12))
+    answer = plan(law, Query(flops=flops, inference_tokens=flops / 1e12))  # serving: a few % of C
     assert close(answer.flops + answer.inference_flops, flops, 1e-6), law.name
     assert answer.loss_gain >= 0 and answer.loss <= answer.chinchilla_loss * (1 + 1e-12), law.name
 
@@ -106,13 +106,10 @@ def test_every_registry_law_through_every_path(name):
     every_path(load_law(name))
 
 
-@pytest.mark.parametrize("name", REGISTRY)
+@pytest.mark.parametrize("name", [n for n in REGISTRY if getattr(load_law(n), "settings", ())])
 def test_settings_reach_every_path(name):
     law = load_law(name)
-    settings_ = {"granularity": 8.0} if "granularity" in getattr(law, "settings", ()) else \
-        {"precision": (8.0, 8.0, 8.0)} if "precision" in getattr(law, "settings", ()) else {}
-    if not settings_ or not law.predicts_loss:
-        pytest.skip("the law takes no setting")
+    settings_ = {"granularity": 8.0} if "granularity" in law.settings else {"precision": (8.0, 8.0, 8.0)}
     (key, value), = settings_.items()
     for query in (Query(flops=BUDGET, settings=settings_), Query(flops=BUDGET, inference_tokens=1.0, settings=settings_),
                   Query(flops=BUDGET, tokens_per_param=30.0, settings=settings_),
@@ -162,12 +159,20 @@ def generated(form, constants):
         return None
 
 
+SLOW_FORMS = ("moe", "precision")
+"""Forms searched numerically: their registry laws already run every path above, so their generated
+cases are not pinned again."""
+
+
 def matrix_case(form, examples: int):
     pinned = load_law(REGISTRY_EXAMPLE[form]).constants if form in REGISTRY_EXAMPLE else KAPLAN_ND_PAPER
 
+    def pin(test):
+        return test if form in SLOW_FORMS else example(dict(pinned), BUDGET)(test)
+
     @settings(max_examples=examples, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
     @given(FORM_STRATEGIES[form], positive(1e19, 1e25))
-    @example(dict(pinned), BUDGET)
+    @pin
     def run(constants, flops):
         law = generated(form, constants)
         if law is None:

@@ -346,11 +346,25 @@ def _answer(law, path, flops, params, tokens, loss, extra=None, **keys) -> Alloc
                       path=path, extra=extra or {}, source=law, **keys)
 
 
+_PLAINS: dict = {}
+MEMO_SIZE = 4096
+"""Plain plans kept per (law, budget): the paths ask for the same plan many times, and the numerically
+optimised forms search for each."""
+
+
 def _plain(law, flops) -> Allocation:
+    memo = None if getattr(flops, "ndim", 0) else (law_key(law), float(flops))
+    if memo in _PLAINS:
+        return _PLAINS[memo]
     check_budget(law, flops)
     params, tokens = law.allocate(flops)
     loss = law.frontier_loss(flops) if law.predicts_loss else None
-    return _answer(law, "plain", flops, params, tokens, loss, law.plan_extras(flops))
+    answer = _answer(law, "plain", flops, params, tokens, loss, law.plan_extras(flops))
+    if memo is not None:
+        if len(_PLAINS) >= MEMO_SIZE:
+            _PLAINS.clear()
+        _PLAINS[memo] = answer
+    return answer
 
 
 def optimum(law, flops: float, unique_tokens=None) -> Allocation:
@@ -496,7 +510,8 @@ def _inference_loss(law, query) -> Allocation:
         raise InputError(f"loss {target:g} is unreachable under '{law.name}'{limit}: its floor is {floor:g}; "
                          f"choose a higher target")
     if frontier_minimises_loss(law):
-        fixed = law.at_budget(law.loss_budget(target)) if law.loss_budget(target) < math.inf else law
+        reached = law.loss_budget(target)
+        fixed = law.at_budget(reached) if reached < math.inf else law
         params, tokens, total = _cheapest(fixed, target, served, unique)
         base_params, base_tokens, _ = _cheapest(fixed, target, 0.0, unique)
         flops = fixed.training_flops(params, tokens)
