@@ -61,7 +61,9 @@ def model_and_shape(params=None, model=None, layers=None, d_model=None, heads=No
         shape = mem.shape_of(shapes, seq if seq is not None else shapes.get("seq_len", mem.DEFAULT_SEQ_LEN))
         note = f"Shape: {shape.describe()}."
         if value is None:
-            value = 12.0 * shape.layers * shape.d_model ** 2
+            from scalingplan.compute.counting import kaplan_nonembedding_params
+
+            value = kaplan_nonembedding_params(shape.layers, shape.d_model)
             note += " Parameters: 12·layers·d_model² (Kaplan 2020 §2.1, non-embedding)."
         return value, shape, note
     if value is None:

@@ -285,7 +285,7 @@ def budget_and_recipe(flops, pf_days, hardware: dict, recipe: dict) -> tuple:
     recomputation a hardware budget buys 6/8 of its FLOPs as model FLOPs (the utilisation is then
     hardware FLOPs utilisation)."""
     from scalingplan.compute import memory as mem
-    from scalingplan.compute.budget import resolve_budget
+    from scalingplan.compute.budget import model_flops_budget, resolve_budget
     from scalingplan.numbers import parse_whole
     from scalingplan.planning.planner import Recipe
     from scalingplan.planning.recipe import check_rule, make_cluster
@@ -313,9 +313,19 @@ def budget_and_recipe(flops, pf_days, hardware: dict, recipe: dict) -> tuple:
         if mfu is not None and gpu is None:
             raise InputError("--mfu needs --gpu and --count")
         budget = resolve_budget(flops, pf_days)
-    if budget and "hardware" in budget and recompute.lower() == "full":
-        factor = 1.0 / mem.hardware_flops_factor("full")
-        budget = dict(budget, flops=budget["flops"] * factor, pf_days=budget["pf_days"] * factor,
-                      description=budget["description"] + " read as HFU; × 6/8 model FLOPs with full recomputation")
+    budget = model_flops_budget(budget, recompute.lower())
     seq_len = mem.DEFAULT_SEQ_LEN if recipe["seq_len"] is None else parse_whole(recipe["seq_len"], "--seq-len")
     return budget, Recipe(check_rule(recipe["hparams"]), seq_len, None, cluster)
+
+
+def device(gpu, mfu) -> dict:
+    """{gpu, peak_flops, mfu} of ``--gpu`` and ``--mfu`` for costing runs one chip at a time (empty
+    without --gpu), from the one cluster builder ``recipe.make_cluster``."""
+    if gpu is None:
+        if mfu is not None:
+            raise InputError("--mfu needs --gpu")
+        return {}
+    from scalingplan.planning.recipe import make_cluster
+
+    cluster = make_cluster(gpu, 1, mfu)
+    return {"gpu": cluster.gpu["name"], "peak_flops": cluster.gpu["peak_flops"], "mfu": cluster.utilisation}

@@ -106,7 +106,7 @@ def frontier(
 
 def _fit_output(result, budgets, written, fmt):
     from scalingplan.fitting import report
-    from scalingplan.cli.fit import fit_tables
+    from scalingplan.output.fits import fit_tables
 
     payload = report.fit_summary(result, budgets)
     payload["file"] = written
@@ -163,7 +163,7 @@ def fit_plot(
     from scalingplan.fitting.approach3 import fit_approach3, thinned_grid
     from scalingplan.fitting.report import DEFAULT_BUDGETS
     from scalingplan.output.plotting import isoloss_figure, save_figure
-    from scalingplan.cli.fit import progress_bar
+    from scalingplan.cli.common import progress_bar
 
     _check_output(output, dpi)
     budget = parse_positive(flops, "--flops") if flops is not None else None
