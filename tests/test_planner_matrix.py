@@ -270,3 +270,17 @@ def test_check_agrees_with_allocate(cli, tmp_path, name):
     if row["loss"] is not None and name != "kaplan2020" and "granularity" not in row and "precision_bits" not in row:
         # The plan's own loss (laws whose frontier is the least L(N, D) of its compute).
         assert checks["max_loss"]["value"] == pytest.approx(row["loss"], rel=1e-9)
+
+
+def test_limits_that_never_bind_give_the_plain_plan_on_the_command_line(cli):
+    laws = ",".join(LOSS_LAWS)
+    plain = json.loads(cli("allocate", "--flops", "1e22", "--law", laws, "--json").stdout)["allocations"]
+    for limit in (["--unique-tokens", "1e30"], ["--inference-tokens", "1"]):
+        other = json.loads(cli("allocate", "--flops", "1e22", "--law", laws, *limit, "--json").stdout)["allocations"]
+        assert [r["law"] for r in other] == [r["law"] for r in plain]
+        for a, b in zip(other, plain):
+            assert a["params"] == pytest.approx(b["params"], rel=1e-5), (limit, a["law"])
+            assert a["tokens"] == pytest.approx(b["tokens"], rel=1e-5), (limit, a["law"])
+            assert a["loss"] == pytest.approx(b["loss"], rel=1e-9), (limit, a["law"])
+            for key in ("granularity", "precision_bits"):  # the law's settings survive the limit
+                assert a.get(key) == pytest.approx(b.get(key), rel=1e-6) if key in b else key not in a

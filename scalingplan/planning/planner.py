@@ -109,7 +109,7 @@ def key(text: str, header: str | None = None, kind: str = "plain", json: str = "
     return field(default=default, metadata={"text": text, "header": header, "kind": kind, "json": json})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Allocation:
     """One law's answer to a query. The fields define the JSON keys (``output/schemas.py`` builds the
     schema from them), the CSV keys and the table columns; a field left None is not an answer of the
