@@ -118,6 +118,7 @@ def recipe_tables(info: dict, rows: list) -> list:
     notes = [f"{info['hparams_source']}; batch in whole sequences of {seq}, steps = tokens ÷ batch.",
              f"Shape: layers × d_model, for DeepSeek's attention term and the memory; "
              f"{'* ' if any(row['shape']['assumed'] for row in rows) else ''}{info['shape']}."]
+    notes += [info["hparams_extrapolation"]] if info.get("hparams_extrapolation") else []
     for row in rows:
         if "critical_batch_tokens" in row:
             notes.append(f"{row['law']}: critical batch B_crit(L) = B*/L^(1/α_B) = "

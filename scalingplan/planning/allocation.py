@@ -3,6 +3,9 @@ plans, comparisons across budgets and assessments of trained models, each under 
 function is a thin loop over ``planner.plan`` (one law, one ``Query``); budgets may be numpy arrays
 on the plain path."""
 
+import os
+from collections.abc import Iterable
+
 from scalingplan.catalogues.registry import distinct_names, load_laws
 from scalingplan.errors import InputError
 from scalingplan.numbers import check_positive
@@ -17,8 +20,10 @@ itself was extrapolated 1.6 decades past the largest budget of its fits (1.3e22 
 
 def resolve(laws=None) -> list:
     """Law objects from names, aliases, families, paths or law objects (main laws when empty)."""
-    if laws is None or isinstance(laws, str):
-        return load_laws(() if laws is None else (laws,))
+    if laws is None or isinstance(laws, (str, os.PathLike)) or hasattr(laws, "allocate"):
+        laws = () if laws is None else (laws,)
+    if not isinstance(laws, Iterable) or isinstance(laws, (bytes, dict)):
+        raise InputError(f"laws: expected law names, paths or law objects, got {type(laws).__name__}")
     resolved = []
     for law in laws:
         resolved.extend([law] if hasattr(law, "allocate") else load_laws((law,)))
@@ -88,7 +93,12 @@ def overtrained(flops, multiplier: float, laws=None) -> list:
 
 def compare(budgets, laws=None) -> list:
     """Allocations for every (budget, law) pair, each row with its ratios to the first law's plan."""
-    if not len(budgets):
+    if isinstance(budgets, (int, float)) and not isinstance(budgets, bool):
+        budgets = [budgets]
+    if not isinstance(budgets, Iterable) or isinstance(budgets, (str, bytes, dict)):
+        raise InputError(f"compare: expected a list of budgets (FLOPs), got {type(budgets).__name__}")
+    budgets = list(budgets)
+    if not budgets:
         raise InputError("compare needs at least one budget")
     for flops in budgets:
         check_positive(flops, "budget (FLOPs)")

@@ -289,7 +289,8 @@ class NoLoss(InputError):
 
 def serving_flops(law, params, inference_tokens):
     """FLOPs of serving ``inference_tokens`` with a model of ``params`` in the law's cost model."""
-    return SERVING_SHARE * law.training_flops(params, inference_tokens) if inference_tokens else 0.0 * params
+    cost = law.unchecked("training_flops")
+    return SERVING_SHARE * cost(params, inference_tokens) if inference_tokens else 0.0 * params
 
 
 def loss_of(law, unique_tokens=None):
@@ -305,7 +306,7 @@ def least_loss(law, flops: float, unique_tokens=None, inference_tokens=None) -> 
 
     fixed = law.at_budget(flops)
     loss = loss_of(fixed, unique_tokens)
-    per_token = fixed.training_flops
+    per_token = fixed.unchecked("training_flops")  # grids reach where nothing is left to train on
 
     def tokens(n):
         return (flops - serving_flops(fixed, n, inference_tokens)) / per_token(n, 1.0)
@@ -491,8 +492,10 @@ def tokens_reaching(law, params, target: float, unique_tokens=None):
 
 def _cheapest(law, target, served, unique):
     """(N, D, lifetime FLOPs) of the model reaching ``target`` with the least training plus serving."""
+    training = law.unchecked("training_flops")  # inf where no tokens reach the target
+
     def cost(n):
-        return law.training_flops(n, tokens_reaching(law, n, target, unique)) + serving_flops(law, n, served)
+        return training(n, tokens_reaching(law, n, target, unique)) + serving_flops(law, n, served)
 
     params, total = minimise_log(cost, 1.0, 1e30)
     if not math.isfinite(total):
