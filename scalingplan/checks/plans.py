@@ -193,7 +193,7 @@ def _budget(doc) -> dict:
 
 def _hardware(doc, budget: dict) -> dict | None:
     """The accelerators that run the plan, from a ``hardware`` section or a hardware budget."""
-    from scalingplan.compute.hardware import default_mfu, find_accelerator
+    from scalingplan.compute.hardware import find_accelerator
 
     section = _section(doc, "hardware", HARDWARE_KEYS, required=False)
     if section is not None and ("gpu" in section or "count" in section or "mfu" in section):
@@ -218,8 +218,8 @@ def _hardware(doc, budget: dict) -> dict | None:
 
     extra = {key: section[key] for key in HARDWARE_KEYS[3:] if section and key in section}
     cluster = _call(doc, ("hardware",), make_cluster, entry["name"], count, mfu, **extra)
-    return {"gpu": entry["name"], "peak_flops": entry["peak_flops"], "count": count,
-            "mfu": default_mfu() if mfu is None else mfu, "mfu_default": mfu is None, "cluster": cluster}
+    return {"gpu": cluster.gpu["name"], "peak_flops": cluster.gpu["peak_flops"], "count": cluster.count,
+            "mfu": cluster.utilisation, "mfu_default": mfu is None, "cluster": cluster}
 
 
 def _architecture(doc, shapes, keys: tuple):
