@@ -11,7 +11,7 @@ from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.constants import PF_DAY
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, Model, with_options
+from scalingplan.cli.options import OUTPUT, Model, architecture_of, shape_option, with_options
 
 COLUMNS = [
     Column("Method", "name", "text", wrap=True),
@@ -40,23 +40,6 @@ PARAM_NAMES = {
     "total_with_relative_position": "total + d_model·d_attn per layer (relative positions; how Gopher/Chinchilla are counted)",
 }
 RECOMPUTE_NAMES = {"none": "none", "selective": "selective (S×S attention)", "full": "full (one more forward)"}
-
-
-def shape_option(flag: str, text: str):
-    return Annotated[Optional[str], typer.Option(flag, help=text, rich_help_panel="Architecture")]
-
-
-def architecture_of(model: Optional[dict], given: dict) -> Optional[counting.Architecture]:
-    """The catalogue model's architecture with any shape the user gave on top, or None."""
-    shapes = dict((model or {}).get("architecture") or {})
-    given = {k: v for k, v in given.items() if v is not None}
-    if given.keys() & {"kv_size", "head_dim"}:  # the same size under two names: the user's wins
-        shapes.pop("kv_size", None)
-        shapes.pop("head_dim", None)
-    shapes.update(given)
-    if not shapes:
-        return None
-    return counting.make_architecture(**shapes)
 
 
 @with_options(OUTPUT)

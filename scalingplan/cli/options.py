@@ -22,6 +22,26 @@ Laws = Annotated[Optional[List[str]], typer.Option(
 Flops = Annotated[Optional[str], typer.Option("--flops", help="Training budget in FLOPs, e.g. 5.8e23.")]
 PfDays = Annotated[Optional[str], typer.Option("--pf-days", help="Training budget in PF-days (8.64e19 FLOPs each).")]
 Model = Annotated[Optional[str], typer.Option("--model", "-m", help="A catalogue model (see 'scalingplan models').")]
+def shape_option(flag: str, text: str):
+    """An architecture flag (--layers, --d-model, ...), listed under its own heading in --help."""
+    return Annotated[Optional[str], typer.Option(flag, help=text, rich_help_panel="Architecture")]
+
+
+def architecture_of(model: Optional[dict], given: dict):
+    """The catalogue model's architecture with any shape the user gave on top, or None."""
+    shapes = dict((model or {}).get("architecture") or {})
+    given = {k: v for k, v in given.items() if v is not None}
+    if given.keys() & {"kv_size", "head_dim"}:  # the same size under two names: the user's wins
+        shapes.pop("kv_size", None)
+        shapes.pop("head_dim", None)
+    shapes.update(given)
+    if not shapes:
+        return None
+    from scalingplan.compute.counting import make_architecture
+
+    return make_architecture(**shapes)
+
+
 PricePerHour = Annotated[Optional[str], typer.Option(
     "--price-per-hour", help="Price of one accelerator-hour, in your currency: adds a cost.")]
 
@@ -105,8 +125,9 @@ Days = Annotated[Optional[str], typer.Option(
 GpuHours = Annotated[Optional[str], typer.Option(
     "--gpu-hours", help="Accelerator-hours (instead of --count and --days).", rich_help_panel="Hardware")]
 Mfu = Annotated[Optional[str], typer.Option(
-    "--mfu", help="Model FLOPs utilization in (0, 1]. Default 0.3, Epoch AI's assumption for LLM "
-                  "training (see 'scalingplan hardware').", rich_help_panel="Hardware")]
+    "--mfu", help="Model FLOPs utilization in (0, 1]. Default 0.3, Epoch AI's assumption for LLM training "
+                  "(see 'scalingplan hardware'); a cluster without a budget (--gpu --count alone) takes the "
+                  "MFU predicted for its fastest layout.", rich_help_panel="Hardware")]
 HARDWARE = Bundle("hardware", (keyword_option("gpu", Gpu), keyword_option("count", Count), keyword_option("days", Days),
                                keyword_option("gpu_hours", GpuHours), keyword_option("mfu", Mfu)),
                   lambda **given: hardware_given(**given))
@@ -297,7 +318,8 @@ def budget_and_recipe(flops, pf_days, hardware: dict, recipe: dict) -> tuple:
     is_budget = days is not None or gpu_hours is not None
     cluster = None
     if gpu is not None and count is not None:
-        cluster = make_cluster(gpu, count, mfu, recompute.lower(), **extra)
+        cluster = make_cluster(gpu, count, mfu, recompute.lower(), **extra,
+                               predict=days is None and gpu_hours is None)
     elif gpu is None and count is not None:
         raise InputError("--count needs --gpu to name the accelerator")
     elif recompute.lower() not in mem.RECOMPUTE:
@@ -327,5 +349,5 @@ def device(gpu, mfu) -> dict:
         return {}
     from scalingplan.planning.recipe import make_cluster
 
-    cluster = make_cluster(gpu, 1, mfu)
+    cluster = make_cluster(gpu, 1, mfu, predict=False)
     return {"gpu": cluster.gpu["name"], "peak_flops": cluster.gpu["peak_flops"], "mfu": cluster.utilisation}

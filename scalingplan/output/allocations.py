@@ -106,7 +106,7 @@ RECIPE_COLUMNS = [
 ]
 CLUSTER_COLUMNS = [
     Column("Law", "law", "text"), Column("Days", "days", "plain"), Column("GPU-hours", "gpu_hours", "count"),
-    Column("Layout", "layout_text", "text"), Column("GB", "memory_gb", "plain"),
+    Column("MFU", "mfu_text", "text"), Column("Layout", "layout_text", "text"), Column("GB", "memory_gb", "plain"),
     Column("MWh", "energy_mwh", "plain"), Column("t CO2e", "co2_t", "plain"),
 ]
 
@@ -135,16 +135,25 @@ def recipe_tables(info: dict, rows: list) -> list:
         shown.append(dict(row, layout_text=(f"{best['dp']}·{best['tp']}·{best['pp']} z{best['zero']}"
                                             if best else "does not fit"),
                           memory_gb=best["per_gpu"]["total"] / GB if best else None,
+                          mfu_text=f"{row['mfu']:.0%}" + ("" if row["utilisation_source"] == "predicted" else "*"),
                           energy_mwh=None if row["energy_kwh"] is None else row["energy_kwh"] / 1000,
                           co2_t=None if row["co2_kg"] is None else row["co2_kg"] / 1000))
     table_columns = list(CLUSTER_COLUMNS)
     c = info["cluster"]
     notes = [f"Time: {c['utilisation_text']}; days = GPU-hours ÷ {c['count']:,} ÷ 24.",
-             f"Layout: the best-throughput layout that fits {plain(c['memory_bytes'] / GB)} GB per "
-             f"{c['gpu']} with recompute {c['recompute']}, as dp·tp·pp and ZeRO stage z; GB per GPU.",
+             f"Layout: the fastest layout that fits {plain(c['memory_bytes'] / GB)} GB per "
+             f"{c['gpu']} with recompute {c['recompute']}, as dp·tp·pp and ZeRO stage z; GB per GPU"
+             + ("; MFU predicted for it (docs/throughput.md)." if c["utilisation_source"] == "predicted"
+                else "; * MFU given or the default, not predicted."),
              f"Energy = GPU-hours × TDP × PUE {c['pue']:g}; CO2 = energy × {c['grid_intensity_kg_per_kwh']:g} "
              f"kg/kWh" + (" (defaults, cited in 'scalingplan hardware')" if {"pue", "grid_intensity"} & set(c["defaults"]) else "")
              + ("" if c["tdp_watts"] else f"; {c['gpu']} has no published TDP, so no energy") + "."]
+    predicted = [row["throughput"]["mfu"] for row in rows if row.get("throughput")]
+    if c["utilisation_source"] != "predicted" and predicted:
+        span = f"{min(predicted):.0%}" + (f"–{max(predicted):.0%}" if f"{min(predicted):.0%}" != f"{max(predicted):.0%}" else "")
+        notes.append(f"MFU predicted for the rows' fastest layouts: {span} "
+                     f"(model FLOPs with attention; 'scalingplan throughput'); the days above use the "
+                     f"{c['utilisation_source']} MFU.")
     if c["price_per_hour"] is not None:
         table_columns.insert(3, Column("Cost", "cost", "count"))
         notes.append(f"Cost = GPU-hours × {c['price_per_hour']:g} per GPU-hour.")
