@@ -8,21 +8,14 @@ from scalingplan.catalogues.models import counted_params, find_model, training_t
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
-from scalingplan.output.allocations import basis_notes, convention_notes, table_rows
+from scalingplan.output.allocations import basis_notes, columns, convention_notes, table_rows
 from scalingplan.cli.common import emit, lazy_module, warn_once
 from scalingplan.cli.options import LAW_SETTINGS, OUTPUT, Laws, chosen_laws, with_options
 
 planning = lazy_module("scalingplan.planning.allocation")
 planner = lazy_module("scalingplan.planning.planner")
 
-COLUMNS = [
-    Column("Law", "law", "text", shown="law_label"),
-    Column("Loss", "loss", "loss"),
-    Column("Optimal N", "optimal_params", "count"),
-    Column("Optimal D", "optimal_tokens", "count"),
-    Column("N ÷ opt.", "params_ratio", "ratio"),
-    Column("Opt. loss", "optimal_loss", "loss"),
-]
+COLUMNS = columns("law", "loss", "optimal_params", "optimal_tokens", "params_ratio", "optimal_loss")
 
 
 def assessed_models(names, params, tokens) -> list:
