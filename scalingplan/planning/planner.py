@@ -240,9 +240,10 @@ def with_settings(law, settings):
 
 
 def law_key(law) -> tuple:
-    """What makes a law answer as it does: its form, name, constants and settings."""
+    """What makes a law answer as it does: its form, name, constants, settings and file keys."""
     settings = tuple((name, repr(getattr(law, name, None))) for name in getattr(law, "settings", ()))
-    return (type(law), law.name, tuple(sorted(law.constants.items())), settings)
+    described = (law.params_kind, repr(sorted(dict(law.validity).items())), repr(getattr(law, "quantity", None)))
+    return (type(law), law.name, tuple(sorted(law.constants.items())), settings, described)
 
 
 _SMALLEST: dict = {}
