@@ -284,3 +284,12 @@ def test_limits_that_never_bind_give_the_plain_plan_on_the_command_line(cli):
             assert a["loss"] == pytest.approx(b["loss"], rel=1e-9), (limit, a["law"])
             for key in ("granularity", "precision_bits"):  # the law's settings survive the limit
                 assert a.get(key) == pytest.approx(b.get(key), rel=1e-6) if key in b else key not in a
+
+
+def test_over_training_never_lowers_the_loss_on_the_command_line(cli):
+    rows = json.loads(cli("allocate", "--flops", "1e22", "--tokens-per-param", "100", "--law", ",".join(LOSS_LAWS),
+                          "--json").stdout)["allocations"]
+    assert [r["law"] for r in rows] == LOSS_LAWS
+    assert all(r["loss_penalty"] >= 0 for r in rows)
+    kaplan = next(r for r in rows if r["law"] == "kaplan2020")
+    assert kaplan["loss_penalty"] > 0  # 100 tokens per parameter is far from eq. 1.5's optimum
