@@ -53,7 +53,7 @@ def main_cli(capsys, monkeypatch):
     def invoke(*args):
         handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
         monkeypatch.setattr(sys, "argv", ["scalingplan", *map(str, args)])
-        stdout, code, exception = sys.stdout, None, None
+        stdout, stderr, code, exception = sys.stdout, sys.stderr, None, None
         try:
             with warnings.catch_warnings():
                 main()
@@ -62,7 +62,7 @@ def main_cli(capsys, monkeypatch):
         except BaseException as exc:  # noqa: BLE001 - reported to the test
             exception = exc
         finally:
-            sys.stdout = stdout
+            sys.stdout, sys.stderr = stdout, stderr
             for s, handler in handlers.items():
                 signal.signal(s, handler)
         out, err = capsys.readouterr()

@@ -8,6 +8,7 @@ import sys
 import typer
 
 from scalingplan.errors import EXIT_INPUT, EXIT_INTERNAL, InputError
+from scalingplan.output.inert import inert
 from scalingplan.output.render import render
 
 def lazy_module(name: str):
@@ -41,12 +42,12 @@ def emit(fmt: str, payload: dict, tables: list, csv_table=None) -> None:
 
 def warn(message: str) -> None:
     """One line on stderr that does not change the exit code."""
-    sys.stderr.write(f"scalingplan: warning: {message}\n")
+    sys.stderr.write(f"scalingplan: warning: {inert(message)}\n")
 
 
 def fail(message: str, code: int = EXIT_INPUT):
     """One line on stderr, then exit with ``code``."""
-    sys.stderr.write(f"scalingplan: error: {message}\n")
+    sys.stderr.write(f"scalingplan: error: {inert(message)}\n")
     raise typer.Exit(code)
 
 
