@@ -22,6 +22,10 @@ MAX_YAML_BYTES = 1 << 20
 """Law, plan, model and hardware files: the largest shipped one is a few KB."""
 MAX_DEPTH = 32
 """Nesting of lists and mappings; the deepest shipped file nests 4 levels."""
+MAX_VALUES = 50_000
+"""Parser events (values, lists, mappings) in one file; the largest shipped file, models.yaml, has
+about 900. Building and checking a node costs far more than reading its bytes, so a file of many
+tiny values under the size limit is refused before any node is built."""
 MAX_INT_DIGITS = 400
 """Past this no integer is a float (1.8e308 has 309 digits); Python refuses to convert past 4,300."""
 _INT_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
@@ -133,10 +137,13 @@ class YamlDoc:
 
 
 def _check_events(yaml, loader_class, text: str, path) -> None:
-    """Refuse deep nesting, anchors and aliases in one pass over the parser's events (no nodes built)."""
+    """Refuse deep nesting, anchors, aliases and too many values in one pass over the parser's events
+    (no nodes built)."""
     depth = 0
-    for event in yaml.parse(text, Loader=loader_class):
+    for count, event in enumerate(yaml.parse(text, Loader=loader_class)):
         line = event.start_mark.line + 1
+        if count >= MAX_VALUES:
+            raise InputError(f"{path}:{line}: more than {MAX_VALUES:,} values in one file")
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise InputError(f"{path}:{line}: YAML anchors and aliases (&name, *name, <<) are not "
                              "supported; write the values out")
