@@ -5,12 +5,16 @@ reached (``Approach3Fit.minima``), not the whole 4,500-point grid. Approach 2 re
 each IsoFLOP group of the full-data grouping, so every budget stays represented. Resample i draws
 from its own stream ``SeedSequence(seed).spawn(n)[i]``, so results do not depend on ``jobs``.
 
-Workers are a ``multiprocessing`` pool that ignores Ctrl-C (the parent decides) and dies with its
-parent; if the parent is interrupted or fails, the pool is terminated at once (pending pieces are
-never started, running ones are killed), so no worker outlives the command.
+Workers are a process pool (``concurrent.futures``) whose processes ignore Ctrl-C (the parent
+decides) and die with their parent; if the parent is interrupted or fails, pending pieces are
+cancelled and the workers killed at once, so no worker outlives the command. A worker that dies
+(killed by a signal, out of memory, crashed) breaks the pool at once: the parent stops with one
+line (``worker_failure``), never waiting on a piece that no process will finish.
 """
 
 import os
+import signal
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,12 +91,85 @@ def _refit_piece(task):
 
 
 def _worker_init():
+    """In a worker: ignore Ctrl-C (a terminal sends it to the whole process group; the parent
+    decides), die quietly on SIGTERM, die with the parent (Linux), and keep numpy's warnings quiet."""
     import warnings
 
-    from scalingplan.cli.signals import worker_defaults
-
-    worker_defaults()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     warnings.simplefilter("ignore")
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+            if os.getppid() == 1:  # the parent died before prctl
+                os._exit(0)
+        except (OSError, AttributeError):
+            pass
+
+
+class WorkerDied(RuntimeError):
+    """A bootstrap worker process crashed (a bug: exit 3)."""
+
+
+def worker_failure(exitcode) -> Exception:
+    """Why the pool broke, from the dead worker's exit code: killed from outside (SIGKILL, which the
+    kernel's out-of-memory killer sends, or SIGTERM) is InputError (exit 2, one line); anything else
+    is a crash, ``WorkerDied`` (exit 3)."""
+    if exitcode in (-signal.SIGKILL, -signal.SIGTERM):
+        hint = "; out of memory? rerun with fewer --jobs" if exitcode == -signal.SIGKILL else ""
+        return InputError(f"the bootstrap stopped: a worker process was killed by "
+                          f"{signal.Signals(-exitcode).name}{hint}")
+    how = (f"died of {signal.Signals(-exitcode).name}" if exitcode is not None and exitcode < 0
+           else "ended unexpectedly" if exitcode is None else f"exited with status {exitcode}")
+    return WorkerDied(f"the bootstrap stopped: a worker process {how}")
+
+
+def _pool(jobs: int):
+    """A pool of ``jobs`` worker processes (forked where the platform can: they share the parent's
+    imports)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    return ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init)
+
+
+def _dead_worker(workers) -> Exception:
+    """``worker_failure`` of the first worker that did not end by the pool's own SIGTERM, if any."""
+    codes = []
+    for worker in workers:
+        worker.join(timeout=1)
+        codes.append(worker.exitcode)
+    culprit = next((code for code in codes if code not in (None, 0, -signal.SIGTERM)), None)
+    return worker_failure(culprit if culprit is not None else (-signal.SIGTERM if -signal.SIGTERM in codes else None))
+
+
+def _run_pieces(pieces, jobs):
+    """(start, rows) per piece, in completion order, from ``jobs`` worker processes."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = _pool(jobs)
+    pending = {pool.submit(_refit_piece, piece) for piece in pieces}
+    workers = list(getattr(pool, "_processes", {}).values())  # all started by the first submit
+    try:
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                try:
+                    yield future.result()
+                except BrokenProcessPool:
+                    raise _dead_worker(workers) from None
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:  # on an interrupt, running pieces are not waited for
+            if worker.is_alive():
+                worker.kill()
+        for worker in workers:
+            worker.join()
 
 
 MAX_RESAMPLES = 10_000
@@ -123,15 +200,7 @@ def bootstrap(fit: Approach3Fit | Approach2Fit, n_resamples: int, seed: int = 0,
     pieces = [(i, fit.runs, fit, seeds[i:i + chunk], budgets) for i in range(0, n_resamples, chunk)]
     rows = [None] * n_resamples
     done = 0
-    if jobs == 1:
-        results = map(_refit_piece, pieces)
-        pool = None
-    else:
-        import multiprocessing
-
-        pool = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods()
-                                           else None).Pool(jobs, initializer=_worker_init)
-        results = pool.imap_unordered(_refit_piece, pieces)
+    results = map(_refit_piece, pieces) if jobs == 1 else _run_pieces(pieces, jobs)
     try:
         for start, part in results:
             rows[start:start + len(part)] = part
@@ -139,9 +208,8 @@ def bootstrap(fit: Approach3Fit | Approach2Fit, n_resamples: int, seed: int = 0,
             if progress is not None:
                 progress(done, n_resamples)
     finally:
-        if pool is not None:
-            pool.terminate()  # at the end a no-op; on an interrupt it kills the workers at once
-            pool.join()
+        if hasattr(results, "close"):
+            results.close()  # the pool's cleanup runs now, also on an interrupt
     good = [[row[name] for name in names] for row in rows if row is not None]
     if len(good) < 2:
         raise InputError(f"the bootstrap failed: only {len(good)} of {n_resamples} resamples could be refitted")
