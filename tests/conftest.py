@@ -3,7 +3,8 @@ import tempfile
 
 # Tests never write the registry cache under the real home directory, nor read the user's config.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="scalingplan-test-cache-")
-os.environ["SCALINGPLAN_CONFIG"] = os.path.join(tempfile.mkdtemp(prefix="scalingplan-test-config-"), "none.toml")
+os.environ["SCALINGPLAN_CONFIG"] = os.path.join(tempfile.mkdtemp(prefix="scalingplan-test-config-"), "empty.toml")
+open(os.environ["SCALINGPLAN_CONFIG"], "w").close()
 
 # Deterministic CLI output: no colour, no terminal detection, a fixed width.
 os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
