@@ -70,16 +70,24 @@ def read_bytes_bounded(path, what: str = "file", limit: int = MAX_YAML_BYTES) ->
 
 
 def check_writable(path, what: str = "--output") -> None:
-    """InputError unless ``path`` is a new file or an existing regular one: writing to a FIFO would
-    wait for a reader forever, and to a device would not leave a file."""
+    """InputError unless ``path`` is a new file in a writable folder or an existing writable regular
+    one, checked before any work: writing to a FIFO would wait for a reader forever, to a device would
+    not leave a file, and a missing or read-only folder would fail only after the work."""
     try:
         info = os.stat(path)
     except FileNotFoundError:
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise InputError(f"{what}: cannot write {path} (no folder {folder})") from None
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise InputError(f"{what}: cannot write {path} (the folder {folder} is not writable)") from None
         return
     except OSError as exc:
         raise InputError(f"{what}: cannot write {path} ({exc.strerror or exc})") from None
     if not stat.S_ISREG(info.st_mode):
         raise InputError(f"{what}: {path} is {'a directory' if stat.S_ISDIR(info.st_mode) else 'not a regular file'}")
+    if not os.access(path, os.W_OK):
+        raise InputError(f"{what}: cannot write {path} (the file is read-only)")
 
 
 def write_text(path, text: str, what: str = "--output") -> None:

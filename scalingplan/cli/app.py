@@ -120,8 +120,8 @@ def _command_name(argv: list) -> str | None:
 def main() -> None:
     """Entry point: load only the command named on the command line (all of them for --help).
 
-    Usage errors from the parser (unknown option, missing value, an option given twice) become one
-    line on stderr, exit 2. Hostile conditions end cleanly too: Ctrl-C (130) and SIGTERM (143) with
+    Usage errors from the parser (unknown option, missing or empty value, an option given twice)
+    become one line on stderr, exit 2. Hostile conditions end cleanly too: Ctrl-C (130) and SIGTERM (143) with
     one line, from the first line of ``main`` on; a closed pipe quietly; a failed write to stdout
     with one line and 2; a closed or full stderr silently, keeping the exit code; a terminal that
     cannot encode a character gets an ASCII stand-in. Python warnings (numpy's) never reach stderr.
@@ -182,16 +182,16 @@ def _error(message: str, code: int):
 
 
 def _value_options(command) -> dict:
-    """Spelling -> option, for the options of ``command`` that take one value, given once."""
+    """Spelling -> option, for the options of ``command`` that take a value."""
     return {spelling: param for param in command.params
-            if getattr(param, "param_type_name", "") == "option"
-            and not (param.is_flag or param.multiple or param.count)
+            if getattr(param, "param_type_name", "") == "option" and not (param.is_flag or param.count)
             for spelling in param.opts + param.secondary_opts}
 
 
-def repeated_option(command, argv: list) -> str | None:
-    """The first single-valued option given twice on ``argv`` (the parser would silently keep the
-    last), following subcommands of groups; None if there is none."""
+def option_problem(command, argv: list) -> str | None:
+    """What is wrong with the options on ``argv``, or None: a single-valued option given twice (the
+    parser would silently keep the last) or given an empty value (read as if it were absent).
+    Follows subcommands of groups."""
     options, seen, args = _value_options(command), set(), iter(argv)
     for arg in args:
         if arg == "--":
@@ -199,12 +199,12 @@ def repeated_option(command, argv: list) -> str | None:
         spelling = arg.split("=", 1)[0] if arg.startswith("--") else arg
         if spelling in options:
             param = options[spelling]
-            if id(param) in seen:
-                return spelling
+            if id(param) in seen and not param.multiple:
+                return f"{spelling} is given twice; give it once"
             seen.add(id(param))
-            if "=" not in arg:
-                for _ in range(max(1, param.nargs)):
-                    next(args, None)
+            values = [arg.split("=", 1)[1]] if "=" in arg else [next(args, None) for _ in range(max(1, param.nargs))]
+            if any(value is not None and not value.strip() for value in values):
+                return f"{spelling}: the value is empty; give one or leave the option out"
         elif not arg.startswith("-") and arg in getattr(command, "commands", {}):
             command = command.commands[arg]
             options.update(_value_options(command))
@@ -220,9 +220,9 @@ def _run() -> int:
     name = _command_name(sys.argv[1:])
     hint = f"'scalingplan {name} --help'" if name in COMMANDS else "'scalingplan --help'"
     command = typer.main.get_command(build_app([name]) if name in COMMANDS else build_index())
-    twice = repeated_option(command, sys.argv[1:])
-    if twice:
-        sys.stderr.write(f"scalingplan: error: {inert(twice)} is given twice; give it once (see {hint})\n")
+    problem = option_problem(command, sys.argv[1:])
+    if problem:
+        sys.stderr.write(f"scalingplan: error: {inert(problem)} (see {hint})\n")
         return 2
     try:
         code = command(prog_name="scalingplan", standalone_mode=False)

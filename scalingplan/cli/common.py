@@ -40,9 +40,20 @@ def emit(fmt: str, payload: dict, tables: list, csv_table=None) -> None:
         sys.stdout.write(text + "\n")
 
 
+_warnings = []
+
+
 def warn(message: str) -> None:
-    """One line on stderr that does not change the exit code."""
-    sys.stderr.write(f"scalingplan: warning: {inert(message)}\n")
+    """One line on stderr that does not change the exit code, written when the command has answered
+    (exit 0 or 1): bad input is one line, the error alone."""
+    _warnings.append(f"scalingplan: warning: {inert(message)}\n")
+
+
+def _write_warnings(answered: bool) -> None:
+    lines = "".join(_warnings)
+    _warnings.clear()
+    if answered and lines:
+        sys.stderr.write(lines)
 
 
 def fail(message: str, code: int = EXIT_INPUT):
@@ -62,9 +73,15 @@ def handles_errors(command):
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
+        answered = False
         try:
-            return command(*args, **kwargs)
-        except (typer.Exit, typer.Abort, SystemExit):
+            result = command(*args, **kwargs)
+            answered = True
+            return result
+        except typer.Exit as exc:
+            answered = exc.exit_code in (0, 1)
+            raise
+        except (typer.Abort, SystemExit):
             raise
         except InputError as exc:
             fail(str(exc).splitlines()[0] if str(exc) else "invalid input")
@@ -79,6 +96,8 @@ def handles_errors(command):
                 raise
             fail(f"internal error: {type(exc).__name__}: {exc} "
                  f"(rerun with SCALINGPLAN_DEBUG=1 for a traceback)", EXIT_INTERNAL)
+        finally:
+            _write_warnings(answered)
 
     wrapper.handles_errors = True
     return wrapper

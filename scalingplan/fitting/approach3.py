@@ -6,6 +6,7 @@ LSE(a − α log N, b − β log D, e) and the objective is Σᵢ Huber_δ(LSE(�
 by L-BFGS from a grid of 4,500 starts, keeping the best (Hoffmann et al. eq. 3; Besiroglu et al. 2024 §2).
 """
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,7 +50,9 @@ def thinned_grid(count: int, grid=None) -> np.ndarray:
     """``count`` rows spread evenly through ``grid`` (default ``initial_grid``; all of it when count is 0
     or more than its rows)."""
     grid = initial_grid() if grid is None else grid
-    if count <= 0 or count >= len(grid):
+    if count < 0:
+        raise InputError(f"--starts: must be 0 (all {len(grid):,}) or more, got {count}")
+    if count == 0 or count >= len(grid):
         return grid
     return grid[np.unique(np.linspace(0, len(grid) - 1, count).round().astype(int))]
 
@@ -255,13 +258,33 @@ def _fit(runs: Runs, starts, delta, chunk, progress, form: Form) -> Approach3Fit
         raise InputError(f"the fit did not converge: the best start {STATUS_TEXT[result.status[best]]} "
                          f"after {grid.iterations[order[best]] + result.iterations[best]} iterations")
     theta = result.x[best]
+    constants = form.constants(theta)
+    check_law(form, constants)
     residual = form.predict_log(theta, log_n, log_d) - log_loss
     return Approach3Fit(
-        constants=form.constants(theta), theta=theta, objective=float(result.f[best]),
+        constants=constants, theta=theta, objective=float(result.f[best]),
         rms_log_residual=float(np.sqrt(np.mean(residual**2))), runs=runs, n_starts=len(starts),
         n_converged=int(grid.converged.sum()), iterations=int(grid.iterations[order[best]] + result.iterations[best]),
         status=STATUS_TEXT[result.status[best]], minima=_distinct_minima(grid), form=form,
     )
+
+
+def check_law(form: Form, constants: dict) -> None:
+    """InputError unless the fitted constants make a law (positive exponents and scales, finite):
+    runs whose loss does not fall with size and data, such as swapped columns or values in the wrong
+    units, fit constants no law can have, and are refused with the reason."""
+    try:
+        if not all(np.isfinite(value) for value in constants.values()):
+            raise ValueError("a constant that is not finite")
+        form.law(constants)
+    except ValueError as exc:
+        reason = str(exc).removeprefix("constants.")
+        parts = re.fullmatch(r"(\w+): (must .*), got (.*)", reason)
+        if parts:
+            reason = f"{parts[1]} = {parts[3]}, which {parts[2]}"
+        raise InputError(f"these runs do not determine a {form.name} law: the best fit gives {reason}; check "
+                         "that the columns (--params-col, --tokens-col, --loss-col) hold parameters, tokens "
+                         "and loss, in plain units") from None
 
 
 def predict_loss(constants: dict, params, tokens):
