@@ -132,6 +132,17 @@ class YamlDoc:
         return InputError(f"{self.where(*keys)}: {'.'.join(map(str, keys))}: {message}" if keys
                           else f"{self.where()}: {message}")
 
+    def text(self, *keys, value=None) -> str:
+        """The value at ``keys`` as text (a plain scalar: a name such as 2024 reads as '2024'); a list,
+        mapping, boolean or null is an error naming file, line and key (``value`` overrides the lookup)."""
+        if value is None:
+            value = self.data
+            for key in keys:
+                value = value[key]
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise self.error(keys, f"expected text, got {type(value).__name__}")
+        return str(value)
+
     def number(self, *keys, value=None) -> float:
         """The value at ``keys`` as a finite float (``value`` overrides the lookup)."""
         if value is None:
