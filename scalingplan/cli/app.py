@@ -147,6 +147,7 @@ def main() -> None:
         if os.environ.get("SCALINGPLAN_DEBUG"):
             raise
         _error(str(exc) or type(exc).__name__, 2 if isinstance(exc, (ValueError, OSError)) else 3)
+    signals.finish()
     sys.exit(code)
 
 
@@ -171,8 +172,10 @@ def _prepare_streams():
 
 
 def _error(message: str, code: int):
+    from scalingplan.cli import signals
     from scalingplan.output.inert import inert
 
+    signals.finish()  # a signal now would cut the line short
     try:
         sys.stderr.write(f"scalingplan: error: {inert(message)}\n")
         sys.stderr.flush()

@@ -46,3 +46,11 @@ def install() -> None:
     """Handle SIGINT and SIGTERM as described above (main thread only)."""
     signal.signal(signal.SIGINT, _first)
     signal.signal(signal.SIGTERM, _first)
+
+
+def finish() -> None:
+    """Ignore SIGINT and SIGTERM from here on: the command has its exit code, and Python's shutdown
+    would otherwise restore the default handlers, so a late signal would kill the process instead
+    of letting it exit with its code (Python leaves ignored signals ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
