@@ -24,7 +24,7 @@ import re
 
 _BEYOND_ASCII = "\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff"
 _UNSAFE = re.compile(f"[\x00-\x1f{_BEYOND_ASCII}]|:(?=:)|#(?=#(?:vso)?\\[)")
-_RAW_IN_JSON = re.compile(f"[{_BEYOND_ASCII}]")  # json.dumps escapes C0 itself, not these
+_RAW_IN_JSON = re.compile(f"[{_BEYOND_ASCII}]|#(?=#vso\\[)")  # json.dumps escapes C0 itself, not these
 
 
 def _escape(match) -> str:
@@ -43,6 +43,7 @@ def inert_lines(text: str) -> str:
 
 
 def json_text(text: str) -> str:
-    """JSON text with the characters json.dumps leaves raw (DEL, C1, separators, bidi controls)
-    written as ``\\uXXXX`` escapes: the same strings to a JSON reader, nothing raw on a terminal."""
+    """JSON text with the characters json.dumps leaves raw (DEL, C1, separators, bidi controls) and
+    the first ``#`` of ``##vso[`` written as ``\\uXXXX`` escapes: the same strings to a JSON reader,
+    nothing raw on a terminal or for a CI runner (outside strings JSON has no such characters)."""
     return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
