@@ -136,6 +136,8 @@ def main() -> None:
         stdout = _prepare_streams()
         code = _run()
         stdout.flush()
+        if signals.unreported() is not None:
+            raise signals.unreported()
     except KeyboardInterrupt as exc:
         _error(signals.message_of(exc), signals.exit_code_of(exc))
     except BrokenPipeError:
@@ -144,6 +146,8 @@ def main() -> None:
         silence(sys.stdout)
         code = 0
     except Exception as exc:  # noqa: BLE001 - a failed write after the command (InputError) or in help
+        if signals.unreported() is not None:  # a signal that an import wrapped in another error
+            _error(signals.message_of(signals.unreported()), signals.exit_code_of(signals.unreported()))
         if os.environ.get("SCALINGPLAN_DEBUG"):
             raise
         _error(str(exc) or type(exc).__name__, 2 if isinstance(exc, (ValueError, OSError)) else 3)

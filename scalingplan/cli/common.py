@@ -92,6 +92,10 @@ def handles_errors(command):
         except ArithmeticError as exc:  # a float overflow or underflow from numbers the user gave
             fail(f"a computation overflowed or divided by zero for these inputs ({exc}); use numbers of ordinary size")
         except Exception as exc:  # noqa: BLE001 - the last line of defence
+            from scalingplan.cli.signals import exit_code_of, message_of, unreported
+
+            if unreported() is not None:  # a signal that an import wrapped in another error
+                fail(message_of(unreported()), exit_code_of(unreported()))
             if os.environ.get("SCALINGPLAN_DEBUG"):
                 raise
             fail(f"internal error: {type(exc).__name__}: {exc} "

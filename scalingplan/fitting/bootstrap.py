@@ -5,11 +5,11 @@ reached (``Approach3Fit.minima``), not the whole 4,500-point grid. Approach 2 re
 each IsoFLOP group of the full-data grouping, so every budget stays represented. Resample i draws
 from its own stream ``SeedSequence(seed).spawn(n)[i]``, so results do not depend on ``jobs``.
 
-Workers are a process pool (``concurrent.futures``) whose processes ignore Ctrl-C (the parent
-decides) and die with their parent; if the parent is interrupted or fails, pending pieces are
-cancelled and the workers killed at once, so no worker outlives the command. A worker that dies
-(killed by a signal, out of memory, crashed) breaks the pool at once: the parent stops with one
-line (``worker_failure``), never waiting on a piece that no process will finish.
+Workers are processes that ignore Ctrl-C (the parent decides) and die with their parent; if the
+parent is interrupted or fails, they are killed at once (pending pieces are never started), so no
+worker outlives the command. A worker that dies (killed by a signal, out of memory, crashed) stops
+the bootstrap at once with one line (``worker_failure``), never waiting on a piece that no process
+will finish.
 """
 
 import os
@@ -114,7 +114,7 @@ class WorkerDied(RuntimeError):
 
 
 def worker_failure(exitcode) -> Exception:
-    """Why the pool broke, from the dead worker's exit code: killed from outside (SIGKILL, which the
+    """Why the bootstrap stopped, from the dead worker's exit code: killed from outside (SIGKILL, which the
     kernel's out-of-memory killer sends, or SIGTERM) is InputError (exit 2, one line); anything else
     is a crash, ``WorkerDied`` (exit 3)."""
     if exitcode in (-signal.SIGKILL, -signal.SIGTERM):
@@ -126,50 +126,79 @@ def worker_failure(exitcode) -> Exception:
     return WorkerDied(f"the bootstrap stopped: a worker process {how}")
 
 
-def _pool(jobs: int):
-    """A pool of ``jobs`` worker processes (forked where the platform can: they share the parent's
-    imports)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    return ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init)
-
-
-def _dead_worker(workers) -> Exception:
-    """``worker_failure`` of the first worker that did not end by the pool's own SIGTERM, if any."""
-    codes = []
-    for worker in workers:
-        worker.join(timeout=1)
-        codes.append(worker.exitcode)
-    culprit = next((code for code in codes if code not in (None, 0, -signal.SIGTERM)), None)
-    return worker_failure(culprit if culprit is not None else (-signal.SIGTERM if -signal.SIGTERM in codes else None))
+def _serve(conn) -> None:
+    """A worker: refit the pieces the parent sends until it closes the pipe; each answer is
+    (True, rows) or (False, the exception)."""
+    _worker_init()
+    while True:
+        try:
+            piece = conn.recv()
+        except EOFError:
+            return
+        try:
+            answer = (True, _refit_piece(piece))
+        except Exception as exc:  # noqa: BLE001 - raised again in the parent
+            answer = (False, exc)
+        conn.send(answer)
 
 
 def _run_pieces(pieces, jobs):
-    """(start, rows) per piece, in completion order, from ``jobs`` worker processes."""
-    from concurrent.futures import FIRST_COMPLETED, wait
-    from concurrent.futures.process import BrokenProcessPool
+    """(start, rows) per piece, in completion order, from ``jobs`` worker processes (forked where the
+    platform can: they share the parent's imports). Each worker has its own pipe and the parent waits
+    on the pipes and on the processes themselves, so a worker that dies is seen at once (a shared
+    queue would wait forever for its piece, or deadlock on a lock it died holding)."""
+    import multiprocessing
+    from multiprocessing.connection import wait
 
-    pool = _pool(jobs)
-    pending = {pool.submit(_refit_piece, piece) for piece in pieces}
-    workers = list(getattr(pool, "_processes", {}).values())  # all started by the first submit
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    todo = iter(pieces)
+    workers, busy = [], {}
+
+    def give(conn, process) -> None:
+        """Send ``process`` its next piece, if any is left."""
+        piece = next(todo, None)
+        if piece is None:
+            return
+        try:
+            conn.send(piece)
+        except OSError:  # it died (a broken pipe here is not stdout's)
+            raise _dead(process) from None
+        busy[conn] = process
+
     try:
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
+        for _ in range(min(jobs, len(pieces))):
+            conn, child = context.Pipe()
+            process = context.Process(target=_serve, args=(child,), daemon=True)
+            process.start()
+            child.close()
+            workers.append((process, conn))
+            give(conn, process)
+        while busy:
+            ready = wait([*busy, *(process.sentinel for process in busy.values())])
+            for conn in [c for c in busy if c in ready]:
+                process = busy.pop(conn)
                 try:
-                    yield future.result()
-                except BrokenProcessPool:
-                    raise _dead_worker(workers) from None
+                    ok, value = conn.recv()
+                except (EOFError, OSError):
+                    raise _dead(process) from None
+                if not ok:
+                    raise value
+                yield value
+                give(conn, process)
+            for process in busy.values():
+                if process.sentinel in ready:
+                    raise _dead(process)
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-        for worker in workers:  # on an interrupt, running pieces are not waited for
-            if worker.is_alive():
-                worker.kill()
-        for worker in workers:
-            worker.join()
+        for process, conn in workers:  # at the end idle; on an interrupt or a failure, killed at once
+            process.kill()
+            conn.close()
+        for process, _ in workers:
+            process.join()
+
+
+def _dead(process) -> Exception:
+    process.join(timeout=1)
+    return worker_failure(process.exitcode)
 
 
 MAX_RESAMPLES = 10_000
