@@ -589,6 +589,7 @@ def test_the_config_file_is_read_bounded_and_checked(tmp_path):
         "format: unknown format 'xml'": config("format.toml", 'format = "xml"\n'),
         "gpu: unknown accelerator 'nope'": config("gpu.toml", 'gpu = "nope"\n'),
         "mfu: must be in (0, 1]": config("mfu.toml", "mfu = 40\n"),
+        "laws: unknown law 'nope'": config("laws.toml", 'laws = ["nope"]\n'),
         "no such config file": tmp_path / "missing.toml",
     }
     results = reproduce(*[(["allocate", "--flops", "1e21"], {"SCALINGPLAN_CONFIG": path}) for path in cases.values()])
