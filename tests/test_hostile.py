@@ -618,13 +618,19 @@ def test_fits_that_give_no_law_are_refused_with_the_reason(tmp_path):
                                 "constants: {E: 1.69, A: 406.4, B: 410.7, alpha: 0.34, beta: 0.28}\n", "fitted.yaml")
     samples = law_file(tmp_path, Path(fitted).read_text().replace("fitted", "samples") + "provenance: {bootstrap: "
                        "{samples: {E: 5, A: [1], B: [1], alpha: [1], beta: [1]}}}\n", "samples.yaml")
+    shrinking = tmp_path / "shrinking.csv"  # IsoFLOP minima that fall as the budget grows: N_opt ∝ C^-0.48
+    shrinking.write_text("params,tokens,loss\n" + "".join(
+        f"{n:.17g},{c / (6 * n):.17g},{2 + 0.05 * np.log(n * 3**i / 1e9) ** 2:.17g}\n"
+        for i, c in enumerate((1e18, 1e19, 1e20, 1e21)) for n in np.geomspace(1e8, 1e10, 9) / 3**i))
     results = reproduce(["fit", tiny, "--starts", "50"], ["plot", "fit", tiny, "--starts", "50", "-o", tmp_path / "f.png"],
                         ["suggest", tiny, "--starts", "50"], ["fit-compare", fitted, samples],
-                        ["fit", write_runs(tmp_path, runs), "--starts", "-1"])
+                        ["fit", write_runs(tmp_path, runs), "--starts", "-1"],
+                        ["fit", shrinking, "--method", "approach2"])
     for result in results[:3]:
         assert_refused(result, "do not determine a chinchilla law", "alpha = -")
     assert_refused(results[3], "samples.yaml: provenance.bootstrap.samples.E: expected a list")
     assert_refused(results[4], "--starts")
+    assert_refused(results[5], "power law N_opt = G·C^a", "a = -0.477", "between 0 and 1")
 
 
 def test_exits_and_messages_are_one_line_with_the_promised_code(tmp_path):

@@ -6,7 +6,6 @@ LSE(a − α log N, b − β log D, e) and the objective is Σᵢ Huber_δ(LSE(�
 by L-BFGS from a grid of 4,500 starts, keeping the best (Hoffmann et al. eq. 3; Besiroglu et al. 2024 §2).
 """
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,7 +13,7 @@ import numpy as np
 from scalingplan.errors import InputError
 from scalingplan.laws.parametric import ParametricLaw
 from scalingplan.fitting.lbfgs import STATUS_TEXT, BatchResult, minimize_batch
-from scalingplan.fitting.runs import Runs, check_fit_input
+from scalingplan.fitting.runs import Runs, check_fit_input, check_law
 
 HUBER_DELTA = 1e-3
 POLISH, POLISH_GTOL, POLISH_FTOL = 20, 1e-9, 1e-15
@@ -259,7 +258,7 @@ def _fit(runs: Runs, starts, delta, chunk, progress, form: Form) -> Approach3Fit
                          f"after {grid.iterations[order[best]] + result.iterations[best]} iterations")
     theta = result.x[best]
     constants = form.constants(theta)
-    check_law(form, constants)
+    check_law(f"{form.name} law", form.law, constants)
     residual = form.predict_log(theta, log_n, log_d) - log_loss
     return Approach3Fit(
         constants=constants, theta=theta, objective=float(result.f[best]),
@@ -267,24 +266,6 @@ def _fit(runs: Runs, starts, delta, chunk, progress, form: Form) -> Approach3Fit
         n_converged=int(grid.converged.sum()), iterations=int(grid.iterations[order[best]] + result.iterations[best]),
         status=STATUS_TEXT[result.status[best]], minima=_distinct_minima(grid), form=form,
     )
-
-
-def check_law(form: Form, constants: dict) -> None:
-    """InputError unless the fitted constants make a law (positive exponents and scales, finite):
-    runs whose loss does not fall with size and data, such as swapped columns or values in the wrong
-    units, fit constants no law can have, and are refused with the reason."""
-    try:
-        if not all(np.isfinite(value) for value in constants.values()):
-            raise ValueError("a constant that is not finite")
-        form.law(constants)
-    except ValueError as exc:
-        reason = str(exc).removeprefix("constants.")
-        parts = re.fullmatch(r"(\w+): (must .*), got (.*)", reason)
-        if parts:
-            reason = f"{parts[1]} = {parts[3]}, which {parts[2]}"
-        raise InputError(f"these runs do not determine a {form.name} law: the best fit gives {reason}; check "
-                         "that the columns (--params-col, --tokens-col, --loss-col) hold parameters, tokens "
-                         "and loss, in plain units") from None
 
 
 def predict_loss(constants: dict, params, tokens):
