@@ -9,7 +9,7 @@ import typer
 
 from scalingplan.errors import EXIT_INPUT, EXIT_INTERNAL, InputError
 from scalingplan.output.inert import inert
-from scalingplan.output.render import render
+from scalingplan.output.render import check_results, render
 
 def lazy_module(name: str):
     """The module ``name``, run on first use of one of its attributes (importlib's LazyLoader):
@@ -35,6 +35,8 @@ def emit(fmt: str, payload: dict, tables: list, csv_table=None) -> None:
     from scalingplan.output.schemas import SCHEMA_VERSION
 
     payload = {"schema_version": SCHEMA_VERSION, **{k: v for k, v in payload.items() if k != "schema_version"}}
+    check_results(payload, tables, csv_table)
+    _write_warnings(True)  # the command answers: its warnings come first, as they were raised
     text = render(fmt, payload, tables, csv_table)
     if text is not None:
         sys.stdout.write(text + "\n")
@@ -44,8 +46,8 @@ _warnings = []
 
 
 def warn(message: str) -> None:
-    """One line on stderr that does not change the exit code, written when the command has answered
-    (exit 0 or 1): bad input is one line, the error alone."""
+    """One line on stderr that does not change the exit code, written once the command answers
+    (``emit``, or exit 0 or 1): bad input is one line, the error alone."""
     _warnings.append(f"scalingplan: warning: {inert(message)}\n")
 
 

@@ -265,16 +265,21 @@ def print_tables(tables: list) -> None:
             out.print(Padding(Text(inert(note), style="dim"), (0, 0, 0, 2), expand=False))
 
 
+def check_results(payload: dict, tables: list, csv_table: Table | None = None) -> None:
+    """InputError if any number in the payload or the tables is not finite (``check_finite``)."""
+    check_finite(payload)
+    for table in tables + ([csv_table] if csv_table else []):
+        check_finite([[row.get(c.key) for c in table.columns if c.kind != "text"] for row in table.rows],
+                     table.title or "table")
+
+
 def render(fmt: str, payload: dict, tables: list, csv_table: Table | None = None) -> str | None:
     """The output text in ``fmt``; for 'table' prints directly (rich) and returns None.
 
     CSV holds one table: ``csv_table`` if given, else the first. InputError if any number in the
     payload or the tables is not finite (``check_finite``).
     """
-    check_finite(payload)
-    for table in tables + ([csv_table] if csv_table else []):
-        check_finite([[row.get(c.key) for c in table.columns if c.kind != "text"] for row in table.rows],
-                     table.title or "table")
+    check_results(payload, tables, csv_table)
     if fmt == "json":
         return render_json(payload)
     if fmt == "csv":
