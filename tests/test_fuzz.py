@@ -233,7 +233,7 @@ def _handles_sigterm(pid: int) -> bool | None:
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux /proc")
-@settings(max_examples=8, suppress_health_check=FIXTURES)
+@settings(max_examples=6, suppress_health_check=FIXTURES)
 @given(signum=st.sampled_from([signal.SIGINT, signal.SIGTERM]), delay=st.floats(0, 0.3),
        args=st.sampled_from([["allocate", "--flops", "1e21", "--json"], ["laws"], ["--help"]]))
 def test_fuzz_signals_during_start_up(signum, delay, args):

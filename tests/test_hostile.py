@@ -659,7 +659,7 @@ def test_a_closed_or_full_stderr_keeps_the_exit_code(stream):
     with open("/dev/full", "w") as full:
         if stream == "full":
             options["stderr"] = full
-        for args, code in ((("allocate", "--flops", "abc"), 2), (("allocate", "--bogus"), 2),
+        for args, code in ((("allocate", "--flops", "abc"), 2),  # an error, and an answer with a warning
                            (("allocate", "--flops", "1e28", "--law", "chinchilla-3"), 0)):
             result = subprocess.run([sys.executable, "-m", "scalingplan", *args], stdout=subprocess.DEVNULL,
                                     timeout=60, **options)
