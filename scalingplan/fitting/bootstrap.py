@@ -14,7 +14,6 @@ will finish.
 
 import os
 import signal
-import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,22 +90,13 @@ def _refit_piece(task):
 
 
 def _worker_init():
-    """In a worker: ignore Ctrl-C (a terminal sends it to the whole process group; the parent
-    decides), die quietly on SIGTERM, die with the parent (Linux), and keep numpy's warnings quiet."""
+    """In a worker: signals as ``scalingplan.workers`` sets them, and numpy's warnings quiet."""
     import warnings
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    warnings.simplefilter("ignore")
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
+    from scalingplan.workers import worker_defaults
 
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-            if os.getppid() == 1:  # the parent died before prctl
-                os._exit(0)
-        except (OSError, AttributeError):
-            pass
+    worker_defaults()
+    warnings.simplefilter("ignore")
 
 
 class WorkerDied(RuntimeError):
