@@ -10,7 +10,7 @@ from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.constants import PF_DAY
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, Model, with_options
+from scalingplan.cli.options import OUTPUT, Model, ModelConfig, config_architecture, with_options
 
 METHOD_NAMES = {
     "6nd": "6ND",
@@ -75,8 +75,20 @@ def conventions(arch: counting.Architecture) -> str:
         parts.append(f"{arch.experts} experts, {arch.active_experts} active, {arch.shared_experts} shared, "
                      f"router per MoE layer")
     parts.append("no norms counted" if arch.norm == "none" else f"{arch.norm} weights counted")
-    parts.append("QKV biases" if arch.qkv_bias else "no biases")
+    biases = [name for name, has in (("QKV", arch.qkv_bias), ("output", arch.out_bias), ("MLP", arch.mlp_bias)) if has]
+    parts.append(f"{', '.join(biases)} biases" if biases else "no biases")
+    if arch.position_embeddings:
+        parts.append(f"{arch.position_embeddings:,} learned positions")
     return "; ".join(parts)
+
+
+def parameter_tables(arch: counting.Architecture) -> tuple:
+    """(the parameter counts, their table): what counting needs no tokens for."""
+    parameters = arch.parameters()
+    parameters.update(kaplan_nonembedding=counting.kaplan_nonembedding_params(arch.layers, arch.d_model),
+                      total_with_relative_position=arch.params_relative)
+    rows = [{"name": name, "value": parameters[k]} for k, name in PARAM_NAMES.items()]
+    return parameters, Table(PARAM_COLUMNS, rows, "Parameter counts", [f"Counted with: {conventions(arch)}."])
 
 
 def breakdown(arch: counting.Architecture, params: float, tokens: float, causal: bool = False) -> dict:
@@ -99,9 +111,7 @@ def breakdown(arch: counting.Architecture, params: float, tokens: float, causal:
                           "share": training / totals["chinchilla"]})
     hardware = [{"recompute": mode, "hardware_flops": (hw := counting.hardware_training_flops(arch, tokens, mode, causal)),
                  "ratio_to_model": hw / totals["chinchilla"]} for mode in counting.RECOMPUTE]
-    parameters = arch.parameters()
-    parameters.update(kaplan_nonembedding=counting.kaplan_nonembedding_params(arch.layers, arch.d_model),
-                      total_with_relative_position=arch.params_relative)
+    parameters, _ = parameter_tables(arch)
     json_only = {"nonembedding": arch.params_nonembedding}  # the old key of non_embedding, deprecated
     return {
         "architecture": arch.shape(),
@@ -124,6 +134,7 @@ def flops(
     tokens: Annotated[Optional[str], typer.Option(
         "--tokens", help="Training tokens D, e.g. 1.4e12 or 1.4T. Default: the --model's.")] = None,
     model: Model = None,
+    config: ModelConfig = None,
     method: Annotated[str, typer.Option(
         "--method", help="Count for the headline figure: 6nd, kaplan or chinchilla (the last two need an architecture).")] = "6nd",
     causal: Annotated[bool, typer.Option(
@@ -160,6 +171,8 @@ def flops(
 
     scalingplan flops --model mixtral-8x7b --tokens 8e12
 
+    scalingplan flops --config tests/data/configs/llama-3-8b.json
+
     scalingplan flops --tokens 15e12 --layers 80 --d-model 8192 --heads 64 --kv-heads 8 --ffw-size 28672 --mlp swiglu --embeddings untied --vocab 128256 --seq-len 8192
     """
     method = method.lower()
@@ -174,7 +187,21 @@ def flops(
                  ffw_size=ffw_size, mlp=mlp, embeddings=embeddings, norm=norm, experts=experts,
                  active_experts=active_experts, shared_experts=shared_experts, expert_ffw_size=expert_ffw_size,
                  dense_layers=dense_layers, vocab=vocab, seq_len=seq_len)
-    arch = architecture_of(entry, given)
+    if config is not None:
+        if entry is not None or any(v is not None for k, v in given.items() if k != "seq_len"):
+            raise InputError("--config describes the whole model: give it without --model or shape flags "
+                             "(except --seq-len)")
+        arch = config_architecture(config, seq_len)
+    else:
+        arch = architecture_of(entry, given)
+    if arch is not None and tokens is None and entry is None and params is None:
+        parameters, table = parameter_tables(arch)
+        table.title = (f"Parameters: {parameters['total']:,.0f} total"
+                       + (f", {parameters['active']:,.0f} active" if arch.is_moe else ""))
+        table.notes.append("Give --tokens for the training FLOPs.")
+        emit(fmt, {"architecture": arch.shape(), "parameters": parameters,
+                   "parameter_convention": conventions(arch)}, [table])
+        return
     moe = arch is not None and arch.is_moe
     if params is not None:
         n, n_source = parse_positive(params, "--params"), "given"

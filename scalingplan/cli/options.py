@@ -22,6 +22,9 @@ Laws = Annotated[Optional[List[str]], typer.Option(
 Flops = Annotated[Optional[str], typer.Option("--flops", help="Training budget in FLOPs, e.g. 5.8e23.")]
 PfDays = Annotated[Optional[str], typer.Option("--pf-days", help="Training budget in PF-days (8.64e19 FLOPs each).")]
 Model = Annotated[Optional[str], typer.Option("--model", "-m", help="A catalogue model (see 'scalingplan models').")]
+ModelConfig = Annotated[Optional[str], typer.Option(
+    "--config", help="A Hugging Face config.json, or a model folder holding one (Llama, Mistral, Mixtral, "
+                     "Qwen2, Gemma 2, OLMo 2, DeepSeek-V2/V3, Falcon, GPT-NeoX, GPT-2).")]
 PricePerHour = Annotated[Optional[str], typer.Option(
     "--price-per-hour", help="Price of one accelerator-hour, in your currency: adds a cost.")]
 
@@ -67,6 +70,13 @@ def with_options(*bundles: Bundle):
         return wrapper
 
     return decorate
+
+
+def config_architecture(path, seq_len=None):
+    """The architecture a --config file describes (scalingplan.compute.hf_config)."""
+    from scalingplan.compute.hf_config import load_architecture
+
+    return load_architecture(path, seq_len)[0]
 
 
 # --- output ----------------------------------------------------------------------------------------

@@ -175,11 +175,12 @@ COMMANDS = {
         "params_kind": STRING,
         "validity": described({"type": "object"}, "flops and params as [lo, hi] (null: not stated), source")},
         extra=EXTRA_VALUE),
-    "flops": record({
-        "flops": described(NUMBER, "the headline count, by 'method'"), "pf_days": NUMBER, "method": STRING,
+    "flops": record({}, {
+        "flops": described(NUMBER, "the headline count, by 'method' (without --tokens: only the parameters)"),
+        "pf_days": NUMBER, "method": STRING,
         "params": described(NUMBER, "N of 6ND: given, the model's (active for a mixture of experts) or the "
                                     "architecture's active count"), "tokens": NUMBER,
-    }, {"model": STRING, "architecture": {"type": "object"},
+        "model": STRING, "architecture": {"type": "object"},
         "parameters": record({
             "total": NUMBER, "active": described(NUMBER, "what one token passes through; = total if dense"),
             "embedding": NUMBER, "non_embedding": NUMBER}, {
