@@ -162,6 +162,7 @@ def allocate(
         query = {"loss": value}
     skipped_warning(skipped, "--loss")
     rows = [p.as_dict() for p in plans]
+    shapes_in_range(rows, shapes)
     warn_once(planning.extrapolation_warning(rows))
     payload = {
         "query": query,
@@ -172,6 +173,17 @@ def allocate(
          + with_recipe(payload, rows) + shape_tables(rows, shapes))
 
 
+def shapes_in_range(rows: list, wanted: bool) -> None:
+    """With --shapes: every plan's size within the shape search's range, before any work."""
+    from scalingplan.compute.shapes import PARAMS_RANGE
+
+    sizes = [float(row["params"]) for row in rows] if wanted else []
+    outside = [n for n in sizes if not PARAMS_RANGE[0] <= n <= PARAMS_RANGE[1]]
+    if outside:
+        raise InputError(f"--shapes: shapes are proposed for {PARAMS_RANGE[0]:.0e} to {PARAMS_RANGE[1]:.0e} "
+                         f"parameters; a plan has {outside[0]:.3g}")
+
+
 def shape_tables(rows: list, wanted: bool) -> list:
     """With --shapes: each row gains ``proposed_shape``, the best candidate of ``scalingplan shape``
     (default conventions) for its parameters (non-embedding ones for a law that counts those); and a
@@ -180,6 +192,7 @@ def shape_tables(rows: list, wanted: bool) -> list:
         return []
     from scalingplan.compute.shapes import propose
 
+    shapes_in_range(rows, wanted)
     shown = []
     for row in rows:
         # A law that counts non-embedding parameters, or DeepSeek's M/6 (their non-embedding FLOPs per

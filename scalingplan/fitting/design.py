@@ -57,13 +57,13 @@ def shape_for(params: float) -> dict:
                      "narrow --spread or raise --from")
 
 
-def shaped_run(budget: float, target: float, peak_flops=None, mfu=None) -> dict:
+def shaped_run(budget: float, target: float, peak_flops=None, mfu=None, shape=None) -> dict:
     """One run at ``budget`` for a model near ``target`` parameters: the shape's parameter count is the
     run's N and its tokens spend the budget exactly (D = C/(6N)); GPU-hours = C/(peak·MFU)/3600 when a
     peak is given."""
     from scalingplan.compute.hardware import gpu_hours_for
 
-    shape = shape_for(float(target))
+    shape = shape or shape_for(float(target))
     run = {"flops": float(budget), "params": float(shape["params"]),
            "tokens": float(tokens_for(budget, shape["params"])), "target_params": float(target),
            **{k: shape[k] for k in ("layers", "d_model", "heads", "kv_heads", "head_dim", "ffw_size")}}
@@ -76,5 +76,15 @@ def sweep_runs(law, low, high, n_budgets, per_budget, spread=1.0, peak_flops=Non
     """The runs of an IsoFLOP sweep (``isoflop_design``), each shaped by ``shaped_run``."""
     flops, params, _ = isoflop_design(law, low, high, n_budgets, per_budget, spread)
     budgets = np.unique(flops)
-    return [dict(shaped_run(budget, target, peak_flops, mfu), budget=int(np.searchsorted(budgets, budget)))
-            for budget, target in zip(flops, params)]
+    from scalingplan.compute.shapes import propose_series
+
+    runs = []
+    for index, budget in enumerate(budgets):
+        # Within a budget, depth and width grow with the model (compute.shapes.propose_series).
+        targets = params[flops == budget]
+        for target, shape in zip(targets, propose_series([float(t) for t in targets], tolerances=SHAPE_TOLERANCES)):
+            if shape is None:
+                raise InputError(f"no transformer shape within {SHAPE_TOLERANCES[-1]:.0%} of {target:.3g} "
+                                 "parameters growing with the sweep; narrow --spread or raise --from")
+            runs.append(dict(shaped_run(budget, target, peak_flops, mfu, shape), budget=index))
+    return runs
