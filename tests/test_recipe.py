@@ -147,7 +147,7 @@ def test_rows_that_do_not_fit_say_so(cli):
 
 def test_steplaw_rule_and_cost_in_the_table(cli):
     result = cli("allocate", "--flops", "1e23", "--gpu", "h100", "--count", "64", "--hparams", "steplaw",
-                 "--price-per-hour", "2.5", "--law", "chinchilla-3")
+                 "--price-per-hour", "2.5", "--law", "chinchilla-3", "--explain")
     assert result.exit_code == 0, result.output
     assert "Step Law" in result.stdout and "Cost" in result.stdout
 

@@ -12,6 +12,7 @@ from scalingplan.cli.common import emit, lazy_module, warn
 from scalingplan.cli.options import (HARDWARE, LAW_SETTINGS, OUTPUT, Flops, Laws, PfDays, chosen_laws,
                                      with_options)
 from scalingplan.cli.memory import RECIPE, budget_and_cluster, recipe_tables
+from scalingplan.output.headline import lead
 
 planning = lazy_module("scalingplan.planning.allocation")
 
@@ -112,6 +113,8 @@ def allocate(
     pf_days: PfDays = None,
     shapes: Annotated[bool, typer.Option(
         "--shapes", help="Add a proposed shape (layers, width, heads, ffw) to each allocation; see 'scalingplan shape'.")] = False,
+    explain: Annotated[bool, typer.Option(
+        "--explain", help="Show the notes: conventions, extrapolation, each law's caveats.")] = False,
     hardware: dict = None,
     settings: dict = None,
     recipe: dict = None,
@@ -169,8 +172,9 @@ def allocate(
         "budget": budget,
         "allocations": rows,
     }
-    emit(fmt, payload, [Table(COLUMNS + law_columns(plans), table_rows(rows), title, allocation_notes(plans))]
-         + with_recipe(payload, rows) + shape_tables(rows, shapes))
+    main = Table(COLUMNS + law_columns(plans), table_rows(rows), title, allocation_notes(plans))
+    tables = lead(payload, [main] + with_recipe(payload, rows) + shape_tables(rows, shapes), explain, (law or [None])[0])
+    emit(fmt, payload, tables, csv_table=main)
 
 
 def shapes_in_range(rows: list, wanted: bool) -> None:

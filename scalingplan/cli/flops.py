@@ -171,7 +171,7 @@ def flops(
 
     scalingplan flops --model mixtral-8x7b --tokens 8e12
 
-    scalingplan flops --config tests/data/configs/llama-3-8b.json
+    scalingplan flops --config Meta-Llama-3-8B
 
     scalingplan flops --tokens 15e12 --layers 80 --d-model 8192 --heads 64 --kv-heads 8 --ffw-size 28672 --mlp swiglu --embeddings untied --vocab 128256 --seq-len 8192
     """

@@ -78,7 +78,7 @@ def shape(
 
     Example: scalingplan shape --params 7e9 --mlp swiglu --kv-heads 8
 
-    Example: scalingplan shape --params 13e9 --like tests/data/configs/llama-3-8b.json
+    Example: scalingplan shape --params 13e9 --like Meta-Llama-3-8B/config.json
     """
     target = parse_positive(params, "--params")
     given = dict(mlp=mlp, kv_heads=kv_heads, head_dim=head_dim, vocab=vocab, embeddings=embeddings, norm=norm,

@@ -127,9 +127,10 @@ def render_markdown(tables: list) -> str:
     for table in tables:
         if table.title:
             parts.append(f"**{table.title}**\n")
-        parts.append("| " + " | ".join(c.header for c in table.columns) + " |")
-        parts.append("|" + "|".join("---" if c.kind == "text" else "---:" for c in table.columns) + "|")
-        parts.extend("| " + " | ".join(cells) + " |" for cells in _cells(table))
+        if table.columns:  # a table without columns is a title and notes: a headline
+            parts.append("| " + " | ".join(c.header for c in table.columns) + " |")
+            parts.append("|" + "|".join("---" if c.kind == "text" else "---:" for c in table.columns) + "|")
+            parts.extend("| " + " | ".join(cells) + " |" for cells in _cells(table))
         parts.extend(f"\n- {note}" for note in table.notes)
         parts.append("")
     return "\n".join(parts).rstrip("\n")
@@ -252,6 +253,12 @@ def print_tables(tables: list) -> None:
 
     out = console()
     for table in tables:
+        if not table.columns:  # a headline: its title, then its notes
+            out.print(Text(table.title, style="bold"))
+            for note in table.notes:
+                out.print(Text(note))
+            out.print()
+            continue
         cells = _cells(table)
         groups = fold_columns(out, table)
         for number, group in enumerate(groups, 1):
