@@ -257,9 +257,13 @@ def test_the_docs_example_512_h100s_for_three_weeks(cli):
     assert (row["params"], row["tokens"]) == (pytest.approx(n), pytest.approx(d))
     assert row["shape"] == {"layers": 48, "d_model": 6144, "heads": 48, "seq_len": 4096, "assumed": True}
     compute = (6 * n + 12 * 48 * 6144 * 4096) * d
-    assert row["batch_sequences"] == round(0.2920 * compute ** 0.3271 / 4096) == 3424
+    assert row["batch_rounded_from"] == round(0.2920 * compute ** 0.3271 / 4096) == 3424
+    # rounded to whole micro-batches on the layout's data-parallel ranks: 3424 / 512 = 6.7 -> 7 x 512
+    layout = row["memory"]["layout"]
+    assert (layout["dp"], layout["micro_batch"]) == (512, 1)
+    assert row["batch_sequences"] == 3584 and row["accumulation_steps"] == 7
     assert row["learning_rate"] == pytest.approx(0.3118 * compute ** -0.125)
-    assert row["steps"] == math.ceil(d / (3424 * 4096))
+    assert row["steps"] == math.ceil(d / (3584 * 4096))
     layout = row["memory"]["layout"]
     assert (layout["dp"], layout["tp"], layout["pp"], layout["zero"]) == (512, 1, 1, 3)
     assert layout["per_gpu"]["total"] == pytest.approx(16 * n / 512 + 34 * 4096 * 6144 * 48)

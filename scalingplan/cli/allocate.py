@@ -15,6 +15,7 @@ from scalingplan.cli.memory import RECIPE, budget_and_cluster, recipe_tables
 from scalingplan.output.headline import lead
 
 planning = lazy_module("scalingplan.planning.allocation")
+launch = lazy_module("scalingplan.planning.launch")
 
 COLUMNS = [
     Column("Law", "law_label", "text"),
@@ -115,6 +116,9 @@ def allocate(
         "--shapes", help="Add a proposed shape (layers, width, heads, ffw) to each allocation; see 'scalingplan shape'.")] = False,
     explain: Annotated[bool, typer.Option(
         "--explain", help="Show the notes: conventions, extrapolation, each law's caveats.")] = False,
+    emit_to: Annotated[Optional[str], typer.Option(
+        "--emit", help="Print the recommended plan as launch arguments: megatron (Megatron-LM flags) or "
+                       "torchtitan (a TOML job file).")] = None,
     hardware: dict = None,
     settings: dict = None,
     recipe: dict = None,
@@ -128,6 +132,8 @@ def allocate(
     With --gpu and --count (and a budget, --params or --loss): batch, learning rate, days, memory
     layout, cost and energy, e.g. scalingplan allocate --params 7e9 --gpu a100 --count 256.
     """
+    if emit_to is not None and emit_to.lower() not in launch.EMIT:
+        raise InputError(f"--emit: unknown framework '{emit_to}' (choose from {', '.join(launch.EMIT)})")
     law = chosen_laws(law)
     if settings:
         law = planning.configure(law, **settings)
@@ -137,7 +143,8 @@ def allocate(
         return recipe_tables(payload, rows, recipe, cluster)
 
     asked = [name for name, given in (("a budget", budget), ("--params", params), ("--loss", loss)) if given]
-    if len(asked) != 1:
+    fixed = asked == ["a budget", "--params"]  # a fixed size on a budget: the tokens it buys
+    if len(asked) != 1 and not fixed:
         raise InputError("give exactly one of a budget (--flops, --pf-days or --gpu ...), --params or --loss"
                          + (f"; got {' and '.join(asked)}" if asked else ""))
     skipped = []
@@ -147,7 +154,14 @@ def allocate(
         return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe, shapes)
     if tokens_per_param is not None:
         return overtrained(fmt, budget, law, tokens_per_param, with_recipe, shapes)
-    if budget:
+    if fixed:
+        value = parse_positive(params, "--params")
+        plans = launch.fixed_size(value, budget["flops"], law)
+        title = f"A {human_count(value)}-parameter model on {sci(budget['flops'])} FLOPs: D = C/(6N)"
+        if "hardware" in budget:
+            title += f" ({budget['description']})"
+        query = {"params": value, "flops": budget["flops"]}
+    elif budget:
         plans = planning.allocate(budget["flops"], law)
         title = f"Compute-optimal allocation for {sci(budget['flops'])} FLOPs ({budget['pf_days']:,.1f} PF-days)"
         if "hardware" in budget:
@@ -174,6 +188,9 @@ def allocate(
     }
     main = Table(COLUMNS + law_columns(plans), table_rows(rows), title, allocation_notes(plans))
     tables = lead(payload, [main] + with_recipe(payload, rows) + shape_tables(rows, shapes), explain, (law or [None])[0])
+    if emit_to:
+        row = next(r for r in rows if r["law"] == payload["recommended"]["law"])
+        return print(launch.emit_plan(emit_to.lower(), row, payload["recipe"]["seq_len"]))
     emit(fmt, payload, tables, csv_table=main)
 
 

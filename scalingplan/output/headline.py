@@ -3,6 +3,8 @@ then the tables with their notes kept for --explain and their constant columns m
 
 from __future__ import annotations
 
+import re
+
 from scalingplan.output.render import KINDS, Table, human_count
 
 
@@ -18,27 +20,43 @@ def recommendation_text(recommended: dict, spread: dict, row: dict | None = None
             line += f", layout dp·tp·pp {layout['dp']}·{layout['tp']}·{layout['pp']} z{layout['zero']}"
         elif row.get("memory"):
             line += ", no layout fits"
-    params, tokens = spread["params"], spread["tokens"]
-    return [line + ".", f"Across the laws: {human_count(params['min'])}–{human_count(params['max'])} parameters, "
-            f"{human_count(tokens['min'])}–{human_count(tokens['max'])} tokens."]
+    def span(values):
+        low, high = human_count(values["min"]), human_count(values["max"])
+        return low if low == high else f"{low}–{high}"
+
+    lines = [line + ".", f"Across the laws: {span(spread['params'])} parameters, {span(spread['tokens'])} tokens."]
+    if row is not None and row.get("accumulation_steps"):
+        layout = row["memory"]["layout"]
+        rounded = ("" if row["batch_rounded_from"] == row["batch_sequences"]
+                   else f" (rounded from {row['batch_rounded_from']:,.0f})")
+        lines.append(f"Batch: {row['batch_sequences']:,.0f} sequences{rounded} = {layout['dp']:,} data-parallel "
+                     f"ranks × {row['accumulation_steps']} accumulation steps × micro-batch "
+                     f"{layout.get('micro_batch', 1)}; {row['steps']:,.0f} steps.")
+    return lines
+
+
+def _shows(title: str, value: str) -> bool:
+    """Whether ``title`` already shows ``value`` as a whole number or word (10 is not in H100)."""
+    return re.search(rf"(?<![\w.,]){re.escape(value)}(?!\w)", title) is not None
 
 
 def constant_columns(table: Table) -> Table:
-    """The table without the columns whose shown value is the same in every row (two rows or more);
-    each such value joins the title unless the title already shows it."""
+    """The table without the columns (but the first, which names the rows) whose shown value is the
+    same in every row (two rows or more); each such value joins the title unless the title already
+    shows it. A table left with only its first column becomes a title line."""
     if len(table.rows) < 2:
         return table
-    keep, moved = [], []
-    for column in table.columns:
+    keep, moved = table.columns[:1], []
+    for column in table.columns[1:]:
         shown = {KINDS[column.kind](row.get(column.key)) for row in table.rows}
-        if len(shown) == 1 and column.kind != "text":
+        if len(shown) == 1:
             value = shown.pop()
-            if value not in table.title:
+            if not _shows(table.title, value):
                 moved.append(f"{column.header} {value}")
         else:
             keep.append(column)
     title = table.title + (f"; {', '.join(moved)} for every law" if moved else "")
-    return Table(keep, table.rows, title, table.notes)
+    return Table(keep if len(keep) > 1 else [], table.rows if len(keep) > 1 else [], title, table.notes)
 
 
 def lead(payload: dict, tables: list, explain: bool, default_law: str | None = None) -> list:
@@ -53,7 +71,7 @@ def lead(payload: dict, tables: list, explain: bool, default_law: str | None = N
     payload["recommended"], payload["spread"] = recommended, spread
     row = next((r for r in rows if r["law"] == recommended["law"]), None)
     lines = recommendation_text(recommended, spread, row)
-    head = Table([], [], lines[0], [lines[1]] + ([f"Why {recommended['law']}: {recommended['reason']}."] if explain else []))
+    head = Table([], [], lines[0], lines[1:] + ([f"Why {recommended['law']}: {recommended['reason']}."] if explain else []))
     shown = [constant_columns(table) for table in tables]
     if not explain:
         hidden = any(table.notes for table in shown)

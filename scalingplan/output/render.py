@@ -203,7 +203,8 @@ def _rich_table(title: str, columns: list, cells: list):
     from rich import box
     from rich.table import Table as RichTable
 
-    table = RichTable(title=title or None, box=box.SIMPLE_HEAD, title_justify="left")
+    # As wide as the title (within the console) so that a long title does not wrap into a column.
+    table = RichTable(title=title or None, box=box.SIMPLE_HEAD, title_justify="left", min_width=len(title or ""))
     for column in columns:
         table.add_column(column.header, justify="left" if column.kind == "text" else "right",
                          no_wrap=not column.wrap, overflow="fold")
