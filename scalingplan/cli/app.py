@@ -160,7 +160,8 @@ def _run() -> int:
     except Exception as exc:
         if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
             raise
-        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `scalingplan`: the help was shown
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `scalingplan` or group: show its usage
+            sys.stdout.write(exc.format_message().rstrip("\n") + "\n")
             return 0
         hint = f"'scalingplan {name} --help'" if name in COMMANDS else "'scalingplan --help'"
         sys.stderr.write(f"scalingplan: error: {exc.format_message()} (see {hint})\n")

@@ -52,6 +52,8 @@ class Column:
     key: str
     kind: str = "plain"
     wrap: bool = False
+    names_row: bool = False
+    """Part of what names a row: repeated in every part of a folded table."""
 
 
 @dataclass
@@ -226,15 +228,17 @@ def _min_width(out, columns: list, cells: list) -> int:
 
 
 def fold_columns(out, table: Table) -> list:
-    """Column groups that each fit the console: the leading columns up to the first text column
-    (what names a row) repeat in every group; the others are taken in order while they fit."""
+    """Column groups that each fit the console: the columns that name a row (``names_row``; by
+    default the leading columns up to the first text column) repeat in every group; the others are
+    taken in order while they fit."""
     cells = _cells(table)
     if len(table.columns) < 2 or _min_width(out, table.columns, cells) <= out.width:
         return [list(range(len(table.columns)))]
+    named = [i for i, column in enumerate(table.columns) if column.names_row]
     texts = [i for i, column in enumerate(table.columns) if column.kind == "text"]
-    key = list(range((texts[0] if texts else 0) + 1))
+    key = named or list(range((texts[0] if texts else 0) + 1))
     groups, current = [], list(key)
-    for index in range(len(key), len(table.columns)):
+    for index in (i for i in range(len(table.columns)) if i not in key):
         trial = current + [index]
         picked = [table.columns[i] for i in trial]
         if len(current) > len(key) and _min_width(out, picked, [[row[i] for i in trial] for row in cells]) > out.width:
