@@ -109,3 +109,30 @@ def test_config_refusal_is_one_line(main_cli, tmp_path):
                                "num_attention_heads": 4, "intermediate_size": 128, "vocab_size": 10,
                                "mystery_width": 3}))
     assert_one_line_error(main_cli("flops", "--config", bad), "mystery_width")
+
+
+def test_config_describes_the_model_in_every_command(cli):
+    llama, mixtral = CONFIGS / "llama-3-8b.json", CONFIGS / "mixtral-8x7b.json"
+    memory = json.loads(cli("memory", "--gpu", "h100", "--count", "8", "--config", llama, "--json").stdout)
+    assert memory["model"]["params"] == 8_030_261_248
+    assert memory["model"]["shape"]["layers"] == 32 and memory["model"]["shape"]["seq_len"] == 8192
+    assessed = json.loads(cli("assess", "--config", mixtral, "--tokens", "8e12", "--json").stdout)["models"][0]
+    assert assessed["params"] == 12_879_925_248 and assessed["tokens"] == 8e12  # by active parameters
+    planned = json.loads(cli("allocate", "--config", llama, "--json").stdout)
+    assert {row["params"] for row in planned["allocations"]} == {8_030_261_248}
+    swept = json.loads(cli("sweep", "--from", "1e21", "--to", "1e21", "--budgets", "1", "--per-budget", "3",
+                           "--config", llama, "--json").stdout)
+    for run in swept["runs"]:  # the family's vocabulary and grouped-query heads
+        assert run["kv_heads"] == 8 and run["head_dim"] == 128
+
+
+def test_catalogue_model_in_allocate_and_assess(cli):
+    assessed = json.loads(cli("assess", "--model", "gopher", "--json").stdout)["models"][0]
+    assert assessed["params"] == 280e9 and assessed["tokens"] == 300e9  # Rae et al. 2021 Table 1
+    planned = json.loads(cli("allocate", "--model", "gopher", "--json").stdout)
+    assert {row["params"] for row in planned["allocations"]} == {280e9}
+
+
+def test_one_model_description_at_a_time(main_cli):
+    assert_one_line_error(main_cli("allocate", "--params", "7e9", "--model", "gopher"), "--params and --model")
+    assert_one_line_error(main_cli("assess", "--config", CONFIGS / "gpt2.json"), "--tokens")

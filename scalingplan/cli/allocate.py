@@ -9,8 +9,8 @@ from scalingplan.numbers import parse_positive
 from scalingplan.laws.base import PARAMS_KINDS
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.common import emit, lazy_module, warn
-from scalingplan.cli.options import (HARDWARE, LAW_SETTINGS, OUTPUT, Flops, Laws, PfDays, chosen_laws,
-                                     with_options)
+from scalingplan.cli.options import (HARDWARE, LAW_SETTINGS, OUTPUT, Flops, Laws, Model, ModelConfig, PfDays,
+                                     chosen_laws, model_params, with_options)
 from scalingplan.cli.memory import RECIPE, budget_and_cluster, recipe_tables
 from scalingplan.output.headline import lead
 
@@ -112,6 +112,8 @@ def allocate(
         "--tokens-per-param", help="Train on M tokens per parameter instead of the optimum (over-training): "
                                    "the model that spends the budget, with its loss penalty.")] = None,
     pf_days: PfDays = None,
+    model: Model = None,
+    config: ModelConfig = None,
     shapes: Annotated[bool, typer.Option(
         "--shapes", help="Add a proposed shape (layers, width, heads, ffw) to each allocation; see 'scalingplan shape'.")] = False,
     explain: Annotated[bool, typer.Option(
@@ -131,10 +133,12 @@ def allocate(
     --tokens-per-param 200; --law kumar2024 --precision fp8).
     With --gpu and --count (and a budget, --params or --loss): batch, learning rate, days, memory
     layout, cost and energy, e.g. scalingplan allocate --params 7e9 --gpu a100 --count 256.
+    A model instead of --params: --model chinchilla, or --config Meta-Llama-3-8B (a config.json).
     """
     if emit_to is not None and emit_to.lower() not in launch.EMIT:
         raise InputError(f"--emit: unknown framework '{emit_to}' (choose from {', '.join(launch.EMIT)})")
     law = chosen_laws(law)
+    params = model_params(params, model, config)  # --model and --config name a fixed size too
     if settings:
         law = planning.configure(law, **settings)
     budget, cluster = budget_and_cluster(flops, pf_days, hardware, recipe)

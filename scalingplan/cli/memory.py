@@ -10,7 +10,8 @@ from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive, parse_whole
 from scalingplan.output.render import Column, Table, human_count, plain, sci
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, Bundle, Model, PricePerHour, keyword_option, panel_option, with_options
+from scalingplan.cli.options import (OUTPUT, Bundle, Model, ModelConfig, PricePerHour, config_architecture,
+                                     keyword_option, panel_option, with_options)
 
 GB = 1e9
 PARTS = {
@@ -40,13 +41,18 @@ def whole(value, flag: str, default=None):
     return default if value is None else parse_whole(value, flag)
 
 
-def model_and_shape(params=None, model=None, layers=None, d_model=None, heads=None, seq_len=None) -> tuple:
-    """(parameters, Shape, note) from --params, --model and/or --layers --d-model --heads --seq-len."""
+def model_and_shape(params=None, model=None, layers=None, d_model=None, heads=None, seq_len=None, config=None) -> tuple:
+    """(parameters, Shape, note) from --params, --model or --config and/or --layers --d-model --heads --seq-len."""
     seq = whole(seq_len, "--seq-len")
     given = {"layers": whole(layers, "--layers"), "d_model": whole(d_model, "--d-model"),
              "heads": whole(heads, "--heads")}
     entry = None
-    if model is not None:
+    if config is not None:  # a Hugging Face config.json: its total parameters and its shape
+        arch = config_architecture(config, seq)
+        entry = {"params": arch.params_total,
+                 "architecture": {"layers": arch.layers, "d_model": arch.d_model, "heads": arch.heads,
+                                  "seq_len": arch.seq_len}}
+    elif model is not None:
         from scalingplan.catalogues.models import find_model
 
         entry = find_model(model)
@@ -80,6 +86,7 @@ def memory(
     gpu: Annotated[str, typer.Option("--gpu", help="Accelerator, e.g. h100 (memory per chip: 'scalingplan hardware').")],
     params: Annotated[Optional[str], typer.Option("--params", help="Parameters, e.g. 70e9 or 70B.")] = None,
     model: Model = None,
+    config: ModelConfig = None,
     layers: Whole("--layers", "Transformer layers (with --d-model and --heads).") = None,
     d_model: Whole("--d-model", "Hidden size.") = None,
     heads: Whole("--heads", "Attention heads.") = None,
@@ -107,7 +114,7 @@ def memory(
     from scalingplan.compute.hardware import find_accelerator
 
     entry = find_accelerator(gpu)
-    value, shape, shape_note = model_and_shape(params, model, layers, d_model, heads, seq_len)
+    value, shape, shape_note = model_and_shape(params, model, layers, d_model, heads, seq_len, config)
     tp, pp = whole(tp, "--tp", 1), whole(pp, "--pp", 1)
     count = whole(count, "--count")
     dp = whole(dp, "--dp")

@@ -79,6 +79,21 @@ def config_architecture(path, seq_len=None):
     return load_architecture(path, seq_len)[0]
 
 
+def model_params(params=None, model=None, config=None):
+    """A fixed model size from --params, --model (a catalogue model) or --config (a config.json), at
+    most one of them: as given, or the model's parameter count (active for a mixture of experts)."""
+    given = [flag for flag, value in (("--params", params), ("--model", model), ("--config", config)) if value]
+    if len(given) > 1:
+        raise InputError(f"give one of --params, --model and --config; got {' and '.join(given)}")
+    if model:
+        from scalingplan.catalogues.models import counted_params, find_model
+
+        return repr(float(counted_params(find_model(model))))
+    if config:
+        return repr(float(config_architecture(config).params_active))
+    return params
+
+
 # --- output ----------------------------------------------------------------------------------------
 def choose_format(fmt: Optional[str] = None, json_: bool = False) -> str:
     """The output format from --format and --json (which must agree); the user default otherwise."""

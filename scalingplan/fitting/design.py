@@ -72,8 +72,10 @@ def shaped_run(budget: float, target: float, peak_flops=None, mfu=None, shape=No
     return run
 
 
-def sweep_runs(law, low, high, n_budgets, per_budget, spread=1.0, peak_flops=None, mfu=None) -> list:
-    """The runs of an IsoFLOP sweep (``isoflop_design``), each shaped by ``shaped_run``."""
+def sweep_runs(law, low, high, n_budgets, per_budget, spread=1.0, peak_flops=None, mfu=None,
+               conventions=None) -> list:
+    """The runs of an IsoFLOP sweep (``isoflop_design``), each shaped by ``shaped_run``; ``conventions``
+    are keyword arguments of ``compute.shapes.candidates`` (MLP, vocabulary, heads...)."""
     flops, params, _ = isoflop_design(law, low, high, n_budgets, per_budget, spread)
     budgets = np.unique(flops)
     from scalingplan.compute.shapes import propose_series
@@ -82,7 +84,8 @@ def sweep_runs(law, low, high, n_budgets, per_budget, spread=1.0, peak_flops=Non
     for index, budget in enumerate(budgets):
         # Within a budget, depth and width grow with the model (compute.shapes.propose_series).
         targets = params[flops == budget]
-        for target, shape in zip(targets, propose_series([float(t) for t in targets], tolerances=SHAPE_TOLERANCES)):
+        for target, shape in zip(targets, propose_series([float(t) for t in targets], tolerances=SHAPE_TOLERANCES,
+                                                             **(conventions or {}))):
             if shape is None:
                 raise InputError(f"no transformer shape within {SHAPE_TOLERANCES[-1]:.0%} of {target:.3g} "
                                  "parameters growing with the sweep; narrow --spread or raise --from")
