@@ -52,9 +52,12 @@ def shape_option(flag: str, text: str):
 
 
 def architecture_of(model: Optional[dict], given: dict) -> Optional[counting.Architecture]:
-    """The catalogue model's architecture with any shape the user gave on top, or None."""
+    """The catalogue model's architecture with any shape the user gave on top, or None. A model
+    described by flags alone takes what they leave out from ``counting.COMMAND_DEFAULTS``."""
     shapes = dict((model or {}).get("architecture") or {})
     given = {k: v for k, v in given.items() if v is not None}
+    if model is None and given:
+        given = {**counting.COMMAND_DEFAULTS, **given}
     if given.keys() & {"kv_size", "head_dim"}:  # the same size under two names: the user's wins
         shapes.pop("kv_size", None)
         shapes.pop("head_dim", None)
@@ -146,17 +149,17 @@ def flops(
     head_dim: shape_option("--head-dim", "Size per head. Default: d-model / heads.") = None,
     kv_heads: shape_option("--kv-heads", "Key/value heads: fewer than --heads is grouped-query attention, 1 "
                                          "multi-query. Default: --heads.") = None,
-    ffw_size: shape_option("--ffw-size", "Feed-forward width. Default: 4 × d-model.") = None,
-    mlp: shape_option("--mlp", "gelu (2 matrices), swiglu or geglu (3 matrices). Default: gelu.") = None,
-    embeddings: shape_option("--embeddings", "tied (one vocab × d-model matrix) or untied (two). Default: tied.") = None,
-    norm: shape_option("--norm", "Norms to count: none, rmsnorm or layernorm. Default: none.") = None,
+    ffw_size: shape_option("--ffw-size", "Feed-forward width. Default: 4 × d-model (GELU), 8/3 × d-model up to a multiple of 256 (gated).") = None,
+    mlp: shape_option("--mlp", "gelu (2 matrices), swiglu or geglu (3 matrices). Default: swiglu.") = None,
+    embeddings: shape_option("--embeddings", "tied (one vocab × d-model matrix) or untied (two). Default: untied.") = None,
+    norm: shape_option("--norm", "Norms to count: none, rmsnorm or layernorm. Default: rmsnorm.") = None,
     experts: shape_option("--experts", "Routed experts per MoE layer (mixture of experts).") = None,
     active_experts: shape_option("--active-experts", "Routed experts each token uses (top-k).") = None,
     shared_experts: shape_option("--shared-experts", "Experts every token uses besides the routed ones.") = None,
     expert_ffw_size: shape_option("--expert-ffw-size", "Width of each expert. Default: --ffw-size.") = None,
     dense_layers: shape_option("--dense-layers", "Leading layers with a dense MLP instead of experts.") = None,
-    vocab: shape_option("--vocab", "Vocabulary size.") = None,
-    seq_len: shape_option("--seq-len", "Training context length in tokens.") = None,
+    vocab: shape_option("--vocab", "Vocabulary size. Default: 32000.") = None,
+    seq_len: shape_option("--seq-len", "Training context length in tokens. Default: 4096.") = None,
     fmt: str = "table",
 ):
     """Training FLOPs: 6ND, and with an architecture Kaplan's and Chinchilla's counts and parameter counts.

@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from scalingplan.compute import shapes
-from scalingplan.compute.counting import make_architecture
+from scalingplan.compute.counting import COMMAND_DEFAULTS as DEFAULTS, make_architecture
 from scalingplan.numbers import parse_number, parse_positive, parse_whole
 from scalingplan.output.render import Column, Table, human_count
 from scalingplan.cli.common import emit
@@ -57,12 +57,12 @@ def shape(
     params: Annotated[str, typer.Option("--params", help="Target parameter count, e.g. 7e9 or 7B.")],
     count: Annotated[str, typer.Option(
         "--count", help="What --params counts: total, active (mixture of experts) or non-embedding.")] = "total",
-    mlp: Annotated[str, typer.Option("--mlp", help="gelu, swiglu or geglu.")] = "swiglu",
+    mlp: Annotated[str, typer.Option("--mlp", help="gelu, swiglu or geglu.")] = DEFAULTS["mlp"],
     kv_heads: option("Key/value heads (grouped-query attention); must divide the heads. Default: = heads.") = None,
     head_dim: Annotated[str, typer.Option("--head-dim", help="Size per head: 64 or 128.")] = "128",
-    vocab: Annotated[str, typer.Option("--vocab", help="Vocabulary size.")] = "32000",
-    embeddings: Annotated[str, typer.Option("--embeddings", help="tied or untied.")] = "untied",
-    norm: Annotated[str, typer.Option("--norm", help="Norms counted: none, rmsnorm or layernorm.")] = "rmsnorm",
+    vocab: Annotated[str, typer.Option("--vocab", help="Vocabulary size.")] = str(DEFAULTS["vocab"]),
+    embeddings: Annotated[str, typer.Option("--embeddings", help="tied or untied.")] = DEFAULTS["embeddings"],
+    norm: Annotated[str, typer.Option("--norm", help="Norms counted: none, rmsnorm or layernorm.")] = DEFAULTS["norm"],
     experts: option("Routed experts per layer (mixture of experts).") = None,
     active_experts: option("Routed experts each token uses.") = None,
     tolerance: Annotated[str, typer.Option("--tolerance", help="Largest relative miss of the target.")] = "0.02",
@@ -85,7 +85,7 @@ def shape(
                  experts=experts, active_experts=active_experts)
     if like is not None:
         given.update(like_settings(like))
-    settings = shape_settings(seq_len="4096", **given)
+    settings = shape_settings(seq_len=str(DEFAULTS["seq_len"]), **given)
     tol = parse_positive(tolerance, "--tolerance")
     aspect = (parse_positive(aspect_min, "--aspect-min"), parse_positive(aspect_max, "--aspect-max"))
     shapes.check_search(target, tol, settings["head_dim"], aspect, count.lower())

@@ -29,6 +29,13 @@ from dataclasses import dataclass, fields
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_number, parse_whole
 
+#: What every command assumes of a model described by flags, for what the flags leave out: a
+#: Llama-style decoder (Touvron et al. 2023 §2.2: SwiGLU, RMSNorm pre-normalisation; untied
+#: embeddings as in Llama 2 and 3), a 32,000-token vocabulary (Llama 1 and 2) and a 4,096-token
+#: context. ``flops``, ``memory``, ``shape`` and ``sweep`` share it; the library's
+#: ``make_architecture`` keeps the papers' conventions (GELU, tied, norms uncounted).
+COMMAND_DEFAULTS = {"mlp": "swiglu", "embeddings": "untied", "norm": "rmsnorm", "vocab": 32000, "seq_len": 4096}
+
 #: Feed-forward width as a multiple of d_model when none is given (Kaplan 2020 §2.1; GPT-3 Table 2.1;
 #: Chinchilla Table 4).
 FFW_MULTIPLE = 4
@@ -288,13 +295,22 @@ def _checked(key: str, value):
     return parse_whole(value, key, low=0 if key in _ZERO_OK else 1, high=1e12)
 
 
+def default_ffw(d_model: int, mlp: str) -> int:
+    """Feed-forward width when none is given: 4 d_model for a GELU MLP (Kaplan 2020 §2.1); for a
+    gated MLP 2/3 of that, rounded up to a multiple of 256 (Touvron et al. 2023, LLaMA §2.2 and its
+    code: 11008 for d_model 4096), so the weights match a GELU MLP's."""
+    if MLP_MATRICES[mlp] == 2:
+        return FFW_MULTIPLE * d_model
+    return 256 * -(-int(8 * d_model / 3) // 256)
+
+
 def make_architecture(layers=None, d_model=None, heads=None, kv_size=None, ffw_size=None,
                       vocab=None, seq_len=None, **shape) -> Architecture:
     """Validate shapes and fill the derivable ones.
 
     heads and kv_size (alias head_dim): either both (d_attn = heads x kv_size may differ from
     d_model, as in some Chinchilla Table A9 models and Gemma 2), or one of them dividing d_model
-    exactly (the other is d_model / it). ffw_size defaults to 4 d_model. Further keys: see
+    exactly (the other is d_model / it). ffw_size defaults to ``default_ffw``. Further keys: see
     ``Architecture``. Raises InputError with a one-line message otherwise.
     """
     unknown = sorted(set(shape) - set(SHAPE_KEYS))
@@ -325,7 +341,7 @@ def make_architecture(layers=None, d_model=None, heads=None, kv_size=None, ffw_s
             raise InputError(f"{h} does not divide {{0}} {d}: give {{1}} as well", "heads", ("d_model", "kv_size"))
         k = d // h
     checked.update(heads=h, kv_size=k)
-    checked.setdefault("ffw_size", FFW_MULTIPLE * d)
+    checked.setdefault("ffw_size", default_ffw(d, checked.get("mlp", "gelu")))
     _check_consistent(checked)
     return Architecture(**checked)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 
-from scalingplan.compute.counting import MLP_MATRICES, Architecture
+from scalingplan.compute.counting import Architecture, default_ffw
 from scalingplan.errors import InputError
 
 ASPECT_RANGE = (32.0, 256.0)
@@ -48,10 +48,9 @@ PIPELINE_SIZES = (1, 2, 4, 8, 16, 32, 64)
 
 
 def ffw_for(d_model: int, mlp: str) -> int:
-    """Feed-forward width by convention: 4 d for GELU; 8d/3 rounded up to a multiple of 256 if gated."""
-    if MLP_MATRICES[mlp] == 2:
-        return 4 * d_model
-    return GATED_FFW_MULTIPLE * math.ceil(int(8 * d_model / 3) / GATED_FFW_MULTIPLE)
+    """Feed-forward width by convention: 4 d for GELU; 8d/3 rounded up to a multiple of 256 if gated
+    (``counting.default_ffw``)."""
+    return default_ffw(d_model, mlp)
 
 
 def counted(arch: Architecture, count: str) -> float:
