@@ -105,3 +105,22 @@ def test_folded_check_table_repeats_check_and_law(cli, monkeypatch):
     headers = [line for line in out.splitlines() if line.strip().startswith("Check ")]
     assert len(headers) >= 2  # folded
     assert all(re.search(r"Check\s+Law\s", header) for header in headers)
+
+
+def test_fit_writes_the_validity_range_of_its_runs(cli, tmp_path):
+    import csv
+
+    import yaml
+
+    from scalingplan.catalogues.registry import load_law
+
+    runs = list(csv.DictReader((DATA / "examples" / "runs.csv").open()))
+    flops = [float(r["flops"]) for r in runs]
+    params = [float(r["params"]) for r in runs]
+    out = tmp_path / "mine.yaml"
+    assert cli("fit", DATA / "examples" / "runs.csv", "-o", out).exit_code == 0
+    validity = yaml.safe_load(out.read_text())["validity"]
+    assert validity["flops"] == [min(flops), max(flops)] and validity["params"] == [min(params), max(params)]
+    law = load_law(str(out))
+    assert law.extrapolation_decades(max(flops)) == 0
+    assert law.extrapolation_decades(max(flops) * 1e3) == pytest.approx(3)
