@@ -56,3 +56,15 @@ def test_cluster_headline_has_days_and_layout(cli):
     out = cli("allocate", "--flops", "5.8e23", "--gpu", "h100", "--count", "1024").stdout
     first = " ".join(out.splitlines()[:2])
     assert "days" in first and "layout dp·tp·pp" in first
+
+
+def test_the_users_first_configured_law_is_recommended(cli, tmp_path, monkeypatch):
+    from scalingplan.cli import settings
+
+    path = tmp_path / "config.toml"
+    path.write_text('laws = ["chinchilla-3", "epoch2024"]\n')
+    monkeypatch.setenv("SCALINGPLAN_CONFIG", str(path))
+    monkeypatch.setattr(settings, "_state", {"disabled": False, "loaded": None})
+    out = json.loads(cli("allocate", "--flops", "5.8e23", "--json").stdout)
+    assert out["recommended"]["law"] == "chinchilla-3" and "configured" in out["recommended"]["reason"]
+    assert [row["law"] for row in out["allocations"]] == ["chinchilla-3", "epoch2024"]

@@ -10,7 +10,7 @@ from scalingplan.laws.base import PARAMS_KINDS
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.common import emit, lazy_module, warn
 from scalingplan.cli.options import (HARDWARE, LAW_SETTINGS, OUTPUT, Flops, Laws, Model, ModelConfig, PfDays,
-                                     chosen_laws, model_params, with_options)
+                                     chosen_laws, configured_first_law, model_params, with_options)
 from scalingplan.cli.memory import RECIPE, budget_and_cluster, recipe_tables
 from scalingplan.output.headline import lead
 
@@ -191,7 +191,8 @@ def allocate(
         "allocations": rows,
     }
     main = Table(COLUMNS + law_columns(plans), table_rows(rows), title, allocation_notes(plans))
-    tables = lead(payload, [main] + with_recipe(payload, rows) + shape_tables(rows, shapes), explain, (law or [None])[0])
+    tables = lead(payload, [main] + with_recipe(payload, rows) + shape_tables(rows, shapes), explain,
+                  configured_first_law())
     if emit_to:
         row = next(r for r in rows if r["law"] == payload["recommended"]["law"])
         return print(launch.emit_plan(emit_to.lower(), row, payload["recipe"]["seq_len"]))
@@ -226,12 +227,13 @@ def shape_tables(rows: list, wanted: bool) -> list:
         found = propose(float(row["params"]), count=count, top=1)
         row["proposed_shape"] = dict(found[0], count=count) if found else None
         if found:
-            shown.append(dict(row["proposed_shape"], law=row["law"], error_percent=100 * found[0]["error"]))
+            shown.append(dict(row["proposed_shape"], law=row["law"], error_percent=100 * found[0]["error"],
+                              pipeline=",".join(map(str, found[0]["pipeline_splits"]))))
     note = ("Shapes: SwiGLU, untied embeddings, vocab 32,000, head dim 128, d_model/n_layer near 128 (see "
             "'scalingplan shape'); a law counting non-embedding parameters or M/6 is matched by non-embedding ones.")
     columns = [Column("Law", "law", "text"), Column("Layers", "layers", "exact"), Column("d_model", "d_model", "exact"),
                Column("Heads", "heads", "exact"), Column("FFW", "ffw_size", "exact"), Column("Params", "params", "count"),
-               Column("Error %", "error_percent", "plain")]
+               Column("Error %", "error_percent", "plain"), Column("PP", "pipeline", "text")]
     return [Table(columns, shown, "Proposed shapes", [note])]
 
 

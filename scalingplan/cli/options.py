@@ -150,6 +150,14 @@ def hardware_given(**given) -> dict:
     return given
 
 
+def configured_first_law() -> str | None:
+    """The first of the user's configured laws (``laws = [...]`` in the config file), or None."""
+    from scalingplan.cli.settings import setting
+
+    configured = setting("laws") or []
+    return str(configured[0]) if configured else None
+
+
 def chosen_laws(laws) -> list | None:
     """Law arguments with comma lists split (``--law a,b`` = ``--law a --law b``); the user's default
     laws, or None for the registry's main laws, when none are given."""
