@@ -187,6 +187,7 @@ def test_sweep_shapes_grow_monotonically():
     (["shape", "--params", "1e100"], "--params"),
     (["shape", "--params", "7e9", "--aspect-min", "1e-100"], "--aspect-min"),
     (["shape", "--params", "7e9", "--aspect-max", "1e100"], "--aspect-max"),
+    (["shape", "--params", "1e14", "--aspect-min", "4", "--aspect-max", "4096", "--tolerance", "0.9"], "--tolerance"),
     (["allocate", "--flops", "1e100", "--shapes"], "--shapes"),
 ])
 def test_shape_search_bounds_refuse_in_one_line(main_cli, args, message):

@@ -14,8 +14,8 @@ Conventions (each an option of ``propose``):
 - feed-forward width 4 d_model for a GELU MLP; for a gated MLP 2/3 of that, rounded up to a multiple
   of 256 (Touvron et al. 2023, LLaMA §2.2 and its code: 11008 for d_model 4096).
 
-Bounds, checked before any search: targets within PARAMS_RANGE, aspect ratios within ASPECT_LIMITS
-and at most MAX_LAYERS layers. For each depth the width comes from the count's quadratic in d_model
+Bounds, checked before any search: targets within PARAMS_RANGE, aspect ratios within ASPECT_LIMITS,
+at most MAX_LAYERS layers and MAX_EVALUATIONS shapes counted. For each depth the width comes from the count's quadratic in d_model
 (solved, not searched), so the work is a few counts per depth: O(candidates).
 """
 
@@ -39,6 +39,8 @@ PARAMS_RANGE = (1e3, 1e14)
 ASPECT_LIMITS = (4.0, 4096.0)
 #: Deepest shape considered (the deepest published dense models have ~100-200 layers).
 MAX_LAYERS = 4096
+#: Most shapes one search counts exactly (a few seconds); a wider search is refused before it starts.
+MAX_EVALUATIONS = 50_000
 HEAD_DIMS = (64, 128)
 #: From this many parameters up, heads are a multiple of TP_HEADS (8-way tensor parallelism in a node).
 TP_FROM = 1e9
@@ -133,7 +135,7 @@ def candidates(target: float, count: str = "total", mlp: str = "swiglu", kv_head
                 experts=experts, active_experts=active_experts)
     step = width_step(target, tolerance, head_dim, kv_heads)
     coefficients = _quadratic(head_dim, kv_heads, base, count)
-    found = []
+    windows = []  # (layers, first width, last width): arithmetic only, before any count
     for layers in range(1, MAX_LAYERS + 1):
         centre = _solve_width(layers, coefficients, target)
         smallest = step * max(1, math.ceil(low * layers / step))
@@ -143,6 +145,14 @@ def candidates(target: float, count: str = "total", mlp: str = "swiglu", kv_head
         # the same fraction of the solved width (two grid steps of slack for its rounding).
         first = max(smallest, step * math.floor((centre * (1 - tolerance)) / step - 1))
         last = min(step * math.floor(high * layers / step), step * math.ceil(centre * (1 + tolerance) / step + 1))
+        if first <= last:
+            windows.append((layers, first, last))
+    planned = sum((last - first) // step + 1 for _, first, last in windows)
+    if planned > MAX_EVALUATIONS:
+        raise InputError(f"the search would count {planned:,} shapes (at most {MAX_EVALUATIONS:,}): narrow "
+                         "the tolerance or the aspect range", "tolerance")
+    found = []
+    for layers, first, last in windows:
         for d in range(first, last + 1, step):
             arch = _architecture(layers, d, head_dim, kv_heads, base)
             error = counted(arch, count) / target - 1
