@@ -15,6 +15,8 @@ def recommendation_text(recommended: dict, spread: dict, row: dict | None = None
             f"{human_count(recommended['tokens'])} tokens{loss}")
     if row is not None and row.get("days") is not None:
         line += f"; {row['days']:,.1f} days"
+        if row.get("mfu") is not None:
+            line += f" (MFU {row.get('utilisation_source', 'given')} {row['mfu']:.0%})"
         layout = ((row.get("memory") or {}).get("layout") or {})
         if layout:
             line += f", layout dp·tp·pp {layout['dp']}·{layout['tp']}·{layout['pp']} z{layout['zero']}"

@@ -4,7 +4,8 @@ launch arguments.
 
 - Batch: the global batch (sequences) is rounded to the nearest multiple of dp x micro-batch (at least
   one), so every data-parallel rank runs the same whole number of micro-batches; that number is the
-  gradient-accumulation steps (pipeline micro-batches when pp > 1). Steps = ceil(tokens / batch).
+  gradient-accumulation steps (pipeline micro-batches when pp > 1). Steps = ceil(tokens / batch); a
+  predicted step time scales with the batch, so the days stay those of the tokens.
 - Fixed size: a cluster of ``count`` chips for a time T spends C = count x peak x MFU x T model FLOPs;
   a model of N parameters then trains on D = C / (6N) tokens (C = 6ND, Kaplan et al. 2020 §2.1), and
   each law gives its loss L(N, D).
@@ -40,6 +41,11 @@ def launchable(row: dict, seq_len: int) -> None:
     row.update(whole_micro_batches(row["batch_sequences"], layout["dp"], layout.get("micro_batch", 1)))
     row["batch_tokens"] = row["batch_sequences"] * seq_len
     row["steps"] = float(math.ceil(float(row["tokens"]) / row["batch_tokens"]))
+    predicted = row.get("throughput")
+    if predicted:  # a step of the rounded batch does that much more (or less) of the same work
+        ratio = row["batch_sequences"] / row["batch_rounded_from"]
+        row["throughput"] = dict(predicted, step_seconds=predicted["step_seconds"] * ratio,
+                                 breakdown={k: v * ratio for k, v in (predicted.get("breakdown") or {}).items()})
 
 
 def fixed_size(params: float, flops: float, laws=None) -> list:
