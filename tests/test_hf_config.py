@@ -136,3 +136,15 @@ def test_catalogue_model_in_allocate_and_assess(cli):
 def test_one_model_description_at_a_time(main_cli):
     assert_one_line_error(main_cli("allocate", "--params", "7e9", "--model", "gopher"), "--params and --model")
     assert_one_line_error(main_cli("assess", "--config", CONFIGS / "gpt2.json"), "--tokens")
+
+
+def test_throughput_takes_a_config(cli):
+    """Mixtral's config.json predicts the same step as its shape given by flags."""
+    common = ["--gpu", "h100", "--count", "64", "--tp", "8", "--pp", "1", "--json"]
+    by_config = json.loads(cli("throughput", "--config", CONFIGS / "mixtral-8x7b.json", *common).stdout)
+    by_flags = json.loads(cli("throughput", "--layers", "32", "--d-model", "4096", "--heads", "32", "--kv-heads", "8",
+                              "--ffw-size", "14336", "--mlp", "swiglu", "--embeddings", "untied", "--norm", "rmsnorm",
+                              "--experts", "8", "--active-experts", "2", "--vocab", "32000", "--seq-len", "32768",
+                              *common).stdout)
+    assert by_config["seq_len"] == 32768
+    assert by_config["step_seconds"] == pytest.approx(by_flags["step_seconds"], rel=1e-12)
