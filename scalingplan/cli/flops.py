@@ -67,6 +67,16 @@ def architecture_of(model: Optional[dict], given: dict) -> Optional[counting.Arc
     return counting.make_architecture(**shapes)
 
 
+def described_architecture(model: Optional[dict], given: dict, config=None) -> Optional[counting.Architecture]:
+    """The model a command was given: a --config file's (with --seq-len at most), else
+    ``architecture_of`` the catalogue model and the shape flags."""
+    if config is None:
+        return architecture_of(model, given)
+    if model is not None or any(v is not None for k, v in given.items() if k != "seq_len"):
+        raise InputError("--config describes the whole model: give it without --model or shape flags (except --seq-len)")
+    return config_architecture(config, given.get("seq_len"))
+
+
 def conventions(arch: counting.Architecture) -> str:
     """What the parameter counts include, in one line."""
     parts = [f"{arch.mlp} MLP ({counting.MLP_MATRICES[arch.mlp]} matrices)", f"{arch.embeddings} embeddings"]
@@ -190,13 +200,7 @@ def flops(
                  ffw_size=ffw_size, mlp=mlp, embeddings=embeddings, norm=norm, experts=experts,
                  active_experts=active_experts, shared_experts=shared_experts, expert_ffw_size=expert_ffw_size,
                  dense_layers=dense_layers, vocab=vocab, seq_len=seq_len)
-    if config is not None:
-        if entry is not None or any(v is not None for k, v in given.items() if k != "seq_len"):
-            raise InputError("--config describes the whole model: give it without --model or shape flags "
-                             "(except --seq-len)")
-        arch = config_architecture(config, seq_len)
-    else:
-        arch = architecture_of(entry, given)
+    arch = described_architecture(entry, given, config)
     if arch is not None and tokens is None and entry is None and params is None:
         parameters, table = parameter_tables(arch)
         table.title = (f"Parameters: {parameters['total']:,.0f} total"

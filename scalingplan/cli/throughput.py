@@ -9,8 +9,8 @@ from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive, parse_whole
 from scalingplan.output.render import Column, Table, human_count
 from scalingplan.cli.common import emit
-from scalingplan.cli.flops import architecture_of, shape_option
-from scalingplan.cli.options import OUTPUT, Model, ModelConfig, config_architecture, with_options
+from scalingplan.cli.flops import described_architecture, shape_option
+from scalingplan.cli.options import OUTPUT, Model, ModelConfig, with_options
 
 Opt = lambda flag, text, panel="Layout": Annotated[Optional[str], typer.Option(flag, help=text, rich_help_panel=panel)]  # noqa: E731
 PARTS = ("compute", "memory_bound", "tp_comm", "pp_comm", "dp_comm", "zero_comm", "cp_comm", "ep_comm", "bubble",
@@ -93,13 +93,7 @@ def throughput(
                  ffw_size=ffw_size, mlp=mlp, embeddings=embeddings, norm=norm, experts=experts,
                  active_experts=active_experts, shared_experts=shared_experts, expert_ffw_size=expert_ffw_size,
                  dense_layers=dense_layers, vocab=vocab, seq_len=seq_len)
-    if config is not None:
-        if entry is not None or any(v is not None for k, v in given.items() if k != "seq_len"):
-            raise InputError("--config describes the whole model: give it without --model or shape flags "
-                             "(except --seq-len)")
-        arch = config_architecture(config, seq_len)
-    else:
-        arch = architecture_of(entry, given)
+    arch = described_architecture(entry, given, config)
     if arch is None:
         raise InputError("give the model: --model, --config, or --layers, --d-model and --heads")
     attention = str(attention).lower()
