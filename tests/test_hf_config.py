@@ -148,3 +148,10 @@ def test_throughput_takes_a_config(cli):
                               *common).stdout)
     assert by_config["seq_len"] == 32768
     assert by_config["step_seconds"] == pytest.approx(by_flags["step_seconds"], rel=1e-12)
+
+
+def test_keys_that_leave_the_count_alone_are_read_past():
+    # DeepSeek-V3's released files carry an fp8 quantization_config; the logical count is unchanged.
+    doc = read_config(CONFIGS / "deepseek-v3.json")
+    fp8 = {"activation_scheme": "dynamic", "fmt": "e4m3", "quant_method": "fp8", "weight_block_size": [128, 128]}
+    assert architecture_from_config(dict(doc, quantization_config=fp8)).params_total == counts("deepseek-v3").params_total

@@ -54,7 +54,8 @@ aux_loss_alpha seq_aux norm_topk_prob routed_scaling_factor scoring_func n_group
 pretraining_tp use_parallel_residual alibi n_ctx scale_attn_weights reorder_and_upcast_attn
 scale_attn_by_inverse_layer_idx summary_type summary_use_proj summary_activation
 summary_proj_to_labels task_specific_params use_mrope num_nextn_predict_layers tokenizer_class
-apply_residual_connection_post_layernorm use_bfloat16 is_decoder max_position_embeddings n_positions num_kv_heads multi_query
+apply_residual_connection_post_layernorm quantization_config sliding_window_size use_return_dict
+output_attentions output_hidden_states use_bfloat16 is_decoder max_position_embeddings n_positions num_kv_heads multi_query
 new_decoder_architecture parallel_attn
 """.split())
 """(The last keys here are read by the families that use them; other families ignore them.)"""
@@ -93,7 +94,8 @@ FAMILIES = {
     "falcon": Family("Falcon", mlp="gelu", norm="layernorm", norms_per_layer=1, tied=True,
                      keys=dict(layers="num_hidden_layers", d_model="hidden_size", heads="num_attention_heads",
                                ffw_size="ffn_hidden_size", vocab="vocab_size"),
-                     reads=("bias", "multi_query", "num_kv_heads", "new_decoder_architecture", "parallel_attn")),
+                     reads=("bias", "multi_query", "num_kv_heads", "new_decoder_architecture", "parallel_attn",
+                            "num_ln_in_parallel_attn", "activation")),
     "gpt_neox": Family("GPT-NeoX", mlp="gelu", norm="layernorm",
                        keys=dict(layers="num_hidden_layers", d_model="hidden_size", heads="num_attention_heads",
                                  ffw_size="intermediate_size", vocab="vocab_size"),
@@ -187,6 +189,10 @@ def _family_specifics(model_type: str, doc: dict, shape: dict) -> None:
         elif _flag(doc, "multi_query", True):
             shape["kv_heads"] = 1
         shape["norms_per_layer"] = 2 if new or not _flag(doc, "parallel_attn", True) else 1
+        if new and doc.get("num_ln_in_parallel_attn") is not None:  # Falcon 2: one norm before both branches
+            shape["norms_per_layer"] = doc["num_ln_in_parallel_attn"]
+        if doc.get("activation", "gelu") != "gelu":
+            raise InputError(f"--config: Falcon activation {str(doc['activation'])[:20]!r} is not counted (gelu is)")
     elif model_type == "gpt_neox":
         attention = _flag(doc, "attention_bias", True)
         shape.update(qkv_bias=attention, out_bias=attention, mlp_bias=True)
