@@ -192,13 +192,13 @@ def test_overtrained_plan_spends_the_budget_and_pays_a_penalty(multiplier):
     assert plan.tokens / plan.params == pytest.approx(multiplier, rel=1e-12)
     assert 6 * plan.params * plan.tokens == pytest.approx(1e22, rel=1e-9)
     assert plan.loss == pytest.approx(law.loss_cm(1e22, multiplier), rel=1e-9)
-    assert plan.extra["loss_penalty"] > 0
+    assert plan.loss_penalty > 0
     (at_optimum,) = planning.overtrained(1e22, law.optimal_multiplier(), [law])
-    assert at_optimum.extra["loss_penalty"] == pytest.approx(0, abs=1e-9)
+    assert at_optimum.loss_penalty == pytest.approx(0, abs=1e-9)
 
 
 def test_overtrained_penalty_grows_with_the_multiplier_past_the_optimum():
-    penalties = [planning.overtrained(1e22, m, ["gadre2024-refinedweb"])[0].extra["loss_penalty"]
+    penalties = [planning.overtrained(1e22, m, ["gadre2024-refinedweb"])[0].loss_penalty
                  for m in (10, 40, 160, 640)]
     assert all(b > a for a, b in zip(penalties, penalties[1:]))
 

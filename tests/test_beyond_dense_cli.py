@@ -82,7 +82,7 @@ def test_precision_options(cli):
     assert free["precision_bits"] == pytest.approx(3.47, abs=0.01)
     assessed = as_json(cli("assess", "--params", "1e9", "--tokens", "1e11", "--law", "kumar2024",
                            "--precision", "int4", "--json"))["models"][0]["assessments"][0]
-    assert assessed["law_flops"] == pytest.approx(6 / 16 * 1e9 * 1e11 * 4)
+    assert assessed["flops"] == pytest.approx(6 / 16 * 1e9 * 1e11 * 4)
 
 
 def test_assess_shows_predicted_error(cli):

@@ -6,89 +6,22 @@ import typer
 
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
-from scalingplan.laws.base import PARAMS_KINDS
+from scalingplan.output.allocations import (allocation_notes, basis_notes, columns, law_columns, recipe_tables,
+                                            table_rows)
 from scalingplan.output.render import Column, Table, human_count, sci
-from scalingplan.cli.common import emit, lazy_module, warn
-from scalingplan.cli.options import (HARDWARE, LAW_SETTINGS, OUTPUT, Flops, Laws, Model, ModelConfig, PfDays,
-                                     chosen_laws, configured_first_law, model_params, with_options)
-from scalingplan.cli.memory import RECIPE, budget_and_cluster, recipe_tables
+from scalingplan.cli.common import emit, lazy_module, warn, warn_once
+from scalingplan.cli.options import (HARDWARE, LAW_SETTINGS, OUTPUT, RECIPE, Flops, Laws, Model, ModelConfig, PfDays,
+                                     budget_and_recipe, chosen_laws, configured_first_law, model_params, with_options)
 from scalingplan.output.headline import lead
 
 planning = lazy_module("scalingplan.planning.allocation")
+planner = lazy_module("scalingplan.planning.planner")
 launch = lazy_module("scalingplan.planning.launch")
 
-COLUMNS = [
-    Column("Law", "law_label", "text"),
-    Column("Params", "params", "count"),
-    Column("Tokens", "tokens", "count"),
-    Column("Tokens/param", "tokens_per_param", "plain"),
-    Column("Loss", "loss", "loss"),
-    Column("FLOPs", "flops", "flops"),
-    Column("PF-days", "pf_days", "plain"),
-]
+LEAD = ("law", "params", "tokens", "tokens_per_param")
 
 
-OUTSIDE_MARK = "*"
-
-
-def outside(row) -> bool:
-    decades = row.get("extrapolation_decades")
-    return decades is not None and float(decades) > 0
-
-
-def table_rows(rows: list) -> list:
-    """Rows for a person: the law's name marked when the budget lies outside its fitted range."""
-    return [{**row, "law_label": row["law"] + (OUTSIDE_MARK if outside(row) else "")} for row in rows]
-
-
-def convention_notes(rows: list) -> list:
-    """What the parameter counts count, what the losses mean, and which rows extrapolate."""
-    kinds: dict = {}
-    for row in rows:
-        names = kinds.setdefault(row.get("params_kind", "total"), [])
-        if row["law"] not in names:
-            names.append(row["law"])
-    if len(kinds) == 1:
-        notes = [f"Params: {PARAMS_KINDS.get(*kinds, *kinds)} ({', '.join(*kinds.values())})."]
-    else:
-        notes = ["Params: " + "; ".join(
-            f"{PARAMS_KINDS.get(kind, kind)} ({'others' if kind == 'total' else ', '.join(names)})"
-            for kind, names in sorted(kinds.items(), key=lambda item: item[0] == "total")) + "."]
-    if any(r.get("loss") is not None for r in rows):
-        notes.append("Loss: predicted final loss in nats/token, on each law's own data and tokenizer; "
-                     "compare it within a law, not across laws.")
-    far: dict = {}
-    for row in rows:
-        if outside(row):
-            far[row["law"]] = max(far.get(row["law"], 0.0), float(row["extrapolation_decades"]))
-    if far:
-        notes.append(f"{OUTSIDE_MARK} outside the budgets the law was fitted on, by (decades): "
-                     + ", ".join(f"{name} {decades:.1f}" for name, decades in far.items()) + ".")
-    return notes
-
-
-def allocation_notes(plans: list) -> list:
-    """Conventions a reader needs beside the numbers, then each law's own notes."""
-    notes = convention_notes([p.as_dict() for p in plans])
-    for p in plans:
-        notes.extend(p.notes)
-    return notes
-
-
-def law_columns(plans: list) -> list:
-    """Table columns for the extra keys the plans' laws add, each once."""
-    columns = []
-    for p in plans:
-        columns.extend(Column(*spec) for spec in p.columns if Column(*spec) not in columns)
-    return columns
-
-
-def warn_once(message: str | None) -> None:
-    if message:
-        warn(message)
-
-
-def skipped_warning(skipped: list, option: str) -> None:
+def skipped_warning(skipped, option: str) -> None:
     """One line for every law left out because it predicts no loss."""
     if skipped:
         warn(f"left out of {option} as each predicts no loss: {', '.join(repr(name) for name in skipped)}")
@@ -134,69 +67,111 @@ def allocate(
     With --gpu and --count (and a budget, --params or --loss): batch, learning rate, days, memory
     layout, cost and energy, e.g. scalingplan allocate --params 7e9 --gpu a100 --count 256.
     A model instead of --params: --model chinchilla, or --config Meta-Llama-3-8B (a config.json).
+    A size with a budget (e.g. --params 70e9 --gpu h100 --count 512 --days 10): the tokens it buys.
     """
     if emit_to is not None and emit_to.lower() not in launch.EMIT:
         raise InputError(f"--emit: unknown framework '{emit_to}' (choose from {', '.join(launch.EMIT)})")
-    law = chosen_laws(law)
     params = model_params(params, model, config)  # --model and --config name a fixed size too
-    if settings:
-        law = planning.configure(law, **settings)
-    budget, cluster = budget_and_cluster(flops, pf_days, hardware, recipe)
-
-    def with_recipe(payload, rows):
-        return recipe_tables(payload, rows, recipe, cluster)
-
+    budget, recipe_spec = budget_and_recipe(flops, pf_days, hardware, recipe)
     asked = [name for name, given in (("a budget", budget), ("--params", params), ("--loss", loss)) if given]
     fixed = asked == ["a budget", "--params"]  # a fixed size on a budget: the tokens it buys
     if len(asked) != 1 and not fixed:
         raise InputError("give exactly one of a budget (--flops, --pf-days or --gpu ...), --params or --loss"
                          + (f"; got {' and '.join(asked)}" if asked else ""))
-    skipped = []
-    if unique_tokens is not None or inference_tokens is not None:
-        if tokens_per_param is not None:
-            raise InputError("--tokens-per-param goes with a budget alone, not with --unique-tokens or --inference-tokens")
-        return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe, shapes)
-    if tokens_per_param is not None:
-        return overtrained(fmt, budget, law, tokens_per_param, with_recipe, shapes)
-    if fixed:
-        value = parse_positive(params, "--params")
-        plans = launch.fixed_size(value, budget["flops"], law)
-        title = f"A {human_count(value)}-parameter model on {sci(budget['flops'])} FLOPs: D = C/(6N)"
-        if "hardware" in budget:
-            title += f" ({budget['description']})"
-        query = {"params": value, "flops": budget["flops"]}
-    elif budget:
-        plans = planning.allocate(budget["flops"], law)
-        title = f"Compute-optimal allocation for {sci(budget['flops'])} FLOPs ({budget['pf_days']:,.1f} PF-days)"
-        if "hardware" in budget:
-            title += f" = {budget['description']}"
-        query = {"flops": budget["flops"]}
-    elif params:
-        value = parse_positive(params, "--params")
-        plans = planning.allocate_params(value, law)
-        title = f"Compute-optimal training for a {human_count(value)}-parameter model"
-        query = {"params": value}
-    else:
-        value = parse_positive(loss, "--loss")
-        plans, skipped = planning.allocate_loss(value, law)
-        title = f"Smallest compute-optimal budget reaching loss {value:g}"
-        query = {"loss": value}
-    skipped_warning(skipped, "--loss")
+    unique = None if unique_tokens is None else parse_positive(unique_tokens, "--unique-tokens")
+    served = None if inference_tokens is None else parse_positive(inference_tokens, "--inference-tokens")
+    multiplier = None if tokens_per_param is None else parse_positive(tokens_per_param, "--tokens-per-param")
+    if multiplier is not None and (unique is not None or served is not None):
+        raise InputError("--tokens-per-param goes with a budget alone, not with --unique-tokens or --inference-tokens")
+    if multiplier is not None and not budget:
+        raise InputError("--tokens-per-param goes with a budget (--flops, --pf-days or --gpu ...)")
+    if params and (unique is not None or served is not None):
+        raise InputError("--unique-tokens and --inference-tokens go with a budget or --loss, not --params")
+    if loss and unique is not None and served is None:
+        raise InputError("--unique-tokens goes with a budget (--flops, ...), or with --loss and --inference-tokens")
+    query = planner.Query(flops=budget["flops"] if budget else None,
+                          params=parse_positive(params, "--params") if params else None,
+                          loss=parse_positive(loss, "--loss") if loss else None, tokens_per_param=multiplier,
+                          unique_tokens=unique, inference_tokens=served, settings=settings or {}, recipe=recipe_spec)
+    laws = chosen_laws(law)
+    if settings:
+        laws = planning.configure(laws, **settings)
+    if unique is not None:
+        from scalingplan.planning.data_and_inference import resolve_for_data_limit
+
+        laws = resolve_for_data_limit(laws)
+    found = planner.plan_all(planning.resolve(laws), query)
+    skipped_warning(found.skipped, "--inference-tokens" if served is not None else "--loss")
+    for message in found.warnings:
+        warn(message)
+    plans = list(found.allocations)
     rows = [p.as_dict() for p in plans]
     shapes_in_range(rows, shapes)
     warn_once(planning.extrapolation_warning(rows))
-    payload = {
-        "query": query,
-        "budget": budget,
-        "allocations": rows,
-    }
-    main = Table(COLUMNS + law_columns(plans), table_rows(rows), title, allocation_notes(plans))
-    tables = lead(payload, [main] + with_recipe(payload, rows) + shape_tables(rows, shapes), explain,
+    table_columns, notes, title = layout(query, budget)
+    payload = {"query": {key: value for key, value in (
+        ("flops", query.flops), ("params", query.params), ("loss", query.loss), ("tokens_per_param", multiplier),
+        ("unique_tokens", unique), ("inference_tokens", served)) if value is not None},
+        "budget": budget, "allocations": rows}
+    from scalingplan.planning.recipe import add_recipe
+
+    info = add_recipe([], recipe_spec.rule, recipe_spec.seq_len, recipe_spec.cluster)
+    payload["recipe"] = info
+    main = Table(table_columns + law_columns(plans), table_rows(rows), title,
+                 allocation_notes(plans) + basis_notes(plans) + notes)
+    tables = lead(payload, [main] + recipe_tables(info, rows) + shape_tables(rows, shapes), explain,
                   configured_first_law())
     if emit_to:
         row = next(r for r in rows if r["law"] == payload["recommended"]["law"])
-        return print(launch.emit_plan(emit_to.lower(), row, payload["recipe"]["seq_len"]))
+        return print(launch.emit_plan(emit_to.lower(), row, info["seq_len"]))
     emit(fmt, payload, tables, csv_table=main)
+
+
+def layout(query, budget) -> tuple:
+    """(columns, notes, title) of the allocation table for the query's path."""
+    path = query.path
+    if path == "fixed-size":
+        title = f"A {human_count(query.params)}-parameter model on {sci(query.flops)} FLOPs: D = C/(6N)"
+        if "hardware" in budget:
+            title += f" ({budget['description']})"
+        return columns(*LEAD, "loss", "flops", "pf_days"), [], title
+    if path in ("plain", "params", "loss"):
+        if path == "plain":
+            title = f"Compute-optimal allocation for {sci(query.flops)} FLOPs ({budget['pf_days']:,.1f} PF-days)"
+            if "hardware" in budget:
+                title += f" = {budget['description']}"
+        elif path == "params":
+            title = f"Compute-optimal training for a {human_count(query.params)}-parameter model"
+        else:
+            title = f"Smallest compute-optimal budget reaching loss {query.loss:g}"
+        return columns(*LEAD, "loss", "flops", "pf_days"), [], title
+    if path == "over-trained":
+        notes = ["Optimal M: the law's compute-optimal tokens per parameter at this budget; Penalty: this "
+                 "plan's L(N, D) minus the least L(N, D) of any model of the same compute under the law "
+                 "(over-training buys a smaller model for inference)."]
+        return (columns(*LEAD, "optimal_tokens_per_param", "loss", "loss_penalty"), notes,
+                f"{query.tokens_per_param:g} tokens per parameter on {sci(query.flops)} FLOPs")
+    if path == "data-limited":
+        return (columns(*LEAD, "loss", "epochs", "unlimited_data_loss", "flops", "pf_days"), [],
+                f"Compute-optimal allocation for {sci(query.flops)} FLOPs with "
+                f"{human_count(query.unique_tokens)} unique tokens")
+    keys = [*LEAD] + (["epochs"] if query.unique_tokens is not None else []) + [
+        "loss", "flops", "inference_flops", "total_flops", "chinchilla_params"]
+    notes = ["FLOPs: training in each law's cost model (6ND unless it has its own); serving a token costs a "
+             "forward pass, a third of training's (2N per token for 6ND; Sardana et al. 2024, arXiv:2401.00448)."]
+    if query.loss is not None:
+        keys += ["chinchilla_total_flops", "saving_percent"]
+        notes.insert(0, "Chinchilla: the training-optimal model of the same loss, served for the same tokens; "
+                        "Saving: its total FLOPs minus the inference-aware plan's.")
+        title = (f"Least training + inference compute reaching loss {query.loss:g} with "
+                 f"{sci(query.inference_tokens)} inference tokens")
+    else:
+        keys += ["chinchilla_loss"]
+        notes.insert(0, "Chinchilla: the training-optimal plan whose training plus inference spend the same budget.")
+        title = (f"Lowest loss for a lifetime budget of {sci(query.flops)} FLOPs with "
+                 f"{sci(query.inference_tokens)} inference tokens")
+    shown = [Column("Training FLOPs", c.key, c.kind) if c.key == "flops" else c for c in columns(*keys)]
+    return shown, notes, title
 
 
 def shapes_in_range(rows: list, wanted: bool) -> None:
@@ -235,69 +210,3 @@ def shape_tables(rows: list, wanted: bool) -> list:
                Column("Heads", "heads", "exact"), Column("FFW", "ffw_size", "exact"), Column("Params", "params", "count"),
                Column("Error %", "error_percent", "plain"), Column("PP", "pipeline", "text")]
     return [Table(columns, shown, "Proposed shapes", [note])]
-
-
-def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe, shapes=False):
-    """allocate with --unique-tokens and/or --inference-tokens (scalingplan.planning.data_and_inference)."""
-    from scalingplan.planning import data_and_inference as constraints
-
-    unique = None if unique_tokens is None else parse_positive(unique_tokens, "--unique-tokens")
-    served = None if inference_tokens is None else parse_positive(inference_tokens, "--inference-tokens")
-    if params:
-        raise InputError("--unique-tokens and --inference-tokens go with a budget or --loss, not --params")
-    target = parse_positive(loss, "--loss") if loss else None
-    columns, notes, warnings, skipped = list(COLUMNS), [], [], []
-    if served is None:
-        if target is not None:
-            raise InputError("--unique-tokens goes with a budget (--flops, ...), or with --loss and --inference-tokens")
-        plans, warnings = constraints.allocate_limited(budget["flops"], unique, law)
-        title = f"Compute-optimal allocation for {sci(budget['flops'])} FLOPs with {human_count(unique)} unique tokens"
-        columns[5:5] = [Column("Epochs", "epochs", "plain"), Column("Unlimited-data loss", "unlimited_data_loss", "loss")]
-    else:
-        columns = COLUMNS[:4] + [Column("Loss", "loss", "loss"), Column("Training FLOPs", "flops", "flops"),
-                                 Column("Inference FLOPs", "inference_flops", "flops"),
-                                 Column("Total FLOPs", "total_flops", "flops"),
-                                 Column("Chinchilla params", "chinchilla_params", "count")]
-        if target is not None:
-            plans, skipped, warnings = constraints.inference_for_loss(target, served, law, unique)
-            title = f"Least training + inference compute reaching loss {target:g} with {sci(served)} inference tokens"
-            columns += [Column("Chinchilla total", "chinchilla_total_flops", "flops"), Column("Saving %", "saving_percent", "plain")]
-            notes.append("Chinchilla: the training-optimal model of the same loss, served for the same tokens; "
-                         "Saving: its total FLOPs minus the inference-aware plan's.")
-        else:
-            plans, skipped, warnings = constraints.inference_for_budget(budget["flops"], served, law, unique)
-            title = f"Lowest loss for a lifetime budget of {sci(budget['flops'])} FLOPs with {sci(served)} inference tokens"
-            columns += [Column("Chinchilla loss", "chinchilla_loss", "loss")]
-            notes.append("Chinchilla: the training-optimal plan whose training plus inference spend the same budget.")
-        if unique is not None:
-            columns[4:4] = [Column("Epochs", "epochs", "plain")]
-        notes.append("FLOPs: training 6ND, inference 2N per token (Sardana et al. 2024, arXiv:2401.00448).")
-    skipped_warning(skipped, "--inference-tokens")
-    for message in warnings:
-        warn(message)
-    rows = [p.as_dict() for p in plans]
-    warn_once(planning.extrapolation_warning(rows))
-    query = {key: value for key, value in (("flops", budget and budget["flops"]), ("loss", target),
-                                           ("unique_tokens", unique), ("inference_tokens", served)) if value}
-    payload = {"query": query, "budget": budget, "allocations": rows}
-    emit(fmt, payload, [Table(columns, table_rows(rows), title, allocation_notes(plans) + notes)]
-         + with_recipe(payload, rows) + shape_tables(rows, shapes))
-
-
-def overtrained(fmt, budget, law, tokens_per_param, with_recipe, shapes=False):
-    """allocate --tokens-per-param M: the model with D = M·N that spends the budget, under each law."""
-    if not budget:
-        raise InputError("--tokens-per-param goes with a budget (--flops, --pf-days or --gpu ...)")
-    multiplier = parse_positive(tokens_per_param, "--tokens-per-param")
-    plans = planning.overtrained(budget["flops"], multiplier, law)
-    rows = [p.as_dict() for p in plans]
-    columns = COLUMNS[:4] + [Column("Optimal M", "optimal_tokens_per_param", "plain"), Column("Loss", "loss", "loss"),
-                             Column("Penalty", "loss_penalty", "loss")] + law_columns(plans)
-    notes = ["Optimal M: the law's compute-optimal tokens per parameter at this budget; Penalty: this "
-             "plan's loss minus the compute-optimal plan's (over-training buys a smaller model for inference)."]
-    title = f"{multiplier:g} tokens per parameter on {sci(budget['flops'])} FLOPs"
-    payload = {"query": {"flops": budget["flops"], "tokens_per_param": multiplier}, "budget": budget,
-               "allocations": rows}
-
-    emit(fmt, payload, [Table(columns, table_rows(rows), title, allocation_notes(plans) + notes)]
-         + with_recipe(payload, rows) + shape_tables(rows, shapes))

@@ -25,6 +25,41 @@ Model = Annotated[Optional[str], typer.Option("--model", "-m", help="A catalogue
 ModelConfig = Annotated[Optional[str], typer.Option(
     "--config", help="A Hugging Face config.json, or a model folder holding one (Llama, Mistral, Mixtral, "
                      "Qwen2, Gemma 2, OLMo 2, DeepSeek-V2/V3, Falcon, GPT-NeoX, GPT-2).")]
+def shape_option(flag: str, text: str):
+    """An architecture flag (--layers, --d-model, ...), listed under its own heading in --help."""
+    return Annotated[Optional[str], typer.Option(flag, help=text, rich_help_panel="Architecture")]
+
+
+def architecture_of(model: Optional[dict], given: dict):
+    """The catalogue model's architecture with any shape the user gave on top, or None. A model
+    described by flags alone takes what they leave out from ``counting.COMMAND_DEFAULTS``."""
+    from scalingplan.compute.counting import COMMAND_DEFAULTS
+
+    shapes = dict((model or {}).get("architecture") or {})
+    given = {k: v for k, v in given.items() if v is not None}
+    if model is None and given:
+        given = {**COMMAND_DEFAULTS, **given}
+    if given.keys() & {"kv_size", "head_dim"}:  # the same size under two names: the user's wins
+        shapes.pop("kv_size", None)
+        shapes.pop("head_dim", None)
+    shapes.update(given)
+    if not shapes:
+        return None
+    from scalingplan.compute.counting import make_architecture
+
+    return make_architecture(**shapes)
+
+
+def described_architecture(model: Optional[dict], given: dict, config=None):
+    """The model a command was given: a --config file's (with --seq-len at most), else
+    ``architecture_of`` the catalogue model and the shape flags."""
+    if config is None:
+        return architecture_of(model, given)
+    if model is not None or any(v is not None for k, v in given.items() if k != "seq_len"):
+        raise InputError("--config describes the whole model: give it without --model or shape flags (except --seq-len)")
+    return config_architecture(config, given.get("seq_len"))
+
+
 PricePerHour = Annotated[Optional[str], typer.Option(
     "--price-per-hour", help="Price of one accelerator-hour, in your currency: adds a cost.")]
 
@@ -92,6 +127,35 @@ def model_params(params=None, model=None, config=None):
     if config:
         return repr(float(config_architecture(config).params_active))
     return params
+
+
+# --- shape conventions (shape --like, sweep --config) ------------------------------------------------
+def shape_settings(mlp="swiglu", kv_heads=None, head_dim="128", vocab="32000", embeddings="untied", norm="rmsnorm",
+                   seq_len="4096", experts=None, active_experts=None) -> dict:
+    """Validated keyword arguments for ``shapes.propose`` (through ``make_architecture``'s checks)."""
+    from scalingplan.compute.counting import make_architecture
+    from scalingplan.numbers import parse_number, parse_whole
+
+    probe = make_architecture(layers=1, d_model=int(parse_number(head_dim, "--head-dim")), head_dim=head_dim,
+                              vocab=vocab, seq_len=seq_len, mlp=mlp, embeddings=embeddings, norm=norm,
+                              experts=experts, active_experts=active_experts)
+    kv = None if kv_heads is None else parse_whole(kv_heads, "kv_heads")
+    return dict(mlp=probe.mlp, kv_heads=None if kv is None else int(kv), head_dim=probe.head_dim, vocab=probe.vocab,
+                embeddings=probe.embeddings, norm=probe.norm, seq_len=probe.seq_len, experts=probe.experts,
+                active_experts=probe.active_experts)
+
+
+def like_settings(path: str) -> dict:
+    """The conventions of a config.json's model for ``shape_settings``: MLP, vocabulary, embeddings,
+    norms, key/value heads, experts, and its head size where the search allows it (64 or 128)."""
+    from scalingplan.compute.shapes import HEAD_DIMS
+
+    arch = config_architecture(path)
+    return dict(mlp=arch.mlp, kv_heads=str(arch.n_kv_heads) if arch.n_kv_heads != arch.heads else None,
+                head_dim=str(arch.head_dim if arch.head_dim in HEAD_DIMS else 128), vocab=str(arch.vocab),
+                embeddings=arch.embeddings, norm=arch.norm,
+                experts=str(arch.experts) if arch.experts else None,
+                active_experts=str(arch.active_experts) if arch.experts else None)
 
 
 # --- output ----------------------------------------------------------------------------------------
@@ -292,3 +356,75 @@ LAW_SETTINGS = Bundle("settings", (
                     "Bits of the weights after post-training quantisation (kumar2024's δ_PTQ)."),
 ), law_settings)
 """Settings of the laws that model them; laws that take a given setting join the default laws."""
+
+
+# --- the recipe and the cluster (allocate) ---------------------------------------------------------
+def _recipe_option(name, flag, text, default=None, annotation=Optional[str]):
+    return panel_option(name, flag, text, "Recipe", default, annotation)
+
+
+RECIPE = Bundle("recipe", (
+    _recipe_option("hparams", "--hparams", "Batch-size and learning-rate rule: deepseek (DeepSeek LLM eq. 1) "
+                                           "or steplaw (Li et al. 2025).", "deepseek", str),
+    _recipe_option("seq_len", "--seq-len", "Sequence length in tokens (default 4096)."),
+    _recipe_option("recompute", "--recompute", "With --gpu --count: none, selective or full (full: 8ND hardware "
+                                               "FLOPs, --mfu read as hardware FLOPs utilisation).", "selective", str),
+    _recipe_option("micro_batch", "--micro-batch", "With --gpu --count: sequences per micro-batch per GPU.", "1", str),
+    keyword_option("price_per_hour", PricePerHour),
+    _recipe_option("pue", "--pue", "Power usage effectiveness (default 1.58, Uptime Institute 2023 average)."),
+    _recipe_option("grid_intensity", "--grid-intensity", "kg CO2e per kWh (default 0.436, Ember's 2022 world average)."),
+), lambda **given: given)
+"""The recipe options of `allocate`; the command receives them as ``recipe={...}``."""
+
+
+def budget_and_recipe(flops, pf_days, hardware: dict, recipe: dict) -> tuple:
+    """(budget, ``planner.Recipe``) from allocate's flags: --gpu with --days or --gpu-hours is a budget
+    (with --count also the cluster); --gpu --count alone name only the cluster. With full
+    recomputation a hardware budget buys 6/8 of its FLOPs as model FLOPs (the utilisation is then
+    hardware FLOPs utilisation)."""
+    from scalingplan.compute import memory as mem
+    from scalingplan.compute.budget import model_flops_budget, resolve_budget
+    from scalingplan.numbers import parse_whole
+    from scalingplan.planning.planner import Recipe
+    from scalingplan.planning.recipe import check_rule, make_cluster
+
+    gpu, count, mfu = hardware.get("gpu"), hardware.get("count"), hardware.get("mfu")
+    days, gpu_hours = hardware.get("days"), hardware.get("gpu_hours")
+    recompute = recipe["recompute"]
+    extra = {key: recipe[key] for key in ("micro_batch", "price_per_hour", "pue", "grid_intensity")}
+    is_budget = days is not None or gpu_hours is not None
+    cluster = None
+    if gpu is not None and count is not None:
+        cluster = make_cluster(gpu, count, mfu, recompute.lower(), **extra,
+                               predict=days is None and gpu_hours is None)
+    elif gpu is None and count is not None:
+        raise InputError("--count needs --gpu to name the accelerator")
+    elif recompute.lower() not in mem.RECOMPUTE:
+        raise InputError(f"must be one of {', '.join(mem.RECOMPUTE)}, got {recompute!r}", "recompute")
+    unused = [f"--{k.replace('_', '-')}" for k, v in extra.items() if v is not None and k != "micro_batch"]
+    if cluster is None and unused:
+        raise InputError(f"{', '.join(unused)} need the cluster: give --gpu and --count")
+    if is_budget:
+        budget = resolve_budget(flops, pf_days, gpu, count, days, gpu_hours, mfu)
+    else:
+        if gpu is not None and count is None:
+            raise InputError(f"--gpu {gpu}: give --count (the cluster), with --days or --gpu-hours for a budget")
+        if mfu is not None and gpu is None:
+            raise InputError("--mfu needs --gpu and --count")
+        budget = resolve_budget(flops, pf_days)
+    budget = model_flops_budget(budget, recompute.lower())
+    seq_len = mem.DEFAULT_SEQ_LEN if recipe["seq_len"] is None else parse_whole(recipe["seq_len"], "--seq-len")
+    return budget, Recipe(check_rule(recipe["hparams"]), seq_len, None, cluster)
+
+
+def device(gpu, mfu) -> dict:
+    """{gpu, peak_flops, mfu} of ``--gpu`` and ``--mfu`` for costing runs one chip at a time (empty
+    without --gpu), from the one cluster builder ``recipe.make_cluster``."""
+    if gpu is None:
+        if mfu is not None:
+            raise InputError("--mfu needs --gpu")
+        return {}
+    from scalingplan.planning.recipe import make_cluster
+
+    cluster = make_cluster(gpu, 1, mfu, predict=False)
+    return {"gpu": cluster.gpu["name"], "peak_flops": cluster.gpu["peak_flops"], "mfu": cluster.utilisation}

@@ -5,11 +5,11 @@ from typing import Annotated, Optional
 import typer
 
 from scalingplan.compute import shapes
-from scalingplan.compute.counting import COMMAND_DEFAULTS as DEFAULTS, make_architecture
-from scalingplan.numbers import parse_number, parse_positive, parse_whole
+from scalingplan.compute.counting import COMMAND_DEFAULTS as DEFAULTS
+from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, config_architecture, with_options
+from scalingplan.cli.options import OUTPUT, like_settings, shape_settings, with_options
 
 COLUMNS = [
     Column("Layers", "layers", "exact"),
@@ -23,29 +23,6 @@ COLUMNS = [
     Column("PP", "pipeline", "text"),
 ]
 SHAPE_OPTIONS = ("mlp", "kv_heads", "head_dim", "vocab", "embeddings", "norm", "seq_len", "experts", "active_experts")
-
-
-def shape_settings(mlp="swiglu", kv_heads=None, head_dim="128", vocab="32000", embeddings="untied", norm="rmsnorm",
-                   seq_len="4096", experts=None, active_experts=None) -> dict:
-    """Validated keyword arguments for ``shapes.propose`` (through ``make_architecture``'s checks)."""
-    probe = make_architecture(layers=1, d_model=int(parse_number(head_dim, "--head-dim")), head_dim=head_dim,
-                              vocab=vocab, seq_len=seq_len, mlp=mlp, embeddings=embeddings, norm=norm,
-                              experts=experts, active_experts=active_experts)
-    kv = None if kv_heads is None else parse_whole(kv_heads, "kv_heads")
-    return dict(mlp=probe.mlp, kv_heads=None if kv is None else int(kv), head_dim=probe.head_dim, vocab=probe.vocab,
-                embeddings=probe.embeddings, norm=probe.norm, seq_len=probe.seq_len, experts=probe.experts,
-                active_experts=probe.active_experts)
-
-
-def like_settings(path: str) -> dict:
-    """The conventions of a config.json's model for ``shape_settings``: MLP, vocabulary, embeddings,
-    norms, key/value heads, experts, and its head size where the search allows it (64 or 128)."""
-    arch = config_architecture(path)
-    return dict(mlp=arch.mlp, kv_heads=str(arch.n_kv_heads) if arch.n_kv_heads != arch.heads else None,
-                head_dim=str(arch.head_dim if arch.head_dim in shapes.HEAD_DIMS else 128), vocab=str(arch.vocab),
-                embeddings=arch.embeddings, norm=arch.norm,
-                experts=str(arch.experts) if arch.experts else None,
-                active_experts=str(arch.active_experts) if arch.experts else None)
 
 
 def option(text: str):

@@ -4,10 +4,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from scalingplan.errors import InputError
 from scalingplan.output.render import Column, Table, sci
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, Gpu, Mfu, ModelConfig, budget_range, with_options
+from scalingplan.cli.options import OUTPUT, Gpu, Mfu, ModelConfig, budget_range, device as device_of, with_options
 
 COLUMNS = [
     Column("Budget", "flops", "flops"),
@@ -21,19 +20,6 @@ COLUMNS = [
 ]
 CSV_KEYS = ("flops", "params", "tokens", "loss", "layers", "d_model", "heads", "ffw_size", "gpu_hours")
 DEFAULT_LAW = "epoch2024"
-
-
-def hardware(gpu, mfu) -> dict:
-    """{name, peak_flops, mfu} of ``--gpu`` (empty without one)."""
-    from scalingplan.compute.hardware import check_mfu, default_mfu, find_accelerator
-
-    if gpu is None:
-        if mfu is not None:
-            raise InputError("--mfu needs --gpu")
-        return {}
-    entry = find_accelerator(gpu)
-    return {"gpu": entry["name"], "peak_flops": entry["peak_flops"],
-            "mfu": check_mfu(mfu) if mfu is not None else default_mfu()}
 
 
 @with_options(OUTPUT, budget_range("1e18", "1e20"))
@@ -57,10 +43,10 @@ def sweep(
     from scalingplan.fitting.design import sweep_runs
 
     prior = load_law(law or DEFAULT_LAW)
-    device = hardware(gpu, mfu)
+    device = device_of(gpu, mfu)
     conventions = None
     if config is not None:  # shapes of the config.json's family: its MLP, vocabulary, heads, embeddings
-        from scalingplan.cli.shape import like_settings, shape_settings
+        from scalingplan.cli.options import like_settings, shape_settings
 
         conventions = shape_settings(seq_len="4096", **like_settings(config))
     runs = sweep_runs(prior, budget_range.low, budget_range.high, budgets, per_budget,

@@ -207,20 +207,13 @@ class Law:
         Generic inverse by bisection on log C (optimal loss is non-increasing in C); forms with a
         closed form override it.
         """
-        lo, hi = 1.0, 1e60
-        if self.frontier_loss(hi) > target_loss:
+        from scalingplan.solve import bisect
+
+        if self.frontier_loss(1e60) > target_loss:
             return math.inf
-        if self.frontier_loss(lo) <= target_loss:
-            return lo
-        for _ in range(200):
-            mid = math.sqrt(lo * hi)
-            if self.frontier_loss(mid) <= target_loss:
-                hi = mid
-            else:
-                lo = mid
-            if hi / lo - 1 < 1e-13:
-                break
-        return hi
+        if self.frontier_loss(1.0) <= target_loss:
+            return 1.0
+        return bisect(lambda c: self.frontier_loss(c) <= target_loss, 1.0, 1e60)[1]
 
     def floor_loss(self) -> float:
         """The loss no budget goes below (irreducible term), or 0 if the form has none."""

@@ -50,7 +50,7 @@ def constant_columns(table: Table) -> Table:
         return table
     keep, moved = table.columns[:1], []
     for column in table.columns[1:]:
-        shown = {KINDS[column.kind](row.get(column.key)) for row in table.rows}
+        shown = {KINDS[column.kind](column.cell(row)) for row in table.rows}
         if len(shown) == 1:
             value = shown.pop()
             if not _shows(table.title, value):

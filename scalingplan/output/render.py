@@ -46,14 +46,21 @@ KINDS = {"count": human_count, "flops": sci, "plain": plain, "loss": loss_text, 
 @dataclass
 class Column:
     """A table column: ``kind`` picks the formatter (KINDS); ``wrap`` lets long text wrap across
-    lines (prose such as notes or messages); every other cell is kept whole."""
+    lines (prose such as notes or messages); every other cell is kept whole. ``shown`` names a key
+    that a person sees instead of ``key`` when a row has it (e.g. a law's name with a mark); CSV
+    always writes ``key``."""
 
     header: str
     key: str
     kind: str = "plain"
     wrap: bool = False
+    shown: str = ""
     names_row: bool = False
     """Part of what names a row: repeated in every part of a folded table."""
+
+    def cell(self, row: dict):
+        """The value a person sees in this column of ``row``."""
+        return row[self.shown] if self.shown and self.shown in row else row.get(self.key)
 
 
 @dataclass
@@ -121,7 +128,7 @@ def render_csv(tables: list) -> str:
 
 
 def _cells(table: Table) -> list:
-    return [[KINDS[c.kind](row.get(c.key)) for c in table.columns] for row in table.rows]
+    return [[KINDS[c.kind](c.cell(row)) for c in table.columns] for row in table.rows]
 
 
 def render_markdown(tables: list) -> str:

@@ -6,9 +6,9 @@ launch arguments.
   one), so every data-parallel rank runs the same whole number of micro-batches; that number is the
   gradient-accumulation steps (pipeline micro-batches when pp > 1). Steps = ceil(tokens / batch); a
   predicted step time scales with the batch, so the days stay those of the tokens.
-- Fixed size: a cluster of ``count`` chips for a time T spends C = count x peak x MFU x T model FLOPs;
-  a model of N parameters then trains on D = C / (6N) tokens (C = 6ND, Kaplan et al. 2020 §2.1), and
-  each law gives its loss L(N, D).
+- Fixed size (the planner's fixed-size path): a cluster of ``count`` chips for a time T spends
+  C = count x peak x MFU x T model FLOPs; a model of N parameters then trains on D = C / (6N) tokens
+  (C = 6ND, Kaplan et al. 2020 §2.1), and each law gives its loss L(N, D).
 - Emitters: Megatron-LM flags (megatron/training/arguments.py) and a torchtitan TOML job file
   (torchtitan/config/job_config.py, with the shape as a llama3 flavor's TransformerModelArgs). The
   names used are checked in the tests against the frameworks' own definitions.
@@ -46,17 +46,6 @@ def launchable(row: dict, seq_len: int) -> None:
         ratio = row["batch_sequences"] / row["batch_rounded_from"]
         row["throughput"] = dict(predicted, step_seconds=predicted["step_seconds"] * ratio,
                                  breakdown={k: v * ratio for k, v in (predicted.get("breakdown") or {}).items()})
-
-
-def fixed_size(params: float, flops: float, laws=None) -> list:
-    """Under each law: a model of ``params`` parameters trained on the tokens ``flops`` buys,
-    D = C / (6N), and its loss."""
-    from scalingplan.planning.allocation import Allocation, resolve
-
-    tokens = float(flops) / (6.0 * float(params))
-    return [Allocation(law.name, float(flops), float(params), tokens,
-                       law.loss(float(params), tokens) if law.predicts_loss else None, source=law)
-            for law in resolve(laws)]
 
 
 # --- launch arguments -------------------------------------------------------------------------------
