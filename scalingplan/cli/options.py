@@ -229,7 +229,21 @@ def chosen_laws(laws) -> list | None:
     from scalingplan.cli.settings import setting
 
     names = [part.strip() for arg in laws or () for part in str(arg).split(",") if part.strip()]
-    return names or setting("laws") or None
+    return names or configured_laws() or None
+
+
+def configured_laws() -> list:
+    """The config file's default laws, each checked as a --law is (naming the file when one is not)."""
+    from scalingplan.catalogues.registry import expand
+    from scalingplan.cli.settings import config_path, setting
+
+    names = setting("laws") or []
+    if names:
+        try:
+            expand(names)
+        except InputError as exc:
+            raise InputError(f"{config_path()}: laws: {exc.render(prefix=False)}") from None
+    return names
 
 # --- a range of budgets ------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -316,27 +330,15 @@ GroupTol = Annotated[float, typer.Option("--group-tol", help="IsoFLOP group widt
 
 # --- run settings of the laws that model them (MoE granularity, training precision) -----------------
 def law_settings(granularity=None, experts=None, precision=None, post_train_bits=None) -> dict:
-    """The run settings given, checked: {granularity, experts, precision (w, a, kv bits), post_bits}."""
-    from scalingplan.laws.precision import parse_precision
-    from scalingplan.numbers import parse_positive
+    """The run settings given, as numbers (precision as its text): {granularity, experts, precision,
+    post_bits}. The laws check the values (``Configurable.clone``)."""
+    from scalingplan.numbers import parse_number
 
-    settings = {}
-    if granularity is not None:
-        settings["granularity"] = parse_positive(granularity, "--granularity")
-        if settings["granularity"] < 1:
-            raise InputError(f"--granularity: must be at least 1 (experts no larger than the dense "
-                             f"feed-forward), got {granularity}")
-    if experts is not None:
-        settings["experts"] = parse_positive(experts, "--experts")
+    settings = {key: parse_number(value, flag) for key, value, flag in (
+        ("granularity", granularity, "--granularity"), ("experts", experts, "--experts"),
+        ("post_bits", post_train_bits, "--post-train-bits")) if value is not None}
     if precision is not None:
-        try:
-            settings["precision"] = parse_precision(precision)
-        except ValueError as exc:
-            raise InputError(f"--precision: {exc}") from None
-        if min(settings["precision"]) <= 0:
-            raise InputError(f"--precision: bits must be positive, got {precision}")
-    if post_train_bits is not None:
-        settings["post_bits"] = parse_positive(post_train_bits, "--post-train-bits")
+        settings["precision"] = precision
     return settings
 
 

@@ -70,6 +70,8 @@ RECIPE_KEYS = {
                                             "to whole micro-batches on every data-parallel rank"),
     "learning_rate": described(NUMBER, "peak learning rate by the recipe's rule"),
     "hparams_rule": {"enum": ["deepseek", "steplaw"]},
+    "hparams_extrapolation_decades": described(NUMBER, "decades outside the range the batch/lr rule was "
+                                                       "fitted on (DeepSeek: 1e17-2e19 FLOPs), 0 inside"),
     "shape": record({"layers": INTEGER, "d_model": INTEGER, "heads": INTEGER, "seq_len": INTEGER,
                      "assumed": BOOLEAN}, text="the shape used for the recipe (assumed from N when unknown)"),
     "proposed_shape": record({"layers": INTEGER, "d_model": INTEGER, "heads": INTEGER, "kv_heads": INTEGER,
