@@ -8,8 +8,6 @@ recipe. With bootstrap samples of both laws, sample i of A is paired with sample
 are independent) and the interval is the percentile range of the paired multipliers.
 """
 
-from collections.abc import Mapping
-
 import numpy as np
 
 from scalingplan.errors import InputError
@@ -23,12 +21,14 @@ def multiplier(law_a, law_b, flops: float) -> float:
 def sample_laws(law) -> list:
     """Laws built from the bootstrap samples a fitted law file carries (empty when it has none);
     InputError naming the law when they are not lists of numbers, one per constant."""
+    from collections.abc import Mapping
+
     from scalingplan.numbers import parse_number
 
     where = f"{law.meta.get('source') or law.name}: provenance.bootstrap.samples"
     samples = law.meta.get("provenance") or {}
     for key in ("bootstrap", "samples"):
-        if not isinstance(samples, Mapping):  # a law's metadata is read-only (a mapping proxy)
+        if not isinstance(samples, Mapping):
             raise InputError(f"{where}: expected a mapping of each constant to a list of numbers")
         samples = samples.get(key) or {}
     if not isinstance(samples, Mapping):
