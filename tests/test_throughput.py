@@ -240,3 +240,39 @@ def test_throughput_bad_input_is_one_line(cli, args, fragment):
 
     gpu = [] if "--gpu" in args else ["--gpu", "h100"]
     assert_one_line_error(cli("throughput", *gpu, "--count", "64", *GPT7B, *args), fragment)
+
+
+# --- config.json in ------------------------------------------------------------------------------------------
+CONFIGS = Path(__file__).parent / "data" / "configs"
+FIXED = ["--gpu", "h100", "--count", "512", "--tp", "1", "--pp", "1", "--dp", "512", "--cp", "1", "--ep", "1",
+         "--zero", "3", "--recompute", "full", "--interleave", "1", "--micro-batch", "1", "--json"]
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.json")), ids=lambda p: p.stem)
+def test_throughput_predicts_every_shipped_config(cli, path):
+    """Each shipped config.json (at 4,096 tokens) is predicted as the model hf_config reads from it:
+    the model FLOPs behind the reported teraFLOP/s are that architecture's, per token."""
+    import json
+
+    from scalingplan.compute.hf_config import load_architecture
+
+    result = cli("throughput", "--config", str(path), "--seq-len", "4096", *FIXED)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    arch = load_architecture(path, 4096)[0]
+    flops_per_token = payload["model_tflops_per_gpu"] * 1e12 * 512 / payload["tokens_per_second"]
+    assert flops_per_token == pytest.approx(T.model_flops_per_token(arch), rel=1e-9)
+    assert payload["step_seconds"] == pytest.approx(sum(payload["breakdown"].values()))
+
+
+def test_llama_3_8b_config_model_flops_by_hand(cli):
+    """Llama 3 8B (config.json: 32 layers, d 4096, 32 heads of 128, vocabulary 128,256 untied, 8,192
+    positions; 8,030,261,248 weights on the Hub): the weights a token multiplies are the total less the
+    input embedding (128,256 × 4,096) and the 65 norm vectors of 4,096; PaLM App. B adds
+    6 · 32 · 8,192 · 32 · (128 + 128) for attention."""
+    import json
+
+    payload = json.loads(cli("throughput", "--config", str(CONFIGS / "llama-3-8b.json"), *FIXED).stdout)
+    weights = 8_030_261_248 - 128_256 * 4_096 - 65 * 4_096
+    expected = 6 * weights + 6 * 32 * 8_192 * 32 * 256
+    assert payload["model_tflops_per_gpu"] * 1e12 * 512 / payload["tokens_per_second"] == pytest.approx(expected, rel=1e-9)
