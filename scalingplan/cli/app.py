@@ -147,8 +147,9 @@ def main() -> None:
         silence(sys.stdout)
         code = 0
     except Exception as exc:  # noqa: BLE001 - a failed write after the command (InputError) or in help
-        if signals.unreported() is not None:  # a signal that an import wrapped in another error
-            _error(signals.message_of(signals.unreported()), signals.exit_code_of(signals.unreported()))
+        signalled = signals.unreported()
+        if signalled is not None:  # a signal that an import wrapped in another error
+            _error(signals.message_of(signalled), signals.exit_code_of(signalled))
         if os.environ.get("SCALINGPLAN_DEBUG"):
             raise
         _error(str(exc) or type(exc).__name__, 2 if isinstance(exc, (ValueError, OSError)) else 3)

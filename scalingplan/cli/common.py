@@ -118,8 +118,9 @@ def handles_errors(command):
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             from scalingplan.cli.signals import exit_code_of, message_of, unreported
 
-            if unreported() is not None:  # a signal that an import wrapped in another error
-                fail(message_of(unreported()), exit_code_of(unreported()))
+            signalled = unreported()
+            if signalled is not None:  # a signal that an import wrapped in another error
+                fail(message_of(signalled), exit_code_of(signalled))
             if os.environ.get("SCALINGPLAN_DEBUG"):
                 raise
             fail(f"internal error: {type(exc).__name__}: {exc} "
