@@ -24,15 +24,23 @@ settings.load_profile("scalingplan")
 @pytest.fixture(scope="session")
 def cli():
     """Run the full `scalingplan` app in-process: cli("allocate", "--flops", "1e21")."""
+    import typer.main
+    import typer.testing
+
     from scalingplan.cli.app import build_app
 
     app = build_app()
+    # Typer turns the app into a click command on every invoke (~50 ms for all the commands); turn it
+    # once. The command keeps no state between invocations.
+    command, convert = typer.main.get_command(app), typer.testing._get_command
+    typer.testing._get_command = lambda target: command if target is app else convert(target)
     runner = CliRunner()
 
     def invoke(*args):
         return runner.invoke(app, [str(a) for a in args])
 
-    return invoke
+    yield invoke
+    typer.testing._get_command = convert
 
 
 class MainResult:
