@@ -6,6 +6,11 @@ os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="scalingplan-test-cache-"
 os.environ["SCALINGPLAN_CONFIG"] = os.path.join(tempfile.mkdtemp(prefix="scalingplan-test-config-"), "empty.toml")
 open(os.environ["SCALINGPLAN_CONFIG"], "w").close()
 
+# One BLAS thread per process: the suite runs one xdist worker per core, and BLAS threads on top
+# oversubscribe the cores and spin waiting for work (set before numpy is imported).
+for _threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_threads, "1")
+
 # Deterministic CLI output: no colour, no terminal detection, a fixed width.
 os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
 os.environ.setdefault("TERMINAL_WIDTH", "200")
