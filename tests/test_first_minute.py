@@ -66,7 +66,7 @@ def example_folder(tmp_path, monkeypatch):
     return tmp_path
 
 
-# Options that only make an example cheaper to run here, never change what it answers: a small PNG, and
+# Options that only make an example cheaper to run here, not whether it runs: a small PNG, and
 # approach 3 from 300 of the grid's starts (the full grid is fitted in test_fit_approach3).
 LIGHTER = {"plot frontier": ["--dpi", "40"], "plot isoflop": ["--dpi", "40"],
            "plot fit": ["--dpi", "40", "--starts", "300"], "fit": ["--starts", "300"], "suggest": ["--starts", "300"]}
