@@ -10,11 +10,13 @@ from scalingplan.output.allocations import (allocation_notes, basis_notes, colum
                                             table_rows)
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.common import emit, lazy_module, warn, warn_once
-from scalingplan.cli.options import (HARDWARE, LAW_SETTINGS, OUTPUT, RECIPE, Flops, Laws, PfDays, budget_and_recipe,
-                                     chosen_laws, with_options)
+from scalingplan.cli.options import (HARDWARE, LAW_SETTINGS, OUTPUT, RECIPE, Flops, Laws, Model, ModelConfig, PfDays,
+                                     budget_and_recipe, chosen_laws, configured_first_law, model_params, with_options)
+from scalingplan.output.headline import lead
 
 planning = lazy_module("scalingplan.planning.allocation")
 planner = lazy_module("scalingplan.planning.planner")
+launch = lazy_module("scalingplan.planning.launch")
 
 LEAD = ("law", "params", "tokens", "tokens_per_param")
 
@@ -43,8 +45,15 @@ def allocate(
         "--tokens-per-param", help="Train on M tokens per parameter instead of the optimum (over-training): "
                                    "the model that spends the budget, with its loss penalty.")] = None,
     pf_days: PfDays = None,
+    model: Model = None,
+    config: ModelConfig = None,
     shapes: Annotated[bool, typer.Option(
         "--shapes", help="Add a proposed shape (layers, width, heads, ffw) to each allocation; see 'scalingplan shape'.")] = False,
+    explain: Annotated[bool, typer.Option(
+        "--explain", help="Show the notes: conventions, extrapolation, each law's caveats.")] = False,
+    emit_to: Annotated[Optional[str], typer.Option(
+        "--emit", help="Print the recommended plan as launch arguments: megatron (Megatron-LM flags) or "
+                       "torchtitan (a TOML job file).")] = None,
     hardware: dict = None,
     settings: dict = None,
     recipe: dict = None,
@@ -57,10 +66,16 @@ def allocate(
     --tokens-per-param 200; --law kumar2024 --precision fp8).
     With --gpu and --count (and a budget, --params or --loss): batch, learning rate, days, memory
     layout, cost and energy, e.g. scalingplan allocate --params 7e9 --gpu a100 --count 256.
+    A model instead of --params: --model chinchilla, or --config Meta-Llama-3-8B (a config.json).
+    A size with a budget (e.g. --params 70e9 --gpu h100 --count 512 --days 10): the tokens it buys.
     """
+    if emit_to is not None and emit_to.lower() not in launch.EMIT:
+        raise InputError(f"--emit: unknown framework '{emit_to}' (choose from {', '.join(launch.EMIT)})")
+    params = model_params(params, model, config)  # --model and --config name a fixed size too
     budget, recipe_spec = budget_and_recipe(flops, pf_days, hardware, recipe)
     asked = [name for name, given in (("a budget", budget), ("--params", params), ("--loss", loss)) if given]
-    if len(asked) != 1:
+    fixed = asked == ["a budget", "--params"]  # a fixed size on a budget: the tokens it buys
+    if len(asked) != 1 and not fixed:
         raise InputError("give exactly one of a budget (--flops, --pf-days or --gpu ...), --params or --loss"
                          + (f"; got {' and '.join(asked)}" if asked else ""))
     unique = None if unique_tokens is None else parse_positive(unique_tokens, "--unique-tokens")
@@ -91,6 +106,7 @@ def allocate(
         warn(message)
     plans = list(found.allocations)
     rows = [p.as_dict() for p in plans]
+    shapes_in_range(rows, shapes)
     warn_once(planning.extrapolation_warning(rows))
     table_columns, notes, title = layout(query, budget)
     payload = {"query": {key: value for key, value in (
@@ -101,14 +117,24 @@ def allocate(
 
     info = add_recipe([], recipe_spec.rule, recipe_spec.seq_len, recipe_spec.cluster)
     payload["recipe"] = info
-    emit(fmt, payload, [Table(table_columns + law_columns(plans), table_rows(rows), title,
-                              allocation_notes(plans) + basis_notes(plans) + notes)]
-         + recipe_tables(info, rows) + shape_tables(rows, shapes))
+    main = Table(table_columns + law_columns(plans), table_rows(rows), title,
+                 allocation_notes(plans) + basis_notes(plans) + notes)
+    tables = lead(payload, [main] + recipe_tables(info, rows) + shape_tables(rows, shapes), explain,
+                  configured_first_law())
+    if emit_to:
+        row = next(r for r in rows if r["law"] == payload["recommended"]["law"])
+        return print(launch.emit_plan(emit_to.lower(), row, info["seq_len"]))
+    emit(fmt, payload, tables, csv_table=main)
 
 
 def layout(query, budget) -> tuple:
     """(columns, notes, title) of the allocation table for the query's path."""
     path = query.path
+    if path == "fixed-size":
+        title = f"A {human_count(query.params)}-parameter model on {sci(query.flops)} FLOPs: D = C/(6N)"
+        if "hardware" in budget:
+            title += f" ({budget['description']})"
+        return columns(*LEAD, "loss", "flops", "pf_days"), [], title
     if path in ("plain", "params", "loss"):
         if path == "plain":
             title = f"Compute-optimal allocation for {sci(query.flops)} FLOPs ({budget['pf_days']:,.1f} PF-days)"
@@ -148,6 +174,17 @@ def layout(query, budget) -> tuple:
     return shown, notes, title
 
 
+def shapes_in_range(rows: list, wanted: bool) -> None:
+    """With --shapes: every plan's size within the shape search's range, before any work."""
+    from scalingplan.compute.shapes import PARAMS_RANGE
+
+    sizes = [float(row["params"]) for row in rows] if wanted else []
+    outside = [n for n in sizes if not PARAMS_RANGE[0] <= n <= PARAMS_RANGE[1]]
+    if outside:
+        raise InputError(f"--shapes: shapes are proposed for {PARAMS_RANGE[0]:.0e} to {PARAMS_RANGE[1]:.0e} "
+                         f"parameters; a plan has {outside[0]:.3g}")
+
+
 def shape_tables(rows: list, wanted: bool) -> list:
     """With --shapes: each row gains ``proposed_shape``, the best candidate of ``scalingplan shape``
     (default conventions) for its parameters (non-embedding ones for a law that counts those); and a
@@ -156,6 +193,7 @@ def shape_tables(rows: list, wanted: bool) -> list:
         return []
     from scalingplan.compute.shapes import propose
 
+    shapes_in_range(rows, wanted)
     shown = []
     for row in rows:
         # A law that counts non-embedding parameters, or DeepSeek's M/6 (their non-embedding FLOPs per
@@ -164,10 +202,11 @@ def shape_tables(rows: list, wanted: bool) -> list:
         found = propose(float(row["params"]), count=count, top=1)
         row["proposed_shape"] = dict(found[0], count=count) if found else None
         if found:
-            shown.append(dict(row["proposed_shape"], law=row["law"], error_percent=100 * found[0]["error"]))
+            shown.append(dict(row["proposed_shape"], law=row["law"], error_percent=100 * found[0]["error"],
+                              pipeline=",".join(map(str, found[0]["pipeline_splits"]))))
     note = ("Shapes: SwiGLU, untied embeddings, vocab 32,000, head dim 128, d_model/n_layer near 128 (see "
             "'scalingplan shape'); a law counting non-embedding parameters or M/6 is matched by non-embedding ones.")
     columns = [Column("Law", "law", "text"), Column("Layers", "layers", "exact"), Column("d_model", "d_model", "exact"),
                Column("Heads", "heads", "exact"), Column("FFW", "ffw_size", "exact"), Column("Params", "params", "count"),
-               Column("Error %", "error_percent", "plain")]
+               Column("Error %", "error_percent", "plain"), Column("PP", "pipeline", "text")]
     return [Table(columns, shown, "Proposed shapes", [note])]
