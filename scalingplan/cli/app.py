@@ -131,17 +131,10 @@ def main() -> None:
     from scalingplan.cli import signals
 
     signals.install()
-    import atexit
-    import gc
     import os
 
-    # At exit the interpreter's last garbage collections would walk and free every module, class and
-    # function one by one, about a sixth of a short command's time, for memory the system takes back
-    # anyway: they skip what is frozen. (Registered for exit only, so a caller in-process keeps its GC.)
-    atexit.unregister(gc.freeze)
-    atexit.register(gc.freeze)
-
     try:
+        _skip_last_collections()
         stdout = _prepare_streams()
         code = _run()
         stdout.flush()
@@ -162,6 +155,17 @@ def main() -> None:
         _error(str(exc) or type(exc).__name__, 2 if isinstance(exc, (ValueError, OSError)) else 3)
     signals.finish()
     sys.exit(code)
+
+
+def _skip_last_collections() -> None:
+    """At exit the interpreter's last garbage collections would walk and free every module, class and
+    function one by one, about a sixth of a short command's time, for memory the system takes back
+    anyway: they skip what is frozen. (Registered for exit only, so a caller in-process keeps its GC.)"""
+    import atexit
+    import gc
+
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
 
 
 def _prepare_streams():
