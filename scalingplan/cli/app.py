@@ -134,6 +134,7 @@ def main() -> None:
     import os
 
     try:
+        _skip_last_collections()
         stdout = _prepare_streams()
         code = _run()
         stdout.flush()
@@ -155,6 +156,17 @@ def main() -> None:
         _error(str(exc) or type(exc).__name__, 2 if isinstance(exc, (ValueError, OSError)) else 3)
     signals.finish()
     sys.exit(code)
+
+
+def _skip_last_collections() -> None:
+    """At exit the interpreter's last garbage collections would walk and free every module, class and
+    function one by one, about a sixth of a short command's time, for memory the system takes back
+    anyway: they skip what is frozen. (Registered for exit only, so a caller in-process keeps its GC.)"""
+    import atexit
+    import gc
+
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
 
 
 def _prepare_streams():

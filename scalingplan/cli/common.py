@@ -33,7 +33,7 @@ def lazy_module(name: str):
 def emit(fmt: str, payload: dict, tables: list, csv_table=None) -> None:
     """Write the command's result to stdout in ``fmt``; JSON answers carry ``schema_version``
     (their schemas: ``scalingplan schema COMMAND``)."""
-    from scalingplan.output.schemas import SCHEMA_VERSION
+    from scalingplan.output import SCHEMA_VERSION
 
     payload = {"schema_version": SCHEMA_VERSION, **{k: v for k, v in payload.items() if k != "schema_version"}}
     check_results(payload, tables, csv_table)
