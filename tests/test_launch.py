@@ -48,16 +48,65 @@ def test_every_cluster_row_divides_over_its_ranks(cli, args):
         assert row["steps"] * row["batch_tokens"] >= row["tokens"] > (row["steps"] - 1) * row["batch_tokens"]
 
 
-def test_fixed_size_with_a_deadline_buys_count_peak_mfu_time_over_6n(cli):
-    # H100 SXM dense BF16 peak 989.4 TFLOP/s (NVIDIA H100 datasheet); MFU 0.3 is the default.
-    out = json.loads(cli("allocate", "--params", "70e9", "--gpu", "h100", "--count", "512", "--days", "10",
-                         "--json").stdout)
-    expected = 512 * 989.4e12 * 0.3 * 10 * 86400 / (6 * 70e9)
+H100_PEAK = 989.4e12  # H100 SXM dense BF16 peak, FLOP/s (NVIDIA H100 datasheet)
+DEADLINE = ("allocate", "--params", "70e9", "--gpu", "h100", "--count", "512", "--days", "10", "--json")
+
+
+def deepseek_sequences(params, tokens, layers, d_model, seq_len=4096, vocab=32000):
+    """DeepSeek LLM eq. 1 batch (whole sequences) by hand: B = 0.2920·(M·D)^0.3271 with eq. 2's
+    M = 72·n_layer·d² + 12·n_layer·d·l_seq, here 6 × (N less untied embeddings) + 12·n_layer·d·l_seq."""
+    m = 6 * (params - 2 * vocab * d_model) + 12 * layers * d_model * seq_len
+    return round(0.2920 * (m * tokens) ** 0.3271 / seq_len)
+
+
+def test_fixed_size_with_a_deadline_buys_its_tokens_at_the_predicted_mfu(cli):
+    """--params with a cluster and --days: D = count × peak × MFU × time / (6N) at the MFU predicted for
+    the row's own batch and layout, and that batch is DeepSeek's for those tokens (the fixed point)."""
+    from scalingplan.compute import throughput
+    from scalingplan.compute.hardware import wires_for
+    from scalingplan.compute.memory import Shape
+
+    out = json.loads(cli(*DEADLINE).stdout)
+    seconds = 10 * 86400
     for row in out["allocations"]:
-        assert row["params"] == 70e9 and row["tokens"] == pytest.approx(expected, rel=1e-9)
+        assert row["utilisation_source"] == "predicted" and row["params"] == 70e9
+        mfu = row["mfu"]
+        assert 0.3 < mfu < 1
+        assert row["tokens"] == pytest.approx(512 * H100_PEAK * mfu * seconds / (6 * 70e9), rel=1e-9)
         assert row["days"] == pytest.approx(10, rel=1e-9)
-    assert out["recommended"]["tokens"] == pytest.approx(expected, rel=1e-9)
+        assert row["days"] * 86400 == pytest.approx(6 * 70e9 * row["tokens"] / (512 * H100_PEAK * mfu), rel=1e-9)
+        # the MFU is the step-time model's for the batch the row launches, in the row's layout (1e-9)
+        shape = row["shape"]
+        arch = throughput.architecture(Shape(shape["layers"], shape["d_model"], shape["heads"], shape["seq_len"]))
+        layout = throughput.Layout(**row["throughput"]["layout"])
+        step = throughput.predict(arch, wires_for("h100"), layout, row["batch_sequences"])["step_seconds"]
+        assert mfu == pytest.approx(6 * 70e9 * row["batch_sequences"] * 4096 / (step * 512 * H100_PEAK), rel=1e-9)
+        assert row["steps"] * step == pytest.approx(seconds, rel=1e-3)  # the last step is partly filled
+        if row["params_kind"] == "total":  # the batch follows the tokens bought (before whole micro-batches)
+            assert row["batch_rounded_from"] == deepseek_sequences(70e9, row["tokens"], shape["layers"],
+                                                                   shape["d_model"])
     assert out["recommended"]["loss"] is not None
+    recommended = next(r for r in out["allocations"] if r["law"] == out["recommended"]["law"])
+    assert out["budget"]["flops"] == pytest.approx(6 * 70e9 * recommended["tokens"], rel=1e-9)
+    assert out["budget"]["hardware"]["mfu"] == recommended["mfu"]
+
+
+def test_fixed_size_with_a_deadline_and_a_given_mfu_keeps_it(cli):
+    out = json.loads(cli(*DEADLINE, "--mfu", "0.4").stdout)
+    expected = 512 * H100_PEAK * 0.4 * 10 * 86400 / (6 * 70e9)
+    for row in out["allocations"]:
+        assert row["utilisation_source"] == "given" and row["mfu"] == 0.4
+        assert row["tokens"] == pytest.approx(expected, rel=1e-9)
+        assert row["days"] == pytest.approx(10, rel=1e-9)
+
+
+def test_a_budget_in_gpu_time_without_a_size_keeps_the_default_mfu(cli):
+    # catalogue default MFU 0.30 (configs/hardware); the budget is 512 × peak × 0.3 × 21 days
+    out = json.loads(cli("allocate", "--gpu", "h100", "--count", "512", "--days", "21", "--json").stdout)
+    assert out["budget"]["flops"] == pytest.approx(512 * H100_PEAK * 0.3 * 21 * 86400, rel=1e-9)
+    for row in out["allocations"]:
+        assert row["utilisation_source"] == "default" and row["mfu"] == 0.3
+        assert row["days"] == pytest.approx(21, rel=1e-9)
 
 
 def test_megatron_flags_are_megatron_arguments(cli):

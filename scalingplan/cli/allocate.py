@@ -11,7 +11,8 @@ from scalingplan.output.allocations import (allocation_notes, basis_notes, colum
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.common import emit, lazy_module, warn, warn_once
 from scalingplan.cli.options import (HARDWARE, LAW_SETTINGS, OUTPUT, RECIPE, Flops, Laws, Model, ModelConfig, PfDays,
-                                     budget_and_recipe, chosen_laws, configured_first_law, model_params, with_options)
+                                     budget_and_recipe, chosen_laws, configured_first_law, deadline_budget, model_params,
+                                     with_options)
 from scalingplan.output.headline import lead
 
 planning = lazy_module("scalingplan.planning.allocation")
@@ -72,7 +73,7 @@ def allocate(
     if emit_to is not None and emit_to.lower() not in launch.EMIT:
         raise InputError(f"--emit: unknown framework '{emit_to}' (choose from {', '.join(launch.EMIT)})")
     params = model_params(params, model, config)  # --model and --config name a fixed size too
-    budget, recipe_spec = budget_and_recipe(flops, pf_days, hardware, recipe)
+    budget, recipe_spec = budget_and_recipe(flops, pf_days, hardware, recipe, fixed_size=bool(params))
     asked = [name for name, given in (("a budget", budget), ("--params", params), ("--loss", loss)) if given]
     fixed = asked == ["a budget", "--params"]  # a fixed size on a budget: the tokens it buys
     if len(asked) != 1 and not fixed:
@@ -106,11 +107,13 @@ def allocate(
         warn(message)
     plans = list(found.allocations)
     rows = [p.as_dict() for p in plans]
+    if getattr(recipe_spec.cluster, "gpu_seconds", None):  # a fixed size until a deadline: the predicted MFU
+        budget = deadline_budget(budget, hardware, rows, configured_first_law())
     shapes_in_range(rows, shapes)
     warn_once(planning.extrapolation_warning(rows))
     table_columns, notes, title = layout(query, budget)
     payload = {"query": {key: value for key, value in (
-        ("flops", query.flops), ("params", query.params), ("loss", query.loss), ("tokens_per_param", multiplier),
+        ("flops", budget["flops"] if budget else None), ("params", query.params), ("loss", query.loss), ("tokens_per_param", multiplier),
         ("unique_tokens", unique), ("inference_tokens", served)) if value is not None},
         "budget": budget, "allocations": rows}
     from scalingplan.planning.recipe import add_recipe
@@ -131,7 +134,7 @@ def layout(query, budget) -> tuple:
     """(columns, notes, title) of the allocation table for the query's path."""
     path = query.path
     if path == "fixed-size":
-        title = f"A {human_count(query.params)}-parameter model on {sci(query.flops)} FLOPs: D = C/(6N)"
+        title = f"A {human_count(query.params)}-parameter model on {sci(budget['flops'])} FLOPs: D = C/(6N)"
         if "hardware" in budget:
             title += f" ({budget['description']})"
         return columns(*LEAD, "loss", "flops", "pf_days"), [], title

@@ -379,11 +379,13 @@ RECIPE = Bundle("recipe", (
 """The recipe options of `allocate`; the command receives them as ``recipe={...}``."""
 
 
-def budget_and_recipe(flops, pf_days, hardware: dict, recipe: dict) -> tuple:
+def budget_and_recipe(flops, pf_days, hardware: dict, recipe: dict, fixed_size: bool = False) -> tuple:
     """(budget, ``planner.Recipe``) from allocate's flags: --gpu with --days or --gpu-hours is a budget
     (with --count also the cluster); --gpu --count alone name only the cluster. With full
     recomputation a hardware budget buys 6/8 of its FLOPs as model FLOPs (the utilisation is then
-    hardware FLOPs utilisation)."""
+    hardware FLOPs utilisation). A ``fixed_size`` (--params) on a cluster's time budget without --mfu
+    buys its tokens at the predicted MFU (the cluster's ``gpu_seconds``; the budget's FLOPs are then
+    the default MFU's, the planner's starting point)."""
     from scalingplan.compute import memory as mem
     from scalingplan.compute.budget import model_flops_budget, resolve_budget
     from scalingplan.numbers import parse_whole
@@ -408,6 +410,10 @@ def budget_and_recipe(flops, pf_days, hardware: dict, recipe: dict) -> tuple:
         raise InputError(f"{', '.join(unused)} need the cluster: give --gpu and --count")
     if is_budget:
         budget = resolve_budget(flops, pf_days, gpu, count, days, gpu_hours, mfu)
+        if fixed_size and cluster is not None and mfu is None:
+            from dataclasses import replace
+
+            cluster = replace(cluster, predict=True, gpu_seconds=budget["hardware"]["gpu_hours"] * 3600.0)
     else:
         if gpu is not None and count is None:
             raise InputError(f"--gpu {gpu}: give --count (the cluster), with --days or --gpu-hours for a budget")
@@ -417,6 +423,22 @@ def budget_and_recipe(flops, pf_days, hardware: dict, recipe: dict) -> tuple:
     budget = model_flops_budget(budget, recompute.lower())
     seq_len = mem.DEFAULT_SEQ_LEN if recipe["seq_len"] is None else parse_whole(recipe["seq_len"], "--seq-len")
     return budget, Recipe(check_rule(recipe["hparams"]), seq_len, None, cluster)
+
+
+def deadline_budget(budget: dict, hardware: dict, rows: list, default_law: str | None) -> dict:
+    """The budget of a fixed size on a cluster until a deadline at the predicted MFU: the hardware
+    budget at the recommended row's MFU (each row buys its tokens at its own)."""
+    from scalingplan.compute.budget import resolve_budget
+    from scalingplan.planning.recommend import recommend
+
+    recommended, _ = recommend(rows, default_law)
+    row = next((r for r in rows if recommended and r["law"] == recommended["law"]), None)
+    if row is None or row.get("utilisation_source") != "predicted":
+        return budget
+    found = resolve_budget(None, None, hardware.get("gpu"), hardware.get("count"), hardware.get("days"),
+                           hardware.get("gpu_hours"), row["mfu"])
+    text = found["description"] + f" (predicted for {row['law']}'s layout)"
+    return dict(found, description=text, hardware=dict(found["hardware"], description=text))
 
 
 def device(gpu, mfu) -> dict:

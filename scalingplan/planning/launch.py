@@ -34,18 +34,14 @@ def whole_micro_batches(batch_sequences: float, dp: int, micro_batch: int) -> di
 
 def launchable(row: dict, seq_len: int) -> None:
     """On a row planned on a cluster with a layout: round its batch to whole micro-batches on every
-    data-parallel rank and recompute batch_tokens and steps (in place)."""
+    data-parallel rank and recompute batch_tokens and steps (in place); its throughput was predicted
+    for the rounded batch (``recipe.launched_run``)."""
     layout = (row.get("memory") or {}).get("layout")
     if not layout:
         return
     row.update(whole_micro_batches(row["batch_sequences"], layout["dp"], layout.get("micro_batch", 1)))
     row["batch_tokens"] = row["batch_sequences"] * seq_len
     row["steps"] = float(math.ceil(float(row["tokens"]) / row["batch_tokens"]))
-    predicted = row.get("throughput")
-    if predicted:  # a step of the rounded batch does that much more (or less) of the same work
-        ratio = row["batch_sequences"] / row["batch_rounded_from"]
-        row["throughput"] = dict(predicted, step_seconds=predicted["step_seconds"] * ratio,
-                                 breakdown={k: v * ratio for k, v in (predicted.get("breakdown") or {}).items()})
 
 
 # --- launch arguments -------------------------------------------------------------------------------

@@ -603,18 +603,48 @@ def with_recipe(answer: Allocation, recipe: Recipe) -> Allocation:
     return replace(answer, run={k: row[k] for k in row if k not in before})
 
 
+DEADLINE_STEPS = 10
+"""At most this many passes of the fixed-size deadline iteration (``on_deadline``)."""
+
+
+def on_deadline(answer_for, query: Query) -> Allocation:
+    """A fixed size on a cluster's time budget T (GPU-seconds) at its predicted MFU: C = T × peak × MFU
+    buys D = C/(6N) tokens, whose batch (DeepSeek's rule) sets the micro-batches, the layout and so the
+    MFU. Fixed-point iteration from the catalogue's default MFU: plan at MFU m, read the row's
+    predicted MFU m', repeat with m' until m' = m. The prediction depends on D only through the whole
+    number of sequences in the batch, so the pass after the batch repeats is exact (C/(count × peak ×
+    m) = T); a layout that does not fit keeps the default. ``answer_for(query)`` plans one query."""
+    cluster = query.recipe.cluster
+    rate = cluster.gpu_seconds * cluster.gpu["peak_flops"]  # FLOPs per unit of MFU
+    mfu = cluster.utilisation  # the seed
+    for _ in range(DEADLINE_STEPS):
+        answer = answer_for(replace(query, flops=rate * mfu))
+        if answer.run["utilisation_source"] != "predicted" or answer.run["mfu"] == mfu:
+            break
+        mfu = answer.run["mfu"]
+    return answer
+
+
 def plan(law, query: Query) -> Allocation:
-    """The answer of one law object to ``query``, through the path the query names."""
+    """The answer of one law object to ``query``, through the path the query names (a fixed size on a
+    cluster's time budget through ``on_deadline``)."""
     law = with_settings(law, query.settings)
-    try:
-        answer = PATHS[query.path](law, query)
-    except (OverflowError, ZeroDivisionError):
-        raise InputError(f"'{law.name}' cannot compute the {query.path} path for these inputs; "
-                         f"use numbers of ordinary size") from None
-    except NotImplementedError:
-        raise InputError(f"law '{law.name}' ({law.form or type(law).__name__}) cannot answer the "
-                         f"{query.path} path") from None
-    return with_recipe(answer, query.recipe) if query.recipe is not None else answer
+
+    def answer_for(query):
+        try:
+            answer = PATHS[query.path](law, query)
+        except (OverflowError, ZeroDivisionError):
+            raise InputError(f"'{law.name}' cannot compute the {query.path} path for these inputs; "
+                             f"use numbers of ordinary size") from None
+        except NotImplementedError:
+            raise InputError(f"law '{law.name}' ({law.form or type(law).__name__}) cannot answer the "
+                             f"{query.path} path") from None
+        return with_recipe(answer, query.recipe) if query.recipe is not None else answer
+
+    cluster = query.recipe.cluster if query.recipe is not None else None
+    if query.path == "fixed-size" and getattr(cluster, "gpu_seconds", None):
+        return on_deadline(answer_for, query)
+    return answer_for(query)
 
 
 class Plans(NamedTuple):

@@ -172,6 +172,7 @@ class Cluster:
     grid_intensity: float = 0.0
     defaults: tuple = ()  # which of utilisation, pue, grid_intensity are the catalogue's defaults
     predict: bool = True  # without a given MFU, use the predicted one of each row's fastest layout
+    gpu_seconds: float | None = None  # a fixed size's time budget (count × deadline): tokens follow the MFU
 
     @property
     def utilisation_source(self) -> str:
@@ -262,10 +263,11 @@ def on_cluster(flops, cluster: Cluster, predicted: dict | None = None) -> dict:
 
 
 
-def predict_run(params: float, batch_sequences: float, cluster: Cluster, shape: mem.Shape, arch=None) -> dict | None:
+def predict_run(params: float, batch_sequences: float, cluster: Cluster, shape: mem.Shape, arch=None,
+                layout: dict | None = None) -> dict | None:
     """The fastest layout of ``cluster`` that fits one model (throughput.search with the cluster's
-    recomputation and micro-batch), its prediction, and mfu_6nd (6N × tokens per step ÷ (step ×
-    count × peak)); None when none fits."""
+    recomputation and micro-batch, or ``layout`` pinned), its prediction, and mfu_6nd (6N × tokens per
+    step ÷ (step × count × peak)); None when none fits."""
     from scalingplan.compute import throughput
     from scalingplan.compute.hardware import wires_for
 
@@ -273,14 +275,30 @@ def predict_run(params: float, batch_sequences: float, cluster: Cluster, shape: 
         arch = throughput.architecture(shape)
     wires = wires_for(cluster.gpu)
     batch = max(1, int(batch_sequences))
-    found = throughput.search(arch, wires, cluster.count, batch,
-                              {"recompute": cluster.recompute, "micro_batch": cluster.micro_batch}, limit=1)
+    fixed = layout or {"recompute": cluster.recompute, "micro_batch": cluster.micro_batch}
+    found = throughput.search(arch, wires, cluster.count, batch, fixed, limit=1)
     if not found:
         return None
     best = found[0]
     best["mfu_6nd"] = 6.0 * float(params) * batch * shape.seq_len / (
         best["step_seconds"] * cluster.count * cluster.gpu["peak_flops"])
     return best
+
+
+def launched_run(params: float, batch_sequences: float, cluster: Cluster, shape: mem.Shape) -> dict | None:
+    """``predict_run`` for the batch the run launches: the batch rounded to whole micro-batches on every
+    data-parallel rank of the fastest layout (``launch.whole_micro_batches``), predicted again in that
+    layout, so that a row's MFU is the prediction for its own batch and layout."""
+    from scalingplan.planning.launch import whole_micro_batches
+
+    found = predict_run(params, batch_sequences, cluster, shape)
+    if found is None:
+        return None
+    lay = found["layout"]
+    rounded = whole_micro_batches(batch_sequences, lay["dp"], lay["micro_batch"])["batch_sequences"]
+    if rounded == max(1, int(batch_sequences)):
+        return found
+    return predict_run(params, rounded, cluster, shape, layout=dict(lay)) or found
 
 
 def memory_on_cluster(params: float, batch_sequences: float, cluster: Cluster, shape: mem.Shape,
@@ -343,7 +361,7 @@ def add_recipe(rows: list, rule: str = "deepseek", seq_len: int = mem.DEFAULT_SE
         row["shape"] = {"layers": row_shape.layers, "d_model": row_shape.d_model, "heads": row_shape.heads,
                         "seq_len": row_shape.seq_len, "assumed": row_shape.assumed}
         if cluster is not None:
-            predicted = predict_run(row["params"], row["batch_sequences"], cluster, row_shape)
+            predicted = launched_run(row["params"], row["batch_sequences"], cluster, row_shape)
             row.update(on_cluster(row["flops"], cluster, predicted))
             row["memory"] = memory_on_cluster(row["params"], row["batch_sequences"], cluster, row_shape, predicted)
             row["throughput"] = None if predicted is None else throughput_summary(predicted)
