@@ -92,7 +92,11 @@ def skipped_warning(skipped: list, option: str) -> None:
         warn(f"left out of {option} as each predicts no loss: {', '.join(repr(name) for name in skipped)}")
 
 
-@with_options(OUTPUT, HARDWARE, RECIPE, LAW_SETTINGS)
+BUNDLES = (HARDWARE, RECIPE, LAW_SETTINGS)
+"""The option bundles of `allocate` beside the output format (`report` takes them too)."""
+
+
+@with_options(OUTPUT, *BUNDLES)
 def allocate(
     flops: Flops = None,
     law: Laws = None,
@@ -125,6 +129,13 @@ def allocate(
     With --gpu and --count (and a budget, --params or --loss): batch, learning rate, days, memory
     layout, cost and energy, e.g. scalingplan allocate --params 7e9 --gpu a100 --count 256.
     """
+    emit(fmt, *allocation(flops, law, params, loss, unique_tokens, inference_tokens, tokens_per_param, pf_days,
+                          shapes, hardware, settings, recipe))
+
+
+def allocation(flops=None, law=None, params=None, loss=None, unique_tokens=None, inference_tokens=None,
+               tokens_per_param=None, pf_days=None, shapes=False, hardware=None, settings=None, recipe=None) -> tuple:
+    """allocate's answer from its options: (JSON payload, tables)."""
     law = chosen_laws(law)
     if settings:
         law = planning.configure(law, **settings)
@@ -141,9 +152,9 @@ def allocate(
     if unique_tokens is not None or inference_tokens is not None:
         if tokens_per_param is not None:
             raise InputError("--tokens-per-param goes with a budget alone, not with --unique-tokens or --inference-tokens")
-        return constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe, shapes)
+        return constrained(budget, params, loss, law, unique_tokens, inference_tokens, with_recipe, shapes)
     if tokens_per_param is not None:
-        return overtrained(fmt, budget, law, tokens_per_param, with_recipe, shapes)
+        return overtrained(budget, law, tokens_per_param, with_recipe, shapes)
     if budget:
         plans = planning.allocate(budget["flops"], law)
         title = f"Compute-optimal allocation for {sci(budget['flops'])} FLOPs ({budget['pf_days']:,.1f} PF-days)"
@@ -168,8 +179,8 @@ def allocate(
         "budget": budget,
         "allocations": rows,
     }
-    emit(fmt, payload, [Table(COLUMNS + law_columns(plans), table_rows(rows), title, allocation_notes(plans))]
-         + with_recipe(payload, rows) + shape_tables(rows, shapes))
+    return payload, ([Table(COLUMNS + law_columns(plans), table_rows(rows), title, allocation_notes(plans))]
+                     + with_recipe(payload, rows) + shape_tables(rows, shapes))
 
 
 def shape_tables(rows: list, wanted: bool) -> list:
@@ -197,7 +208,7 @@ def shape_tables(rows: list, wanted: bool) -> list:
     return [Table(columns, shown, "Proposed shapes", [note])]
 
 
-def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens, with_recipe, shapes=False):
+def constrained(budget, params, loss, law, unique_tokens, inference_tokens, with_recipe, shapes=False):
     """allocate with --unique-tokens and/or --inference-tokens (scalingplan.planning.data_and_inference)."""
     from scalingplan.planning import data_and_inference as constraints
 
@@ -240,11 +251,11 @@ def constrained(fmt, budget, params, loss, law, unique_tokens, inference_tokens,
     query = {key: value for key, value in (("flops", budget and budget["flops"]), ("loss", target),
                                            ("unique_tokens", unique), ("inference_tokens", served)) if value}
     payload = {"query": query, "budget": budget, "allocations": rows}
-    emit(fmt, payload, [Table(columns, table_rows(rows), title, allocation_notes(plans) + notes)]
-         + with_recipe(payload, rows) + shape_tables(rows, shapes))
+    return payload, ([Table(columns, table_rows(rows), title, allocation_notes(plans) + notes)]
+                     + with_recipe(payload, rows) + shape_tables(rows, shapes))
 
 
-def overtrained(fmt, budget, law, tokens_per_param, with_recipe, shapes=False):
+def overtrained(budget, law, tokens_per_param, with_recipe, shapes=False):
     """allocate --tokens-per-param M: the model with D = M·N that spends the budget, under each law."""
     if not budget:
         raise InputError("--tokens-per-param goes with a budget (--flops, --pf-days or --gpu ...)")
@@ -259,5 +270,5 @@ def overtrained(fmt, budget, law, tokens_per_param, with_recipe, shapes=False):
     payload = {"query": {"flops": budget["flops"], "tokens_per_param": multiplier}, "budget": budget,
                "allocations": rows}
 
-    emit(fmt, payload, [Table(columns, table_rows(rows), title, allocation_notes(plans) + notes)]
-         + with_recipe(payload, rows) + shape_tables(rows, shapes))
+    return payload, ([Table(columns, table_rows(rows), title, allocation_notes(plans) + notes)]
+                     + with_recipe(payload, rows) + shape_tables(rows, shapes))

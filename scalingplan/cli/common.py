@@ -31,12 +31,16 @@ def lazy_module(name: str):
 def emit(fmt: str, payload: dict, tables: list, csv_table=None) -> None:
     """Write the command's result to stdout in ``fmt``; JSON answers carry ``schema_version``
     (their schemas: ``scalingplan schema COMMAND``)."""
-    from scalingplan.output.schemas import SCHEMA_VERSION
-
-    payload = {"schema_version": SCHEMA_VERSION, **{k: v for k, v in payload.items() if k != "schema_version"}}
-    text = render(fmt, payload, tables, csv_table)
+    text = render(fmt, versioned(payload), tables, csv_table)
     if text is not None:
         sys.stdout.write(text + "\n")
+
+
+def versioned(payload: dict) -> dict:
+    """The payload as --json writes it: ``schema_version`` first."""
+    from scalingplan.output.schemas import SCHEMA_VERSION
+
+    return {"schema_version": SCHEMA_VERSION, **{k: v for k, v in payload.items() if k != "schema_version"}}
 
 
 def warn(message: str) -> None:
