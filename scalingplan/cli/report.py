@@ -1,0 +1,150 @@
+"""`scalingplan report`: a plan as one self-contained HTML page, made from the answer of `allocate`."""
+
+import contextlib
+import inspect
+import io
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scalingplan.cli import allocate as allocate_cli
+from scalingplan.cli.options import OUTPUT, chosen_laws, with_options
+
+WARNING_PREFIX = "scalingplan: warning: "
+HtmlOutput = Annotated[Path, typer.Option("--output", "-o", help="HTML file to write, e.g. plan.html.",
+                                          show_default=False)]
+MODELS_SHOWN = 6
+"""Trained models of the catalogue on the frontier: those nearest the budget in compute."""
+
+
+def command_line() -> str:
+    """The command as typed, quoted for a shell."""
+    return shlex.join(["scalingplan", *sys.argv[1:]])
+
+
+def write_page(output: Path, text: str) -> None:
+    """Write the page; one line on stdout naming the file and its size."""
+    from scalingplan.errors import InputError
+
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"--output: cannot write {output} ({exc.strerror or exc})") from None
+    sys.stdout.write(f"wrote {output} ({len(text.encode('utf-8')) / 1024:,.0f} KB)\n")
+
+
+def check_output(output: Path) -> None:
+    """Refuse a file that cannot be written, and a missing matplotlib, before any work."""
+    from scalingplan.catalogues.yamlfile import check_writable
+    from scalingplan.output.plotting import require_matplotlib
+
+    check_writable(output)
+    require_matplotlib()
+
+
+def pick(tables: list, key: str):
+    """The first of allocate's tables with a column for ``key``."""
+    return next((t for t in tables if any(c.key == key for c in t.columns)), None)
+
+
+def nearest_models(flops: float) -> list:
+    """Catalogue models with published tokens, the MODELS_SHOWN nearest ``flops`` in log compute."""
+    import math
+
+    from scalingplan.catalogues.models import load_models
+    from scalingplan.output.plotting import model_flops
+
+    models = [m for m in load_models().values() if m.get("tokens")]
+    models.sort(key=lambda m: abs(math.log10(model_flops(m) / flops)))
+    return models[:MODELS_SHOWN]
+
+
+def frontier(payload: dict, options: dict):
+    """The laws' frontier with this budget (or, for --params and --loss, each law's plan) marked."""
+    import math
+
+    from scalingplan.output.plotting import frontier_figure
+    from scalingplan.planning import allocation as planning
+
+    laws = planning.resolve(chosen_laws(options.get("law")))
+    if options.get("settings"):
+        laws = planning.configure(laws, **options["settings"])
+    rows = payload["allocations"]
+    names = {row["law"] for row in rows}
+    shown = [law for law in laws if law.name in names] or laws
+    budget = (payload.get("budget") or {}).get("flops")
+    centre = budget or sorted(row["flops"] for row in rows)[len(rows) // 2]
+    span = (10.0 ** math.floor(min(17.0, math.log10(centre) - 3)), 10.0 ** math.ceil(max(26.0, math.log10(centre) + 2)))
+    fig = frontier_figure(shown, nearest_models(centre), budget, span, size=(10.0, 4.8))
+    if budget is None:
+        for ax, key in zip(fig.axes, ("params", "tokens")):
+            ax.plot([row["flops"] for row in rows], [row[key] for row in rows], "o", color="0.2", ms=5, zorder=3)
+    return fig, shown
+
+
+def sources(payload: dict, laws: list, hardware: dict) -> list:
+    """(name, citation) for every law shown and every hardware figure used."""
+    from scalingplan.cli.laws import citation_text
+    from scalingplan.compute.hardware import find_accelerator, load_catalogue
+
+    found = [(law.name, citation_text(law.meta.get("citation")) or "no citation in its law file") for law in laws]
+    cluster = (payload.get("recipe") or {}).get("cluster")
+    gpu = (cluster or {}).get("gpu") or hardware.get("gpu")
+    if gpu:
+        entry = find_accelerator(gpu)
+        found += [(f"{entry['name']} peak", entry["source"]), (f"{entry['name']} memory and power", entry["memory_source"])]
+    catalogue = load_catalogue()
+    used = set((cluster or {}).get("defaults", ()))
+    if "hardware" in (payload.get("budget") or {}) and hardware.get("mfu") is None:
+        used.add("utilisation")
+    for key, name, label in (("utilisation", "default_mfu", "MFU"), ("pue", "default_pue", "PUE"),
+                             ("grid_intensity", "default_grid_intensity", "grid intensity")):
+        if key in used:
+            found.append((f"default {label} {catalogue[name]:g}", catalogue[f"{name}_source"]))
+    if payload.get("recipe"):
+        found.append(("batch and learning rate", payload["recipe"]["hparams_source"]))
+    return found
+
+
+def _report(output: Path, **options):
+    """A plan as one self-contained HTML page: the answer first, the laws side by side with the
+    frontier, the recipe, the cluster (memory and step time), warnings, sources and the JSON answer.
+
+    Takes what allocate takes. Needs matplotlib: pip install 'scalingplan[plot]'.
+    Example: scalingplan report --flops 5.8e23 --gpu h100 --count 512 -o plan.html
+    """
+    from scalingplan import __version__
+    from scalingplan.cli.common import versioned
+    from scalingplan.compute.hardware import load_catalogue
+    from scalingplan.output.render import render
+    from scalingplan.output.report_html import plan_page
+
+    check_output(output)
+    printed = io.StringIO()
+    with contextlib.redirect_stderr(printed):
+        payload, tables = allocate_cli.allocation(**options)
+    sys.stderr.write(printed.getvalue())
+    warnings = [line[len(WARNING_PREFIX):] for line in printed.getvalue().splitlines() if line.startswith(WARNING_PREFIX)]
+    json_text = render("json", versioned(payload), tables)
+    fig, laws = frontier(payload, options)
+    sections = {"laws": tables[0], "recipe": pick(tables, "learning_rate"), "cluster": pick(tables, "days"),
+                "shapes": pick(tables, "error_percent")}
+    text = plan_page(payload, sections, fig, warnings=warnings, sources=sources(payload, laws, options["hardware"]),
+                     command=command_line(), version=__version__, json_text=json_text,
+                     default_mfu_source=load_catalogue()["default_mfu_source"])
+    write_page(output, text)
+
+
+def _options_of_allocate() -> list:
+    """allocate's own options (its bundles' options are added by ``with_options``)."""
+    bundled = {p.name for bundle in (OUTPUT, *allocate_cli.BUNDLES) for p in bundle.parameters}
+    return [p for p in inspect.signature(allocate_cli.allocate).parameters.values() if p.name not in bundled]
+
+
+_own = [inspect.Parameter("output", inspect.Parameter.KEYWORD_ONLY, annotation=HtmlOutput)] + _options_of_allocate()
+_report.__signature__ = inspect.Signature(_own)
+_report.__annotations__ = {p.name: p.annotation for p in _own}
+report = with_options(*allocate_cli.BUNDLES)(_report)
