@@ -25,15 +25,27 @@ def command_line() -> str:
     return shlex.join(["scalingplan", *sys.argv[1:]])
 
 
-def write_page(output: Path, text: str) -> None:
-    """Write the page; one line on stdout naming the file and its size."""
+def write_page(output: Path, text: str, option: str = "--output") -> int:
+    """Write the page; its size in bytes."""
     from scalingplan.errors import InputError
 
+    data = text.encode("utf-8")
     try:
-        output.write_text(text, encoding="utf-8")
+        output.write_bytes(data)
     except OSError as exc:
-        raise InputError(f"--output: cannot write {output} ({exc.strerror or exc})") from None
-    sys.stdout.write(f"wrote {output} ({len(text.encode('utf-8')) / 1024:,.0f} KB)\n")
+        raise InputError(f"{option}: cannot write {output} ({exc.strerror or exc})") from None
+    return len(data)
+
+
+def write_checks_page(output: Path, payload: dict, tables: list) -> None:
+    """`check --report`: the checks of every plan on one page, with the --json answer embedded."""
+    from scalingplan import __version__
+    from scalingplan.cli.common import versioned
+    from scalingplan.output.render import render_json
+    from scalingplan.output.report_html import checks_page
+
+    write_page(output, checks_page(payload, tables, command=command_line(), version=__version__,
+                                   json_text=render_json(versioned(payload))), "--report")
 
 
 def check_output(output: Path) -> None:
@@ -135,7 +147,8 @@ def _report(output: Path, **options):
     text = plan_page(payload, sections, fig, warnings=warnings, sources=sources(payload, laws, options["hardware"]),
                      command=command_line(), version=__version__, json_text=json_text,
                      default_mfu_source=load_catalogue()["default_mfu_source"])
-    write_page(output, text)
+    size = write_page(output, text)
+    sys.stdout.write(f"wrote {output} ({size / 1024:,.0f} KB)\n")
 
 
 def _options_of_allocate() -> list:
