@@ -363,9 +363,12 @@ def cluster_section(payload: dict, table_html: str, default_mfu_source: str) -> 
 
 
 def sources_section(sources: list, command: str, version: str) -> str:
+    """Each source as (name, citation), then the command line and version that made the page."""
     items = "".join(f"<li><strong>{esc(name)}</strong>: {esc(text)}</li>" for name, text in sources)
-    return (f'<section id="sources" aria-labelledby="sources-h"><h2 id="sources-h">Sources</h2><ul>{items}</ul>'
-            f"<h3>Made by</h3><pre><code>{esc(command)}</code></pre><p>scalingplan {esc(version)}</p></section>")
+    heading = "Sources" if sources else "Made by"
+    return (f'<section id="sources" aria-labelledby="sources-h"><h2 id="sources-h">{heading}</h2>'
+            + (f"<ul>{items}</ul><h3>Made by</h3>" if sources else "")
+            + f"<pre><code>{esc(command)}</code></pre><p>scalingplan {esc(version)}</p></section>")
 
 
 def page(title: str, body: str, json_text: str) -> str:
@@ -401,7 +404,9 @@ def plan_page(payload: dict, tables: dict, frontier, *, warnings: list, sources:
                   + (html_table(tables["shapes"], "shapes-table") if tables.get("shapes") is not None else "")
                   + "</section>")
     cluster_html = html_table(tables["cluster"], "cluster-table") if tables.get("cluster") is not None else ""
-    title = tables["laws"].title or "Training plan"
+    cluster = (payload.get("recipe") or {}).get("cluster")
+    title = (f"Training plan for {sci(budget['flops'])} FLOPs" if budget.get("flops") else tables["laws"].title
+             or "Training plan") + (f" on {cluster['count']:,} × {cluster['gpu']}" if cluster else "")
     body = (f"<header><h1>{esc(title)}</h1></header>"
             + answer_section(payload)
             + warnings_section(plan_warnings(payload, warnings))
@@ -421,7 +426,8 @@ def checks_page(payload: dict, tables: list, *, command: str, version: str, json
     for index, (result, table) in enumerate(zip(payload["plans"], tables)):
         verdict = "passed" if result["passed"] else "FAILED"
         failed = [c for c in result["checks"] if c["status"] == "fail"]
-        reasons = notes_list([c["message"] for c in failed]) if failed else "<p>Every check passed.</p>"
+        reasons = ("<ul>" + "".join(f"<li>{esc(c['message'])}</li>" for c in failed) + "</ul>" if failed
+                   else "<p>Every check passed.</p>")
         sections.append(
             f'<section id="plan-{index}" data-file="{esc(result["file"])}" aria-labelledby="plan-{index}-h">'
             f'<h2 id="plan-{index}-h">{esc(result["plan"]["name"])}: '
