@@ -146,14 +146,15 @@ def test_the_sources_cite_every_law_and_the_accelerator_and_give_the_command(mus
 
 def test_strings_from_a_law_file_are_inert(cli, monkeypatch, tmp_path):
     law = tmp_path / "evil.yaml"
-    law.write_text('name: "evil</script><img src=http://x.invalid/a.png>"\nform: parametric\n'
+    law.write_text(r"name: 'evil$\frob$</script><img src=http://x.invalid/a.png>'" "\nform: parametric\n"
                    "constants: {E: 1.69, A: 406.4, B: 410.7, alpha: 0.34, beta: 0.28}\n"
                    "citation: {authors: \"<a href='http://x.invalid/'>me</a>\", year: 2024, "
                    "title: \"</style><script>alert(1)</script>\"}\n")
-    page = write_report(cli, monkeypatch, tmp_path / "evil.html", "--flops", "1e22", "--law", law, "--law", "chinchilla-3")
+    page = write_report(cli, monkeypatch, tmp_path / "evil.html", "--flops", "1e22", "--law", law, "--law", "chinchilla-3",
+                        "--gpu", "h100", "--count", "64")  # the name is figure text too: no mathtext
     assert [tag for tag, _ in page.elements if tag in ("img", "a", "iframe")] == []
     assert [s["type"] for s in page.scripts] == ["application/json"]
-    assert page.json_answer()["allocations"][0]["law"].startswith("evil</script><img")
+    assert page.json_answer()["allocations"][0]["law"].startswith("evil$\\frob$</script><img")
 
 
 def test_a_plan_without_a_cluster_says_how_to_add_one(cli, monkeypatch, tmp_path):

@@ -168,11 +168,11 @@ def svg_figure(fig, ident: str, title: str, description: str, caption: str = "",
 def stacked_bars(rows: list, parts: list, unit: str, xlabel: str, limit=None, limit_label: str = ""):
     """Horizontal stacked bars, one per (label, {part: value}) in ``rows``, parts in ``parts`` order;
     an optional dashed line at ``limit``."""
-    from scalingplan.output.plotting import new_figure
+    from scalingplan.output.plotting import inert, new_figure
 
     fig = new_figure(8.0, 0.42 * len(rows) + 1.7)
     ax = fig.subplots()
-    labels = [label for label, _ in rows]
+    labels = [inert(label) for label, _ in rows]
     positions = list(range(len(rows)))[::-1]
     left = [0.0] * len(rows)
     for index, part in enumerate(parts):
@@ -180,7 +180,7 @@ def stacked_bars(rows: list, parts: list, unit: str, xlabel: str, limit=None, li
         ax.barh(positions, widths, left=left, color=BAR_COLOURS[index % len(BAR_COLOURS)], label=part, height=0.65)
         left = [a + b for a, b in zip(left, widths)]
     if limit is not None:
-        ax.axvline(limit, color="black", ls="--", lw=1.2, label=limit_label)
+        ax.axvline(limit, color="black", ls="--", lw=1.2, label=inert(limit_label))
     ax.set_yticks(positions, labels)
     ax.set_xlabel(f"{xlabel} ({unit})")
     ax.grid(True, axis="x", alpha=0.3)
