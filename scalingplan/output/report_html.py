@@ -73,7 +73,8 @@ footer { color: var(--muted); font-size: .85rem; margin-top: 2rem; }
   :root { --fg: #000; --bg: #fff; --muted: #333; --line: #999; --card: #f2f2f2; --warn-bg: #fff; }
   body { font-size: 10pt; }
   main { max-width: none; padding: 0; }
-  .table-wrap { overflow: visible; }
+  .table-wrap, .wide { overflow: visible; }
+  .wide svg { min-width: 0; }
   table { width: 100%; font-size: 8pt; }
   th, td { white-space: normal; padding: .15rem .3rem; }
   thead { display: table-header-group; }
