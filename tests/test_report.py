@@ -157,11 +157,18 @@ def test_strings_from_a_law_file_are_inert(cli, monkeypatch, tmp_path):
     assert page.json_answer()["allocations"][0]["law"].startswith("evil$\\frob$</script><img")
 
 
-def test_a_plan_without_a_cluster_says_how_to_add_one(cli, monkeypatch, tmp_path):
-    page = write_report(cli, monkeypatch, tmp_path / "p.html", "--params", "7e9", "--law", "epoch2024")
+def test_repeated_data_is_a_warning_and_a_plan_without_a_cluster_says_how_to_add_one(cli, monkeypatch, tmp_path):
+    args = ("--flops", "1e23", "--unique-tokens", "100e9", "--law", "epoch2024")
+    page = write_report(cli, monkeypatch, tmp_path / "p.html", *args)
     text = (tmp_path / "p.html").read_text(encoding="utf-8")
     assert "add --gpu and --count" in text
-    assert page.json_answer() == allocate_json(cli, "--params", "7e9", "--law", "epoch2024")
+    answer = allocate_json(cli, *args)
+    assert page.json_answer() == answer
+    # 1e23 FLOPs on 100B unique tokens: every law's plan needs more than one epoch (D/D_unique > 1)
+    warnings = text[text.index('id="warnings"'):text.index("</aside>")]
+    for row in answer["allocations"]:
+        assert row["tokens"] > 100e9 and row["law"] in warnings
+    assert "epochs" in warnings
 
 
 def test_bad_input_is_one_line_and_exit_2(main_cli, tmp_path):

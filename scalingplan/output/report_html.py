@@ -251,21 +251,22 @@ def warnings_section(warnings: list) -> str:
 
 
 def plan_warnings(payload: dict, printed: list) -> list:
-    """What a reader must not miss: the warnings the command printed, then each law answering outside
-    the budgets it was fitted on, each plan that repeats its data, and each plan that fits no layout."""
+    """What a reader must not miss: the warnings the command printed, then one line each for the laws
+    answering outside the budgets they were fitted on, the plans that repeat their data (those no
+    printed warning names already) and the plans that fit no layout of the cluster."""
+    rows = payload["allocations"]
     found = list(printed)
-    far = [f"{row['law']} {row['extrapolation_decades']:.1f}" for row in payload["allocations"]
-           if (row.get("extrapolation_decades") or 0) > 0]
+    far = [f"{r['law']} {r['extrapolation_decades']:.1f}" for r in rows if (r.get("extrapolation_decades") or 0) > 0]
     if far:
         found.append("Outside the budgets each law was fitted on, by (decades): " + ", ".join(far)
                      + "; these plans are extrapolations.")
-    for row in payload["allocations"]:
-        epochs = row.get("epochs")
-        if epochs is not None and epochs > 1:
-            found.append(f"{row['law']}: trains on {plain(epochs)} epochs of the unique tokens (repeated data).")
-        memory = row.get("memory") or {}
-        if memory and not memory.get("fits", True):
-            found.append(f"{row['law']}: no parallel layout of this cluster fits the model in memory.")
+    repeated = [f"{r['law']} {plain(r['epochs'])}" for r in rows if (r.get("epochs") or 0) > 1
+                and not any(f"'{r['law']}'" in line for line in printed)]
+    if repeated:
+        found.append("Repeated data, epochs of the unique tokens: " + ", ".join(repeated) + ".")
+    unfit = [r["law"] for r in rows if r.get("memory") and not r["memory"].get("fits", True)]
+    if unfit:
+        found.append("No parallel layout of this cluster fits the model in memory: " + ", ".join(unfit) + ".")
     return found
 
 
