@@ -1,8 +1,6 @@
 """`scalingplan report`: a plan as one self-contained HTML page, made from the answer of `allocate`."""
 
-import contextlib
 import inspect
-import io
 import shlex
 import sys
 from pathlib import Path
@@ -13,7 +11,6 @@ import typer
 from scalingplan.cli import allocate as allocate_cli
 from scalingplan.cli.options import OUTPUT, chosen_laws, with_options
 
-WARNING_PREFIX = "scalingplan: warning: "
 HtmlOutput = Annotated[Path, typer.Option("--output", "-o", help="HTML file to write, e.g. plan.html.",
                                           show_default=False)]
 MODELS_SHOWN = 6
@@ -75,7 +72,8 @@ def nearest_models(flops: float) -> list:
 
 
 def frontier(payload: dict, options: dict):
-    """The laws' frontier with this budget (or, for --params and --loss, each law's plan) marked."""
+    """(Figure, laws drawn, names of the laws asked that gave no row): the laws' frontier with this
+    budget (or, for --params and --loss, each law's plan) marked."""
     import math
 
     from scalingplan.output.plotting import frontier_figure
@@ -94,7 +92,7 @@ def frontier(payload: dict, options: dict):
     if budget is None:
         for ax, key in zip(fig.axes, ("params", "tokens")):
             ax.plot([row["flops"] for row in rows], [row[key] for row in rows], "o", color="0.2", ms=5, zorder=3)
-    return fig, shown
+    return fig, shown, [law.name for law in laws if law.name not in names]
 
 
 def sources(payload: dict, laws: list, hardware: dict) -> list:
@@ -135,16 +133,12 @@ def _report(output: Path, **options):
     from scalingplan.output.report_html import plan_page
 
     check_output(output)
-    printed = io.StringIO()
-    with contextlib.redirect_stderr(printed):
-        payload, tables = allocate_cli.allocation(**options)
-    sys.stderr.write(printed.getvalue())
-    warnings = [line[len(WARNING_PREFIX):] for line in printed.getvalue().splitlines() if line.startswith(WARNING_PREFIX)]
+    payload, tables = allocate_cli.allocation(**options)
     json_text = render("json", versioned(payload), tables)
-    fig, laws = frontier(payload, options)
+    fig, laws, left_out = frontier(payload, options)
     sections = {"laws": tables[0], "recipe": pick(tables, "learning_rate"), "cluster": pick(tables, "days"),
                 "shapes": pick(tables, "error_percent")}
-    text = plan_page(payload, sections, fig, warnings=warnings, sources=sources(payload, laws, options["hardware"]),
+    text = plan_page(payload, sections, fig, left_out=left_out, sources=sources(payload, laws, options["hardware"]),
                      command=command_line(), version=__version__, json_text=json_text,
                      default_mfu_source=load_catalogue()["default_mfu_source"])
     size = write_page(output, text)

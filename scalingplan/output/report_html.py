@@ -250,23 +250,26 @@ def warnings_section(warnings: list) -> str:
             f'<h2 id="warnings-h">Warnings</h2><ul>{"".join(f"<li>{esc(w)}</li>" for w in warnings)}</ul></aside>')
 
 
-def plan_warnings(payload: dict, printed: list) -> list:
-    """What a reader must not miss: the warnings the command printed, then one line each for the laws
-    answering outside the budgets they were fitted on, the plans that repeat their data (those no
-    printed warning names already) and the plans that fit no layout of the cluster."""
+def plan_warnings(payload: dict, left_out: list = ()) -> list:
+    """What a reader must not miss, one line per kind, from the payload: the laws answering outside
+    the budgets they were fitted on, the plans that repeat their data, the plans that fit no layout
+    of the cluster, and the laws asked that give no answer to this question."""
     rows = payload["allocations"]
-    found = list(printed)
+    found = []
     far = [f"{r['law']} {r['extrapolation_decades']:.1f}" for r in rows if (r.get("extrapolation_decades") or 0) > 0]
     if far:
         found.append("Outside the budgets each law was fitted on, by (decades): " + ", ".join(far)
-                     + "; these plans are extrapolations.")
-    repeated = [f"{r['law']} {plain(r['epochs'])}" for r in rows if (r.get("epochs") or 0) > 1
-                and not any(f"'{r['law']}'" in line for line in printed)]
+                     + "; these plans are extrapolations, the more so the further out.")
+    repeated = [f"{r['law']} {plain(r['epochs'])}" for r in rows if (r.get("epochs") or 0) > 1]
     if repeated:
-        found.append("Repeated data, epochs of the unique tokens: " + ", ".join(repeated) + ".")
+        found.append("Repeated data, epochs of the unique tokens: " + ", ".join(repeated) + ". Muennighoff et al. "
+                     "2023 (arXiv:2305.16264) find up to about 4 epochs change loss negligibly; only laws that "
+                     "model repetition (muennighoff2023) discount them.")
     unfit = [r["law"] for r in rows if r.get("memory") and not r["memory"].get("fits", True)]
     if unfit:
         found.append("No parallel layout of this cluster fits the model in memory: " + ", ".join(unfit) + ".")
+    if left_out:
+        found.append("Asked for but left out, as they give no answer to this question: " + ", ".join(left_out) + ".")
     return found
 
 
@@ -383,11 +386,11 @@ def page(title: str, body: str, json_text: str) -> str:
             f"<body><main>{body}</main>{json_script(json_text)}</body></html>\n")
 
 
-def plan_page(payload: dict, tables: dict, frontier, *, warnings: list, sources: list, command: str,
+def plan_page(payload: dict, tables: dict, frontier, *, left_out: list, sources: list, command: str,
               version: str, json_text: str, default_mfu_source: str = "") -> str:
     """The report of one plan. ``tables``: the command's Tables by section ("laws", "recipe", "cluster",
-    "shapes"; all but "laws" optional); ``frontier``: the frontier Figure; ``json_text``: the command's
-    --json answer, embedded verbatim."""
+    "shapes"; all but "laws" optional); ``frontier``: the frontier Figure; ``left_out``: laws asked
+    that gave no row; ``json_text``: the command's --json answer, embedded verbatim."""
     rows = payload["allocations"]
     laws_html = html_table(tables["laws"], "allocations")
     budget = payload.get("budget") or {}
@@ -411,7 +414,7 @@ def plan_page(payload: dict, tables: dict, frontier, *, warnings: list, sources:
              or "Training plan") + (f" on {cluster['count']:,} × {cluster['gpu']}" if cluster else "")
     body = (f"<header><h1>{esc(title)}</h1></header>"
             + answer_section(payload)
-            + warnings_section(plan_warnings(payload, warnings))
+            + warnings_section(plan_warnings(payload, left_out))
             + frontier_section(laws_html, figure)
             + recipe
             + cluster_section(payload, cluster_html, default_mfu_source)
