@@ -55,7 +55,8 @@ def check_output(output: Path) -> None:
 
 
 def pick(tables: list, key: str):
-    """The first of allocate's tables with a column for ``key``."""
+    """The first of allocate's tables with a column for ``key`` (a text column, which every table of
+    that kind shows)."""
     return next((t for t in tables if any(c.key == key for c in t.columns)), None)
 
 
@@ -136,8 +137,8 @@ def _report(output: Path, **options):
     payload, tables = allocate_cli.allocation(**options)
     json_text = render("json", versioned(payload), tables)
     fig, laws, left_out = frontier(payload, options)
-    sections = {"laws": tables[0], "recipe": pick(tables, "learning_rate"), "cluster": pick(tables, "days"),
-                "shapes": pick(tables, "error_percent")}
+    sections = {"laws": next(t for t in tables if t.columns), "recipe": pick(tables, "shape_text"),
+                "cluster": pick(tables, "layout_text"), "shapes": pick(tables, "ffw_size")}
     text = plan_page(payload, sections, fig, left_out=left_out, sources=sources(payload, laws, options["hardware"]),
                      command=command_line(), version=__version__, json_text=json_text,
                      default_mfu_source=load_catalogue()["default_mfu_source"])
