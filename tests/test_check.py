@@ -245,3 +245,19 @@ def test_every_registry_law_can_judge_a_plan(tmp_path):
         assert ratio.value * law.allocate(6 * 70e9 * 1.4e12)[0] == pytest.approx(70e9, rel=1e-9)
         if law.predicts_loss:
             assert results[1].value == pytest.approx(float(law.loss(70e9, 1.4e12)), rel=1e-12)
+
+
+def test_min_mfu_checks_the_predicted_utilisation(tmp_path):
+    """A plan on a cluster without an MFU takes the one predicted for its fastest layout; min_mfu bounds it."""
+    from scalingplan.checks.plans import evaluate, load_plan
+
+    path = tmp_path / "plan.yaml"
+    path.write_text("budget: {flops: 1e23}\nlaw: chinchilla-3\nmodel: {params: 7e9, tokens: 2e12}\nhardware: {gpu: h100, count: 256}\n"
+                    "limits: {min_mfu: 0.05, max_days: 1000}\n")
+    results = {r.name: r for r in evaluate(load_plan(str(path)))}
+    assert results["min_mfu"].passed and 0.05 < results["min_mfu"].value < 0.8
+    assert "predicted" in results["min_mfu"].message and "(predicted)" in results["max_days"].message
+    path.write_text("budget: {flops: 1e23}\nlaw: chinchilla-3\nmodel: {params: 7e9, tokens: 2e12}\nhardware: {gpu: h100, count: 256, mfu: 0.2}\n"
+                    "limits: {min_mfu: 0.25}\n")
+    (result,) = evaluate(load_plan(str(path)))
+    assert not result.passed and result.value == 0.2

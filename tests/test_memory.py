@@ -165,28 +165,18 @@ def test_full_recompute_never_needs_more_than_selective(s, b, h, a, t, sp):
 
 
 # --- layouts -----------------------------------------------------------------------------------------------
-def test_fitting_layouts_fit_use_every_gpu_and_are_ranked():
-    shape = mem.default_shape(70e9)
-    found = mem.fitting_layouts(70e9, shape, 64, 80 * GB, batch_sequences=1024, limit=50)
-    assert found
-    for entry in found:
-        assert entry["dp"] * entry["tp"] * entry["pp"] == 64
-        layout = mem.Layout(*(entry[k] for k in ("dp", "tp", "pp", "zero", "recompute", "micro_batch")))
-        assert mem.per_gpu(70e9, shape, layout, 1024)["total"] == pytest.approx(entry["per_gpu"]["total"])
-        assert entry["per_gpu"]["total"] <= 80 * GB
-        if entry["zero"] > 0:  # the lowest stage that fits was chosen
-            lower = mem.Layout(**{**layout.__dict__, "zero": entry["zero"] - 1})
-            assert mem.per_gpu(70e9, shape, lower, 1024)["total"] > 80 * GB
-    speeds = [e["throughput"] for e in found]
-    assert speeds == sorted(speeds, reverse=True)
-
-
 def test_fewest_gpus_for_70b_on_h100():
     """70B with mixed-precision Adam needs 16Ψ = 1.12 TB of model states: 8 × 80 GB cannot hold it,
-    16 can under ZeRO 3 (70 GB of states each) with full recomputation."""
-    count, layout = mem.fewest_gpus(70e9, mem.default_shape(70e9), 80 * GB, batch_sequences=1024)
-    assert count == 16 and layout["zero"] == 3
-    assert not mem.fitting_layouts(70e9, mem.default_shape(70e9), 8, 80 * GB, 1024)
+    16 can (70 GB of states each), with full recomputation."""
+    from scalingplan.compute import throughput
+    from scalingplan.compute.hardware import wires_for
+
+    arch, wires = throughput.architecture(mem.default_shape(70e9)), wires_for("h100")
+    count, best = throughput.fewest_gpus(arch, wires, 1024, {"recompute": "full"}, params=70e9)
+    assert count == 16 and best["memory"]["per_gpu"]["total"] <= 80 * GB
+    states = best["memory"]["per_gpu"]
+    assert states["weights"] + states["gradients"] + states["optimizer"] == pytest.approx(16 * 70e9 / 16)
+    assert not throughput.search(arch, wires, 8, 1024, params=70e9)
 
 
 def test_bad_layouts_are_input_errors():
@@ -205,7 +195,8 @@ def test_memory_json_contract(cli):
     payload = json.loads(result.stdout)
     assert payload["schema_version"] == SCHEMA_VERSION
     per_gpu = payload["per_gpu"]
-    assert set(per_gpu) == {"weights", "gradients", "optimizer", "activations", "total"}
+    assert set(per_gpu) == {"weights", "gradients", "optimizer", "activations", "logits", "buffers", "total"}
+    assert per_gpu["total"] == pytest.approx(sum(v for k, v in per_gpu.items() if k != "total"))
     assert per_gpu["weights"] + per_gpu["gradients"] + per_gpu["optimizer"] == pytest.approx(16.640625e9)
     assert payload["fits"] is True and payload["layouts"]
     assert payload["model"]["shape"]["assumed"] is True
@@ -236,6 +227,25 @@ def test_memory_of_a_catalogue_model_uses_its_shape(cli):
 ])
 def test_memory_bad_input_is_one_line(cli, args, fragment):
     assert_one_line_error(cli("memory", *args), fragment)
+
+
+@pytest.mark.parametrize("tp, fragment", [("3", "does not divide the model's 64 heads"),
+                                          ("33", "does not divide the model's 64 heads"),
+                                          ("16", "beyond one node"), ("64", "beyond one node")])
+def test_memory_refuses_tensor_parallel_sizes_that_cannot_run(cli, tp, fragment):
+    result = cli("memory", "--layers", "80", "--d-model", "8192", "--heads", "64", "--gpu", "h100", "--tp", tp)
+    assert result.exit_code == 2
+    assert_one_line_error(result, fragment)
+
+
+def test_memory_keeps_eager_attention_scores_and_flash_does_not(cli):
+    """A 70B model, recompute none, tp 8: eager attention adds Korthikanti's 5as/h term (here per token
+    5·64·4096/8 bytes, for the 10 layers of a stage and its 8 micro-batches in flight)."""
+    args = ["--layers", "80", "--d-model", "8192", "--heads", "64", "--kv-heads", "8", "--ffw-size", "28672",
+            "--mlp", "swiglu", "--gpu", "h100", "--tp", "8", "--pp", "8", "--count", "64", "--json"]
+    flash = json.loads(cli("memory", *args).stdout)["per_gpu"]["activations"]
+    eager = json.loads(cli("memory", *args, "--attention", "eager").stdout)["per_gpu"]["activations"]
+    assert eager - flash == pytest.approx(5 * 64 * 4096 / 8 * 4096 * 10 * 8)
 
 
 def test_memory_json_matches_its_schema(cli):

@@ -87,7 +87,7 @@ def test_arrays_give_the_same_numbers_as_floats():
 # --- the cluster -----------------------------------------------------------------------------------------
 def test_days_energy_and_co2_on_a100s():
     """6·7e9·1.4e11 FLOPs at MFU 0.3 on 256 A100s (312 TFLOP/s, 400 W), PUE 1.58, 0.436 kg/kWh."""
-    cluster = recipe.make_cluster("a100", 256, price_per_hour=2)
+    cluster = recipe.make_cluster("a100", 256, price_per_hour=2, predict=False)
     flops = 6 * 7e9 * 1.4e11
     run = recipe.on_cluster(flops, cluster)
     hours = flops / (A100_PEAK * 0.3) / 3600
@@ -120,9 +120,13 @@ def test_allocate_params_on_a_cluster_gives_days(cli):
     payload = json.loads(result.stdout)
     assert payload["recipe"]["cluster"]["count"] == 256
     for row in payload["allocations"]:
-        assert row["days"] == pytest.approx(row["flops"] / (256 * A100_PEAK * 0.3) / 86400)
-        assert row["memory"]["fits"] is True and row["memory"]["layout"]["dp"] * row["memory"]["layout"]["tp"] \
-            * row["memory"]["layout"]["pp"] == 256
+        assert row["utilisation_source"] == "predicted" and 0.2 < row["mfu"] < 0.8
+        assert row["days"] == pytest.approx(row["flops"] / (256 * A100_PEAK * row["mfu"]) / 86400)
+        layout = row["throughput"]["layout"]
+        assert row["memory"]["fits"] is True and layout["dp"] * layout["tp"] * layout["pp"] * layout["cp"] == 256
+        # days are the steps at the predicted step time (6ND = 6 N × tokens per step × steps)
+        assert row["days"] * 86400 == pytest.approx(row["tokens"] / row["batch_tokens"]
+                                                    * row["throughput"]["step_seconds"], rel=1e-9)
         assert row["steps"] == math.ceil(row["tokens"] / row["batch_tokens"])
 
 
@@ -193,9 +197,14 @@ def test_check_cost_and_co2_follow_the_run(tmp_path):
 def test_check_memory_fraction_and_min_gpus(tmp_path):
     plan = recipe_plan(tmp_path, "{max_memory_fraction: 0.5, min_gpus: 1024}")
     fraction = one_check(plan, "max_memory_fraction")
-    shape = mem.default_shape(34e9)
-    best = mem.fitting_layouts(34e9, shape, 512, 80e9, round(12e6 / 4096), 1, ("selective",), limit=1)[0]
-    assert fraction.value == pytest.approx(best["memory_fraction"]) and fraction.passed is (best["memory_fraction"] <= 0.5)
+    from scalingplan.compute import throughput
+    from scalingplan.compute.hardware import wires_for
+
+    arch = throughput.architecture(mem.default_shape(34e9))
+    best = throughput.search(arch, wires_for("h100"), 512, round(12e6 / 4096),
+                             {"recompute": "selective", "micro_batch": 1}, limit=1)[0]
+    share = best["memory"]["per_gpu"]["total"] / 80e9
+    assert fraction.value == pytest.approx(share) and fraction.passed is (share <= 0.5)
     gpus = one_check(plan, "min_gpus")
     assert gpus.value == 512 and not gpus.passed and "as few as" in gpus.message
 
@@ -261,9 +270,39 @@ def test_the_docs_example_512_h100s_for_three_weeks(cli):
     assert row["learning_rate"] == pytest.approx(0.3118 * compute ** -0.125)
     assert row["steps"] == math.ceil(d / (3424 * 4096))
     layout = row["memory"]["layout"]
-    assert (layout["dp"], layout["tp"], layout["pp"], layout["zero"]) == (512, 1, 1, 3)
-    assert layout["per_gpu"]["total"] == pytest.approx(16 * n / 512 + 34 * 4096 * 6144 * 48)
+    assert layout["dp"] * layout["tp"] * layout["pp"] * row["throughput"]["layout"]["cp"] == 512
+    assert layout["per_gpu"]["total"] <= 80e9 and row["throughput"]["memory"]["fits"]
+    # a budget stated in GPU time keeps the MFU it was read at
+    assert row["utilisation_source"] == "default" and row["mfu"] == pytest.approx(0.3)
     assert row["days"] == pytest.approx(21) and row["gpu_hours"] == pytest.approx(gpu_hours)
     assert row["cost"] == pytest.approx(2.5 * gpu_hours)
     assert row["energy_kwh"] == pytest.approx(gpu_hours * 0.7 * 1.58)
     assert row["co2_kg"] == pytest.approx(gpu_hours * 0.7 * 1.58 * 0.436)
+
+
+def test_allocate_on_a_cluster_uses_the_predicted_mfu(cli):
+    """allocate --flops 1e24 --law chinchilla-3 --gpu h100 --count 1024: the row's MFU is the predicted
+    one, said so, and its days are C / (count × peak × MFU)."""
+    payload = json.loads(cli("allocate", "--flops", "1e24", "--law", "chinchilla-3", "--gpu", "h100", "--count", "1024",
+                             "--json").stdout)
+    (row,) = payload["allocations"]
+    assert row["utilisation_source"] == "predicted"
+    assert row["days"] == pytest.approx(1e24 / (1024 * H100_PEAK * row["mfu"]) / 86400)
+    assert row["throughput"]["mfu"] > 0 and set(row["throughput"]["breakdown"]) >= {"compute", "bubble", "tp_comm"}
+    given = json.loads(cli("allocate", "--flops", "1e24", "--law", "chinchilla-3", "--gpu", "h100", "--count", "1024",
+                           "--mfu", "0.4", "--json").stdout)["allocations"][0]
+    assert given["utilisation_source"] == "given" and given["mfu"] == pytest.approx(0.4)
+    assert given["days"] == pytest.approx(1e24 / (1024 * H100_PEAK * 0.4) / 86400)
+
+
+def test_70b_on_512_h100s_answers_in_predicted_days(cli):
+    """allocate --params 70e9 --gpu h100 --count 512: every row's days are its steps at the predicted
+    step time of its fastest layout, and the table says the MFU is predicted."""
+    payload = json.loads(cli("allocate", "--params", "70e9", "--gpu", "h100", "--count", "512", "--json").stdout)
+    assert payload["recipe"]["cluster"]["utilisation_source"] == "predicted"
+    for row in payload["allocations"]:
+        assert row["utilisation_source"] == "predicted"
+        steps = row["tokens"] / row["batch_tokens"]
+        assert row["days"] * 86400 == pytest.approx(steps * row["throughput"]["step_seconds"], rel=1e-9)
+    table = cli("allocate", "--params", "70e9", "--gpu", "h100", "--count", "512").stdout
+    assert "MFU predicted" in " ".join(table.split())

@@ -13,6 +13,10 @@ DATA = Path(__file__).resolve().parent / "data" / "chinchilla_fig4_extracted.csv
 RUNS = [str(DATA), "--params-col", "Model Size", "--flops-col", "Training FLOP", "--drop-highest-loss", "5"]
 
 INVOCATIONS = {
+    "throughput": [["--gpu", "h100", "--count", "64", "--layers", "32", "--d-model", "4096", "--heads", "32",
+                    "--vocab", "32000", "--seq-len", "4096"],
+                   ["--gpu", "a100", "--count", "16", "--layers", "24", "--d-model", "2048", "--heads", "16",
+                    "--vocab", "50000", "--seq-len", "2048", "--tp", "2", "--pp", "2", "--zero", "1"]],
     "allocate": [["--flops", "5.8e23"], ["--params", "7e9"], ["--loss", "2.0"],
                  ["--flops", "1e22", "--tokens-per-param", "100", "--law", "gadre2024-c4,krajewski2024"],
                  ["--flops", "1e22", "--precision", "fp8", "--post-train-bits", "4"],

@@ -19,6 +19,8 @@ CASES = [
     ["hardware"],
     ["models"],
     ["memory", "--params", "70e9", "--gpu", "h100", "--count", "8"],
+    ["memory", "--params", "23e9", "--gpu", "h100", "--count", "512"],
+    ["throughput", "--model", "llama-3.1-405b", "--gpu", "h100", "--count", "16384", "--tp", "8", "--pp", "16"],
     ["allocate", "--params", "7e9", "--gpu", "a100", "--count", "256"],
     ["shape", "--params", "7e9"],
     ["sweep", "--from", "1e18", "--to", "1e20", "--gpu", "h100"],

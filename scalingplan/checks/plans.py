@@ -32,9 +32,9 @@ HARDWARE_KEYS = ("gpu", "count", "mfu", "recompute", "micro_batch", "price_per_h
 RECIPE_KEYS = ("batch_tokens", "learning_rate", "rule", "seq_len")
 LIMIT_KEYS = ("max_budget_use", "max_params_ratio", "min_tokens_per_param", "max_loss",
               "unique_tokens", "max_epochs", "max_days", "max_memory_fraction", "min_gpus", "max_cost",
-              "max_co2_kg", "max_batch_ratio", "max_lr_ratio")
+              "max_co2_kg", "max_batch_ratio", "max_lr_ratio", "min_mfu")
 # The limits that need the hardware, and what else each needs.
-NEEDS_HARDWARE = ("max_days", "max_memory_fraction", "min_gpus", "max_cost", "max_co2_kg")
+NEEDS_HARDWARE = ("max_days", "max_memory_fraction", "min_gpus", "max_cost", "max_co2_kg", "min_mfu")
 METHOD_TEXT = {"6nd": "6ND", "kaplan": "Kaplan 2020 Table 1 count",
                "chinchilla": "Chinchilla Appendix F count"}
 
@@ -69,16 +69,32 @@ class Plan:
         return self.run["days"]
 
     @property
+    def predicted(self) -> dict | None:
+        """The fastest layout of the plan's cluster that fits its model, with its predicted step."""
+        from scalingplan.planning.recipe import predict_run
+
+        if self.hardware is None:
+            return None
+        cache = self.hardware.setdefault("_predicted", {})
+        if "run" not in cache:
+            cache["run"] = predict_run(self.params, _batch_sequences(self), self.hardware["cluster"], _shape(self))
+        return cache["run"]
+
+    @property
     def run(self) -> dict | None:
-        """GPU-hours, days, cost, energy and CO2 of the planned compute on the plan's hardware."""
+        """mfu, utilisation_source, GPU-hours, days, cost, energy and CO2 of the planned compute on the
+        plan's hardware (at the predicted MFU unless the plan gives one)."""
         from scalingplan.planning.recipe import on_cluster
 
-        return None if self.hardware is None else on_cluster(self.flops, self.hardware["cluster"])
+        if self.hardware is None:
+            return None
+        cluster = self.hardware["cluster"]
+        return on_cluster(self.flops, cluster, self.predicted if cluster.utilisation_source == "predicted" else None)
 
     def summary(self) -> dict:
         return {"file": self.file, "name": self.name, "params": self.params, "tokens": self.tokens,
                 "flops": self.flops, "flops_method": self.flops_method, "budget": self.budget, "laws": [law.name for law in self.laws],
-                "hardware": self.hardware and dict({k: v for k, v in self.hardware.items() if k != "cluster"},
+                "hardware": self.hardware and dict({k: v for k, v in self.hardware.items() if k not in ("cluster", "_predicted")},
                                                    cluster=self.hardware["cluster"].as_dict()),
                 "days": self.days}
 
@@ -217,7 +233,8 @@ def _hardware(doc, budget: dict) -> dict | None:
     from scalingplan.planning.recipe import make_cluster
 
     extra = {key: section[key] for key in HARDWARE_KEYS[3:] if section and key in section}
-    cluster = _call(doc, ("hardware",), make_cluster, entry["name"], count, mfu, **extra)
+    predict = "hardware" not in budget  # a budget in GPU time keeps the MFU it was read at
+    cluster = _call(doc, ("hardware",), make_cluster, entry["name"], count, mfu, **extra, predict=predict)
     return {"gpu": entry["name"], "peak_flops": entry["peak_flops"], "count": count,
             "mfu": default_mfu() if mfu is None else mfu, "mfu_default": mfu is None, "cluster": cluster}
 
@@ -436,8 +453,9 @@ def _epochs(plan: Plan, unique: float, limit: float) -> CheckResult:
 
 
 def _days(plan: Plan, limit: float) -> CheckResult:
-    hw, days = plan.hardware, plan.days
-    mfu = f"MFU {hw['mfu']:g}" + (" (default)" if hw["mfu_default"] else "")
+    hw, days, run = plan.hardware, plan.days, plan.run
+    mfu = f"MFU {run['mfu']:.3g}" + {"default": " (default)", "given": "", "predicted": " (predicted)"}[
+        run["utilisation_source"]]
     passed = days <= limit
     return CheckResult("max_days", passed, days, limit,
                        f"{sci(plan.flops)} FLOPs on {hw['count']:,} × {hw['gpu']} at {mfu} take {days:.3g} days; "
@@ -471,30 +489,41 @@ def _memory_fraction(plan: Plan, limit: float) -> CheckResult:
 
     cluster, shape = plan.hardware["cluster"], _shape(plan)
     capacity, sequences = cluster.gpu["memory_bytes"], _batch_sequences(plan)
-    layouts = mem.fitting_layouts(plan.params, shape, cluster.count, capacity, sequences,
-                                  cluster.micro_batch, (cluster.recompute,), limit=1)
+    best = plan.predicted
     where = f"{cluster.count:,} × {cluster.gpu['name']} ({capacity / 1e9:g} GB), recompute {cluster.recompute}"
-    if not layouts:
+    if best is None:
         least = mem.Layout(cluster.count, zero=3, recompute=cluster.recompute, micro_batch=cluster.micro_batch)
         fraction = mem.per_gpu(plan.params, shape, least, sequences)["total"] / capacity
         return CheckResult("max_memory_fraction", False, fraction, limit,
                            f"no layout of {where} fits {human_count(plan.params)} params; even dp "
                            f"{cluster.count} with ZeRO 3 needs {fraction:.0%} of a GPU")
-    best = layouts[0]
-    fraction = best["memory_fraction"]
+    layout = best["layout"]
+    fraction = best["memory"]["per_gpu"]["total"] / capacity
     passed = fraction <= limit
     return CheckResult("max_memory_fraction", passed, fraction, limit,
-                       f"best layout on {where}: dp {best['dp']} tp {best['tp']} pp {best['pp']} ZeRO "
-                       f"{best['zero']} uses {fraction:.0%} of each GPU; {'within' if passed else 'over'} "
-                       f"the {limit:.0%} allowed")
+                       f"fastest layout on {where}: dp {layout['dp']} tp {layout['tp']} pp {layout['pp']} "
+                       f"cp {layout['cp']} ZeRO {layout['zero']} uses {fraction:.0%} of each GPU; "
+                       f"{'within' if passed else 'over'} the {limit:.0%} allowed")
+
+
+def _min_mfu(plan: Plan, limit: float) -> CheckResult:
+    run, cluster = plan.run, plan.hardware["cluster"]
+    passed = run["mfu"] >= limit
+    how = {"predicted": "predicted for the fastest layout that fits", "given": "as the plan gives it",
+           "default": "the catalogue's default"}[run["utilisation_source"]]
+    return CheckResult("min_mfu", passed, run["mfu"], limit,
+                       f"MFU {run['mfu']:.1%} on {cluster.count:,} × {cluster.gpu['name']} ({how}) is "
+                       f"{'at least' if passed else 'below'} the {limit:.1%} required")
 
 
 def _min_gpus(plan: Plan, limit: float) -> CheckResult:
-    from scalingplan.compute import memory as mem
+    from scalingplan.compute import throughput
+    from scalingplan.compute.hardware import wires_for
 
     cluster = plan.hardware["cluster"]
-    fewest, _ = mem.fewest_gpus(plan.params, _shape(plan), cluster.gpu["memory_bytes"], _batch_sequences(plan),
-                                cluster.micro_batch)
+    fixed = {"recompute": cluster.recompute, "micro_batch": cluster.micro_batch}
+    fewest, _ = throughput.fewest_gpus(throughput.architecture(_shape(plan)), wires_for(cluster.gpu),
+                                       _batch_sequences(plan), fixed, params=plan.params)
     passed = cluster.count >= limit
     need = f"the model fits on as few as {fewest:,}" if fewest else "no power of two up to 2^20 fits the model"
     return CheckResult("min_gpus", passed, float(cluster.count), limit,
@@ -560,4 +589,6 @@ def evaluate(plan: Plan) -> list:
     for key in ("max_batch_ratio", "max_lr_ratio"):
         if key in limits:
             add(_rule_ratio(plan, key, limits[key]), key)
+    if "min_mfu" in limits:
+        add(_min_mfu(plan, limits["min_mfu"]), "min_mfu")
     return results

@@ -22,6 +22,7 @@ COMMANDS = {
     "shape": ("shape", "shape", "Shapes (layers, width, heads, ffw) that hit a parameter count."),
     "convert": ("convert", "convert", "FLOPs, PF-days, GPU-hours and days on every accelerator."),
     "memory": ("memory", "memory", "Memory per GPU and the parallel layouts that fit."),
+    "throughput": ("throughput", "throughput", "Predicted step time, tokens/s and MFU of a layout."),
     "fit": ("fit", "fit", "Fit a scaling law to your own runs, with bootstrap intervals."),
     "plot": ("plot", "app", "Figures: the laws' frontier, IsoFLOP and IsoLoss plots."),
     "check": ("check", "check", "Budget checks of plan files for CI (exit 1 if one fails)."),

@@ -105,8 +105,9 @@ Days = Annotated[Optional[str], typer.Option(
 GpuHours = Annotated[Optional[str], typer.Option(
     "--gpu-hours", help="Accelerator-hours (instead of --count and --days).", rich_help_panel="Hardware")]
 Mfu = Annotated[Optional[str], typer.Option(
-    "--mfu", help="Model FLOPs utilization in (0, 1]. Default 0.3, Epoch AI's assumption for LLM "
-                  "training (see 'scalingplan hardware').", rich_help_panel="Hardware")]
+    "--mfu", help="Model FLOPs utilization in (0, 1]. Default 0.3, Epoch AI's assumption for LLM training "
+                  "(see 'scalingplan hardware'); a cluster without a budget (--gpu --count alone) takes the "
+                  "MFU predicted for its fastest layout.", rich_help_panel="Hardware")]
 HARDWARE = Bundle("hardware", (keyword_option("gpu", Gpu), keyword_option("count", Count), keyword_option("days", Days),
                                keyword_option("gpu_hours", GpuHours), keyword_option("mfu", Mfu)),
                   lambda **given: hardware_given(**given))

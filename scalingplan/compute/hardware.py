@@ -40,7 +40,21 @@ def load_catalogue() -> dict:
         tdp = None if tdp is None else doc.number("accelerators", index, "tdp_watts")
         if memory <= 0 or (tdp is not None and tdp <= 0):
             raise doc.error(("accelerators", index), "memory_gb and tdp_watts must be positive")
+        wires = {}
+        for key in ("hbm_gbps", "link_gbps", "gpus_per_node", "network_gbps", "gemm_efficiency"):
+            wires[key] = doc.number("accelerators", index, key)
+            if wires[key] <= 0:
+                raise doc.error(("accelerators", index, key), "must be positive")
+        fp8 = entry.get("fp8_tflops")
+        fp8 = None if fp8 is None else doc.number("accelerators", index, "fp8_tflops")
         accelerators.append({
+            "hbm_bandwidth": wires["hbm_gbps"] * 1e9,
+            "link_bandwidth": wires["link_gbps"] * 1e9,
+            "gpus_per_node": int(wires["gpus_per_node"]),
+            "network_bandwidth": wires["network_gbps"] * 1e9,
+            "gemm_efficiency": wires["gemm_efficiency"],
+            "fp8_flops": None if fp8 is None else fp8 * 1e12,
+            "wires_source": str(entry.get("wires_source", "")),
             "name": str(entry["name"]),
             "aliases": [str(a) for a in entry.get("aliases", [])],
             "peak_flops": peak * 1e12,
@@ -93,6 +107,36 @@ def same_kind(name: str, labels: list) -> str:
     if kind:
         return f" (did you mean {' or '.join(repr(k) for k in kind)}?)"
     return closest(name, labels)
+
+
+PRECISIONS = ("bf16", "fp16", "fp8")
+
+
+def wires_for(gpu, precision: str | None = None, hbm_gbps=None, link_gbps=None, gpus_per_node=None,
+              network_gbps=None, memory_gb=None):
+    """The step-time model's view of an accelerator (throughput.Wires): the catalogue's figures, each
+    overridable; ``precision`` bf16/fp16 (the 16-bit peak) or fp8 (InputError on chips without it)."""
+    from scalingplan.compute.throughput import Wires
+
+    entry = gpu if isinstance(gpu, dict) else find_accelerator(gpu)
+    precision = (precision or "bf16").lower()
+    if precision not in PRECISIONS:
+        raise InputError(f"must be one of {', '.join(PRECISIONS)}, got {precision!r}", "precision")
+    peak = entry["peak_flops"]
+    if precision == "fp8":
+        if entry["fp8_flops"] is None:
+            raise InputError(f"{entry['name']} has no FP8 tensor cores; use bf16", "precision")
+        peak = entry["fp8_flops"]
+
+    def given(value, flag, default, scale=1.0):
+        return default if value is None else parse_positive(value, flag) * scale
+
+    node = entry["gpus_per_node"] if gpus_per_node is None else parse_whole(gpus_per_node, "gpus_per_node")
+    return Wires(entry["name"], peak, entry["gemm_efficiency"],
+                 given(hbm_gbps, "hbm_gbps", entry["hbm_bandwidth"], 1e9),
+                 given(link_gbps, "link_gbps", entry["link_bandwidth"], 1e9), node,
+                 given(network_gbps, "network_gbps", entry["network_bandwidth"], 1e9),
+                 given(memory_gb, "memory_gb", entry["memory_bytes"], 1e9))
 
 
 def default_mfu() -> float:

@@ -27,7 +27,7 @@ left out. These formulas describe a standard multi-head attention block with a 4
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from scalingplan.errors import InputError
 
@@ -41,11 +41,12 @@ WEIGHT_BYTES, GRADIENT_BYTES, OPTIMIZER_BYTES = 2, 2, 12
 #: (4096 = 128 x 32; Touvron et al. 2023, Table 1), with N = 12 layers d_model^2 (Kaplan 2020 §2.1),
 #: layers rounded to a multiple of 8 from 8 up (so 8-way tensor parallelism divides the heads).
 ASPECT, HEAD_DIM = 128, 128
-#: Tensor parallelism stays inside one 8-GPU NVLink node (Narayanan et al. 2021, arXiv:2104.04473, §3.3).
-GPUS_PER_NODE = 8
 #: Global batch for `memory` when none is given: 4M tokens (Llama 2, Touvron et al. 2023, §2.2).
 DEFAULT_BATCH_TOKENS = 4 * 2 ** 20
 DEFAULT_SEQ_LEN = 4096
+#: Vocabulary when a shape is assumed from a parameter count: 32,000 (Llama 2's tokenizer; Touvron et
+#: al. 2023, §2.1).
+DEFAULT_VOCAB = 32000
 
 
 @dataclass(frozen=True)
@@ -199,70 +200,3 @@ def hardware_flops_factor(recompute: str) -> float:
     pass; Korthikanti et al. 2022; Chowdhery et al. 2022, App. B), 1 otherwise (selective
     recomputation adds a few per cent, 2.7% for GPT-3 in Korthikanti et al., left out)."""
     return 4.0 / 3.0 if recompute == "full" else 1.0
-
-
-def expected_throughput(layout: Layout, batch_sequences) -> float:
-    """Relative throughput: 1 - pipeline bubble (p - 1)/(m + p - 1) (Narayanan et al. 2021 §2.2),
-    divided by the recomputation's hardware FLOPs factor."""
-    m = max(1, micro_batches(batch_sequences, layout))
-    bubble = (layout.pp - 1) / (m + layout.pp - 1)
-    return (1.0 - bubble) / hardware_flops_factor(layout.recompute)
-
-
-def _divisors(n: int) -> list:
-    """The divisors of ``n`` in increasing order (O(sqrt n))."""
-    small = [d for d in range(1, int(n**0.5) + 1) if n % d == 0]
-    return small + [n // d for d in reversed(small) if d * d != n]
-
-
-def fitting_layouts(params: float, shape: Shape, count: int, memory_bytes: float, batch_sequences,
-                    micro_batch: int = 1, recompute=RECOMPUTE, optimizer_bytes=OPTIMIZER_BYTES,
-                    limit: int = 5) -> list:
-    """The layouts of ``count`` GPUs that fit ``memory_bytes``, best expected throughput first.
-
-    For each tensor (dividing the heads, within one node) and pipeline (at most the layers) split,
-    the first recomputation in ``recompute`` and the lowest ZeRO stage that fit; every data-parallel
-    rank needs at least one micro-batch. Ties go to less model parallelism, then a lower stage.
-    Each entry: layout fields, per_gpu bytes, memory_fraction and throughput.
-    """
-    found = []
-    for tp in _divisors(count):
-        if tp > GPUS_PER_NODE or shape.heads % tp:
-            continue
-        for pp in _divisors(count // tp):
-            if pp > shape.layers:
-                continue
-            dp = count // (tp * pp)
-            if dp * micro_batch > batch_sequences:
-                continue
-            choice = _first_fit(params, shape, dp, tp, pp, micro_batch, recompute, memory_bytes,
-                                batch_sequences, optimizer_bytes)
-            if choice is not None:
-                found.append(choice)
-    found.sort(key=lambda c: (-c["throughput"], c["tp"] * c["pp"], c["zero"]))
-    return found[:limit]
-
-
-def fewest_gpus(params: float, shape: Shape, memory_bytes: float, batch_sequences, micro_batch: int = 1,
-                optimizer_bytes=OPTIMIZER_BYTES, largest: int = 2 ** 20):
-    """The fewest GPUs, as a power of two, with a layout that fits, and that layout; (None, None)
-    beyond ``largest``."""
-    count = 1
-    while count <= largest:
-        layouts = fitting_layouts(params, shape, count, memory_bytes, batch_sequences, micro_batch,
-                                  optimizer_bytes=optimizer_bytes, limit=1)
-        if layouts:
-            return count, layouts[0]
-        count *= 2
-    return None, None
-
-
-def _first_fit(params, shape, dp, tp, pp, micro_batch, recompute, memory_bytes, batch_sequences, optimizer_bytes):
-    for how in recompute:
-        for zero in ZERO_STAGES:
-            layout = Layout(dp, tp, pp, zero, how, micro_batch)
-            memory = per_gpu(params, shape, layout, batch_sequences, optimizer_bytes)
-            if memory["total"] <= memory_bytes:
-                return dict(asdict(layout), per_gpu=memory, memory_fraction=memory["total"] / memory_bytes,
-                            throughput=expected_throughput(layout, batch_sequences))
-    return None

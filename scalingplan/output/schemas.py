@@ -67,10 +67,13 @@ LAYOUT = record({
     "dp": INTEGER, "tp": INTEGER, "pp": INTEGER, "zero": described(INTEGER, "ZeRO stage 0-3"),
     "recompute": {"enum": ["none", "selective", "full"]}, "micro_batch": INTEGER,
     "per_gpu": record({key: described(NUMBER, "bytes per GPU") for key in
-                       ("weights", "gradients", "optimizer", "activations", "total")}),
+                       ("weights", "gradients", "optimizer", "activations", "total")},
+                      {"logits": NUMBER, "buffers": NUMBER}),
     "memory_fraction": described(NUMBER, "total ÷ the accelerator's memory"),
-    "throughput": described(NUMBER, "relative: 1 − pipeline bubble, ÷ 4/3 with full recomputation"),
-}, text="A parallel layout that fits, with its memory per GPU.")
+    "throughput": described(NUMBER, "predicted MFU of the layout (docs/throughput.md)"),
+}, {"cp": INTEGER, "interleave": INTEGER, "step_seconds": described(NUMBER, "predicted step time"),
+    "mfu": described(NUMBER, "predicted model FLOPs utilisation")},
+    text="A parallel layout that fits, with its memory per GPU.")
 ALLOCATION_EXTRAS = {
     "batch_tokens": described(NUMBER, "batch size in tokens by the recipe's rule, whole sequences"),
     "batch_sequences": NUMBER,
@@ -88,7 +91,12 @@ ALLOCATION_EXTRAS = {
     "gpu_hours": NUMBER, "days": described(NUMBER, "wall-clock days on the cluster"),
     "cost": NUMBER_OR_NULL, "energy_kwh": NUMBER_OR_NULL, "co2_kg": NUMBER_OR_NULL,
     "memory": record({"fits": BOOLEAN, "layout": {**LAYOUT, "type": ["object", "null"]}},
-                     text="the best-throughput layout of the cluster that fits, or none"),
+                     text="the fastest layout of the cluster that fits, or none"),
+    "mfu": described(NUMBER, "the utilisation the days use (6ND model FLOPs)"),
+    "utilisation_source": {"enum": ["predicted", "given", "default"]},
+    "throughput": {"type": ["object", "null"], "description": "the predicted step of the row's layout "
+                   "(keys as `scalingplan throughput`: step_seconds, tokens_per_second, mfu, hfu, "
+                   "model_tflops_per_gpu, hardware_tflops_per_gpu, layout, breakdown, memory)"},
     "steps": described(NUMBER, "optimisation steps, ceil(tokens ÷ batch)"),
     "epochs": described(NUMBER, "passes over the unique tokens"),
     "unique_tokens": NUMBER,
@@ -147,7 +155,7 @@ COMMANDS = {
                              "optimizer_bytes": NUMBER}, text="bytes per parameter of each state"),
         "per_gpu": LAYOUT["properties"]["per_gpu"],
         "memory_fraction": NUMBER, "fits": BOOLEAN,
-        "layouts": array(LAYOUT, "layouts of the cluster that fit, best expected throughput first"),
+        "layouts": array(LAYOUT, "layouts of the cluster that fit, fastest predicted step first"),
         "fewest_gpus": record({"count": {"type": ["integer", "null"]}, "layout": {**LAYOUT, "type": ["object", "null"]}},
                               text="the fewest GPUs (a power of two) with a layout that fits"),
     }),
@@ -279,6 +287,32 @@ COMMANDS = {
             "reading_ratio": NUMBER, "chinchilla_params": NUMBER}))}),
     }, {"file": STRING}),
 }
+# `throughput` (self-contained): the predicted step of the fastest layout that fits, and alternatives.
+THROUGHPUT_LAYOUT = record({key: INTEGER for key in ("tp", "pp", "dp", "cp", "ep", "zero", "micro_batch", "interleave")}
+                           | {"recompute": STRING, "sequence_parallel": BOOLEAN}, text="the parallel layout")
+THROUGHPUT_PARTS = ("compute", "memory_bound", "tp_comm", "pp_comm", "dp_comm", "zero_comm", "cp_comm", "ep_comm",
+                    "bubble", "optimizer")
+THROUGHPUT = record({
+    "step_seconds": described(NUMBER, "predicted time of one training step"),
+    "tokens_per_second": NUMBER,
+    "mfu": described(NUMBER, "model FLOPs utilisation (PaLM App. B model FLOPs, attention included)"),
+    "hfu": described(NUMBER, "hardware FLOPs utilisation (recomputation counted)"),
+    "model_tflops_per_gpu": NUMBER, "hardware_tflops_per_gpu": NUMBER,
+    "layout": THROUGHPUT_LAYOUT,
+    "breakdown": record({key: NUMBER for key in THROUGHPUT_PARTS}, text="seconds per step by where they go"),
+    "memory": record({"per_gpu": record({key: NUMBER for key in ("weights", "gradients", "optimizer", "activations",
+                                                                 "logits", "buffers", "total")}),
+                      "fits": BOOLEAN}),
+}, text="a predicted step (docs/throughput.md)")
+COMMANDS["throughput"] = record({
+    **THROUGHPUT["properties"],
+    "micro_batches": INTEGER, "global_batch": NUMBER, "seq_len": INTEGER,
+    "gpu": record({"name": STRING, "count": INTEGER}, extra=NUMBER),
+    "precision": STRING, "attention": STRING,
+    "searched": array(STRING, "layout options the search chose"),
+    "layouts": array(record({"step_seconds": NUMBER, "tokens_per_second": NUMBER, "mfu": NUMBER,
+                             "layout": THROUGHPUT_LAYOUT, "memory_gb": NUMBER}), "the fastest layouts that fit"),
+})
 COMMANDS["plot isoflop"] = COMMANDS["plot fit"] = {
     **COMMANDS["fit"], "properties": {**COMMANDS["fit"]["properties"], "file": STRING}}
 

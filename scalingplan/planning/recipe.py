@@ -12,11 +12,16 @@ Batch size and learning rate, by rule (floats or numpy arrays):
 
 The batch is rounded to whole sequences (at least one); steps = ceil(tokens / batch).
 
-On a cluster of ``count`` chips: hardware FLOPs are the model FLOPs 6ND, or 8ND with full
-recomputation (one extra forward pass); GPU-hours = hardware FLOPs / (peak x utilisation) / 3600;
-days = GPU-hours / count / 24; cost = GPU-hours x price; energy (kWh) = GPU-hours x TDP (kW) x PUE;
-CO2 (kg) = energy x grid intensity (kg/kWh). The utilisation is model FLOPs utilisation (MFU) by
-default, and hardware FLOPs utilisation (HFU) with full recomputation.
+On a cluster of ``count`` chips, each row's model runs in the fastest layout that fits
+(``scalingplan.compute.throughput.search``, docs/throughput.md), and unless an MFU is given the time
+follows that layout's predicted step: the row's ``mfu`` is then 6N × tokens per step ÷ (step × count
+× peak), so that days = C / (count × peak × mfu) = steps × predicted step time, with C = 6ND
+(``utilisation_source`` "predicted"). With a given MFU (or for a budget stated in GPU time, read at
+the catalogue's default MFU) hardware FLOPs are the model FLOPs 6ND, or 8ND with full recomputation;
+GPU-hours = hardware FLOPs / (peak x utilisation) / 3600 (``utilisation_source`` "given" or
+"default"; the utilisation is hardware FLOPs utilisation with full recomputation). Then days =
+GPU-hours / count / 24; cost = GPU-hours x price; energy (kWh) = GPU-hours x TDP (kW) x PUE; CO2 (kg)
+= energy x grid intensity (kg/kWh).
 """
 
 from __future__ import annotations
@@ -96,6 +101,14 @@ class Cluster:
     pue: float = 1.0
     grid_intensity: float = 0.0
     defaults: tuple = ()  # which of utilisation, pue, grid_intensity are the catalogue's defaults
+    predict: bool = True  # without a given MFU, use the predicted one of each row's fastest layout
+
+    @property
+    def utilisation_source(self) -> str:
+        """'given' for a user's MFU, 'predicted' when each row's layout sets it, 'default' otherwise."""
+        if "utilisation" not in self.defaults:
+            return "given"
+        return "predicted" if self.predict else "default"
 
     @property
     def utilisation_kind(self) -> str:
@@ -103,6 +116,8 @@ class Cluster:
 
     def describe_utilisation(self) -> str:
         """Which utilisation the times assume, e.g. 'MFU 0.30 of model FLOPs 6ND (default)'."""
+        if self.utilisation_source == "predicted":
+            return "MFU predicted for each row's fastest layout (docs/throughput.md)"
         default = " (default)" if "utilisation" in self.defaults else ""
         if self.recompute == "full":
             return (f"HFU {self.utilisation:.2f}{default} of hardware FLOPs 8ND (full recomputation), "
@@ -113,6 +128,7 @@ class Cluster:
         return {"gpu": self.gpu["name"], "count": self.count, "peak_flops": self.gpu["peak_flops"],
                 "memory_bytes": self.gpu["memory_bytes"], "tdp_watts": self.gpu["tdp_watts"],
                 "utilisation": self.utilisation, "utilisation_kind": self.utilisation_kind,
+                "utilisation_source": self.utilisation_source,
                 "utilisation_text": self.describe_utilisation(), "recompute": self.recompute,
                 "micro_batch": self.micro_batch, "price_per_hour": self.price_per_hour, "pue": self.pue,
                 "grid_intensity_kg_per_kwh": self.grid_intensity, "defaults": list(self.defaults),
@@ -120,8 +136,9 @@ class Cluster:
 
 
 def make_cluster(gpu, count, mfu=None, recompute="selective", micro_batch=1, price_per_hour=None,
-                 pue=None, grid_intensity=None) -> Cluster:
-    """A Cluster from user values (strings or numbers); catalogue defaults for mfu, pue, grid intensity."""
+                 pue=None, grid_intensity=None, predict=True) -> Cluster:
+    """A Cluster from user values (strings or numbers); catalogue defaults for mfu, pue, grid intensity.
+    Without ``mfu`` the time of each row follows its predicted MFU (``predict``), else the default."""
     from scalingplan.compute import hardware
 
     entry = hardware.find_accelerator(gpu)
@@ -141,16 +158,29 @@ def make_cluster(gpu, count, mfu=None, recompute="selective", micro_batch=1, pri
     if recompute not in mem.RECOMPUTE:
         raise InputError(f"must be one of {', '.join(mem.RECOMPUTE)}, got {recompute!r}", "recompute")
     return Cluster(entry, hardware.check_count(count), utilisation, recompute, int(micro), price, pue, grid,
-                   defaults)
+                   defaults, bool(predict))
 
 
-def on_cluster(flops, cluster: Cluster) -> dict:
-    """hardware_flops, gpu_hours, days, cost, energy_kwh and co2_kg of ``flops`` model FLOPs."""
-    hardware_flops = flops * mem.hardware_flops_factor(cluster.recompute)
-    gpu_hours = hardware_flops / (cluster.gpu["peak_flops"] * cluster.utilisation) / 3600.0
+def on_cluster(flops, cluster: Cluster, predicted: dict | None = None) -> dict:
+    """mfu, utilisation_source, hardware_flops, gpu_hours, days, cost, energy_kwh and co2_kg of
+    ``flops`` model FLOPs (6ND); ``predicted`` is the row's ``predict_run`` answer, used when the
+    cluster takes its MFU from the prediction."""
+    peak = cluster.gpu["peak_flops"]
+    if cluster.utilisation_source == "predicted" and predicted is not None:
+        mfu = predicted["mfu_6nd"]
+        hardware_flops = flops * predicted["hfu"] / predicted["mfu"]
+        gpu_hours = flops / (peak * mfu) / 3600.0
+        source = "predicted"
+    else:
+        mfu = cluster.utilisation / mem.hardware_flops_factor(cluster.recompute)
+        hardware_flops = flops * mem.hardware_flops_factor(cluster.recompute)
+        gpu_hours = hardware_flops / (peak * cluster.utilisation) / 3600.0
+        source = "given" if cluster.utilisation_source == "given" else "default"
     tdp = cluster.gpu["tdp_watts"]
     energy = None if tdp is None else gpu_hours * tdp / 1000.0 * cluster.pue
     return {
+        "mfu": mfu,
+        "utilisation_source": source,
         "hardware_flops": hardware_flops,
         "gpu_hours": gpu_hours,
         "days": gpu_hours / cluster.count / 24.0,
@@ -160,13 +190,50 @@ def on_cluster(flops, cluster: Cluster) -> dict:
     }
 
 
-def memory_on_cluster(params: float, batch_sequences: float, cluster: Cluster, shape: mem.Shape) -> dict:
-    """The best fitting layout of ``cluster`` for one model (``fits`` False and no layout if none)."""
-    layouts = mem.fitting_layouts(float(params), shape, cluster.count, cluster.gpu["memory_bytes"],
-                                  float(batch_sequences), cluster.micro_batch, (cluster.recompute,), limit=1)
-    if not layouts:
+
+
+def predict_run(params: float, batch_sequences: float, cluster: Cluster, shape: mem.Shape, arch=None) -> dict | None:
+    """The fastest layout of ``cluster`` that fits one model (throughput.search with the cluster's
+    recomputation and micro-batch), its prediction, and mfu_6nd (6N × tokens per step ÷ (step ×
+    count × peak)); None when none fits."""
+    from scalingplan.compute import throughput
+    from scalingplan.compute.hardware import wires_for
+
+    if arch is None:
+        arch = throughput.architecture(shape)
+    wires = wires_for(cluster.gpu)
+    batch = max(1, int(batch_sequences))
+    found = throughput.search(arch, wires, cluster.count, batch,
+                              {"recompute": cluster.recompute, "micro_batch": cluster.micro_batch}, limit=1)
+    if not found:
+        return None
+    best = found[0]
+    best["mfu_6nd"] = 6.0 * float(params) * batch * shape.seq_len / (
+        best["step_seconds"] * cluster.count * cluster.gpu["peak_flops"])
+    return best
+
+
+def memory_on_cluster(params: float, batch_sequences: float, cluster: Cluster, shape: mem.Shape,
+                      predicted: dict | None = None) -> dict:
+    """The fastest fitting layout of ``cluster`` for one model (``fits`` False and no layout if none):
+    dp, tp, pp, zero, recompute, micro_batch, per_gpu bytes, memory_fraction and throughput (its
+    predicted MFU)."""
+    if predicted is None:
+        predicted = predict_run(params, batch_sequences, cluster, shape)
+    if predicted is None:
         return {"fits": False, "layout": None}
-    return {"fits": True, "layout": layouts[0]}
+    lay, per_gpu = predicted["layout"], predicted["memory"]["per_gpu"]
+    layout = {key: lay[key] for key in ("dp", "tp", "pp", "zero", "recompute", "micro_batch")}
+    layout.update(per_gpu=dict(per_gpu), memory_fraction=per_gpu["total"] / cluster.gpu["memory_bytes"],
+                  throughput=predicted["mfu"])
+    return {"fits": True, "layout": layout}
+
+
+def throughput_summary(predicted: dict) -> dict:
+    """The row's ``throughput`` record (the JSON contract of cluster rows)."""
+    keys = ("step_seconds", "tokens_per_second", "mfu", "hfu", "model_tflops_per_gpu", "hardware_tflops_per_gpu",
+            "layout", "breakdown", "memory")
+    return {key: predicted[key] for key in keys}
 
 
 # --- allocations -----------------------------------------------------------------------------------
@@ -187,8 +254,10 @@ def add_recipe(rows: list, rule: str = "deepseek", seq_len: int = mem.DEFAULT_SE
         row["shape"] = {"layers": row_shape.layers, "d_model": row_shape.d_model, "heads": row_shape.heads,
                         "seq_len": row_shape.seq_len, "assumed": row_shape.assumed}
         if cluster is not None:
-            row.update(on_cluster(row["flops"], cluster))
-            row["memory"] = memory_on_cluster(row["params"], row["batch_sequences"], cluster, row_shape)
+            predicted = predict_run(row["params"], row["batch_sequences"], cluster, row_shape)
+            row.update(on_cluster(row["flops"], cluster, predicted))
+            row["memory"] = memory_on_cluster(row["params"], row["batch_sequences"], cluster, row_shape, predicted)
+            row["throughput"] = None if predicted is None else throughput_summary(predicted)
     info = {"hparams_rule": rule, "hparams_source": RULE_TEXT[rule], "seq_len": seq_len,
             "shape": shape.describe() if shape else
             f"assumed from each row's parameters: d_model = {mem.ASPECT} × layers, {mem.HEAD_DIM}-wide heads"}
