@@ -107,8 +107,14 @@ def sources(payload: dict, laws: list, hardware: dict) -> list:
     if gpu:
         entry = find_accelerator(gpu)
         found += [(f"{entry['name']} peak", entry["source"]), (f"{entry['name']} memory and power", entry["memory_source"])]
+        if entry.get("wires_source"):
+            found.append((f"{entry['name']} memory bandwidth and links", entry["wires_source"]))
     catalogue = load_catalogue()
     used = set((cluster or {}).get("defaults", ()))
+    predicted = any(row.get("utilisation_source") == "predicted" for row in payload["allocations"])
+    defaulted = any(row.get("utilisation_source") == "default" for row in payload["allocations"])
+    if predicted and not defaulted:
+        used.discard("utilisation")
     if "hardware" in (payload.get("budget") or {}) and hardware.get("mfu") is None:
         used.add("utilisation")
     for key, name, label in (("utilisation", "default_mfu", "MFU"), ("pue", "default_pue", "PUE"),

@@ -187,7 +187,7 @@ def stacked_bars(rows: list, parts: list, unit: str, xlabel: str, limit=None, li
     ax.grid(True, axis="x", alpha=0.3)
     ax.set_axisbelow(True)
     handles, names = ax.get_legend_handles_labels()
-    fig.legend(handles, names, loc="outside lower center", ncols=min(len(names), 5), fontsize=9, frameon=False)
+    fig.legend(handles, names, loc="outside lower center", ncols=min(len(names), 4), fontsize=9, frameon=False)
     return fig
 
 
@@ -295,13 +295,20 @@ def layout_of(row: dict) -> dict | None:
     return (row.get("throughput") or {}).get("layout") or (row.get("memory") or {}).get("layout")
 
 
+STEP_PARTS = {"compute": "compute", "memory_bound": "memory-bound work", "tp_comm": "tensor-parallel comm.",
+              "pp_comm": "pipeline comm.", "dp_comm": "data-parallel comm.", "zero_comm": "ZeRO comm.",
+              "cp_comm": "context-parallel comm.", "ep_comm": "expert-parallel comm.", "bubble": "pipeline bubble",
+              "optimizer": "optimizer step"}
+"""Names for the parts of the throughput model's step-time breakdown (docs/throughput.md)."""
+
+
 def step_parts(row: dict, cluster: dict) -> dict:
     """Seconds per step by where they go: the throughput model's breakdown when the row has it;
     otherwise the row's average step (days ÷ steps) split into its model FLOPs at peak, the extra
     recomputation FLOPs at peak, and the rest, the time lost below peak utilisation."""
     breakdown = (row.get("throughput") or {}).get("breakdown")
     if breakdown:
-        return {key.replace("_", " "): value for key, value in breakdown.items() if value}
+        return {STEP_PARTS.get(key, key.replace("_", " ")): value for key, value in breakdown.items() if value}
     step = row["days"] * 86400.0 / row["steps"]
     rate = cluster["count"] * cluster["peak_flops"]
     model = row["flops"] / row["steps"] / rate
@@ -318,7 +325,9 @@ def utilisation_why(payload: dict, row: dict, default_source: str) -> str:
     source = row.get("utilisation_source") or ("default" if "utilisation" in cluster.get("defaults", ()) else "given")
     text = cluster.get("utilisation_text", "")
     if source == "predicted":
-        return f"{text}: predicted from the layout by the throughput model."
+        used = [r["mfu"] for r in payload["allocations"] if r.get("mfu") is not None]
+        spread = f" ({min(used):.0%} to {max(used):.0%} across the laws)" if len(used) > 1 else ""
+        return f"{text}{spread}: predicted from each layout's step time by the throughput model, as none was given."
     if source == "given":
         return f"{text}: given on the command line (--mfu)."
     return f"{text}: the catalogue default, as no utilisation was given. Source: {default_source}"
@@ -350,6 +359,8 @@ def cluster_section(payload: dict, table_html: str, default_mfu_source: str) -> 
             stacked_bars(steps, parts, "s", "Time per optimiser step"), "step-figure",
             "Where the step time goes",
             "Stacked bars of seconds per optimiser step by part for each law: " + bars_description(steps, parts, "s"),
+            "Seconds per optimiser step of each law's layout, by where they go (the throughput model, "
+            "docs/throughput.md)." if any((r.get("throughput") or {}).get("breakdown") for r in rows) else
             "Seconds per optimiser step: the model's FLOPs at the GPUs' peak, and the time the utilisation "
             "used loses below peak."))
     chosen = (payload.get("recommended") or median_recommendation(payload["allocations"]))["law"]
