@@ -112,12 +112,17 @@ def check_positive(value, what: str = "value"):
     Raises InputError naming ``what`` and the first offending value otherwise (zero, negative, NaN,
     infinite, complex, boolean or not a number at all): the library's guard for its Python API.
     """
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > LARGEST:
+        raise InputError(f"{what}: a {len(str(abs(value)))}-digit number is out of range (allowed: up to {LARGEST:g})")
     if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
         if not (math.isfinite(value) and value > 0):
             raise InputError(f"{what}: must be a positive finite number, got {value!r}")
         return value
-    if isinstance(value, (bool, str, complex)) or value is None:
-        raise InputError(f"{what}: expected a positive number, got {value!r}")
+    if isinstance(value, (bool, str, bytes, complex)) or value is None:
+        raise InputError(f"{what}: expected a positive number, got {value!r}"[:200])
+    if isinstance(value, (list, tuple, dict, set)):
+        raise InputError(f"{what}: expected a number or a numpy array of them, got {type(value).__name__} "
+                         "(numpy.asarray turns a list into an array)")
     import numpy as np
 
     try:

@@ -76,13 +76,14 @@ def test_precision_options(cli):
                        "--json"))["allocations"]
     kumar = [r for r in rows if r["law"] == "kumar2024"]  # joins the default laws: it takes --precision
     assert kumar and kumar[0]["precision_bits"] == 8 and kumar[0]["delta_ptq"] > 0
-    capacity = (1 - math.exp(-8 / 2.6745)) * (1 - math.exp(-8 / 2.2102)) * (1 - math.exp(-8 / 0.9578))
+    capacity = ((1 - math.exp(0.3037 - 8 / 2.6745)) * (1 - math.exp(1.4072 - 8 / 2.2102))
+                * (1 - math.exp(2.4185 - 8 / 0.9578)))  # App. K, offsets inside the exponential
     assert kumar[0]["effective_params"] == pytest.approx(kumar[0]["params"] * capacity, rel=1e-12)
     free = as_json(cli("allocate", "--flops", "1e21", "--law", "kumar2024", "--json"))["allocations"][0]
-    assert free["precision_bits"] == pytest.approx(3.47, abs=0.01)
+    assert free["precision_bits"] == pytest.approx(7.0, abs=0.01)
     assessed = as_json(cli("assess", "--params", "1e9", "--tokens", "1e11", "--law", "kumar2024",
                            "--precision", "int4", "--json"))["models"][0]["assessments"][0]
-    assert assessed["law_flops"] == pytest.approx(6 / 16 * 1e9 * 1e11 * 4)
+    assert assessed["flops"] == pytest.approx(6 / 16 * 1e9 * 1e11 * 4)
 
 
 def test_assess_shows_predicted_error(cli):

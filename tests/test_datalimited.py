@@ -71,7 +71,7 @@ def test_readme_optimal_allocation_example():
     (row,), _ = constraints.allocate_limited(flops, 25e9, ["muennighoff2023"])
     assert row.params == pytest.approx(6.8e9, rel=0.01)
     assert row.tokens == pytest.approx(227e9, rel=0.01)
-    assert row.extra["epochs"] == pytest.approx(9.1, abs=0.05)
+    assert row.epochs == pytest.approx(9.1, abs=0.05)
 
 
 def test_repeated_tokens_lose_value_as_the_paper_says():
@@ -130,8 +130,8 @@ def test_enough_unique_data_gives_the_unlimited_optimum():
     n, d = LAW.allocate(flops)
     (row,), _ = constraints.allocate_limited(flops, 2 * d, ["muennighoff2023"])
     assert row.params == pytest.approx(n, rel=1e-5)
-    assert row.loss == pytest.approx(row.extra["unlimited_data_loss"], rel=1e-12)
-    assert row.extra["epochs"] == pytest.approx(0.5, rel=1e-5)
+    assert row.loss == pytest.approx(row.unlimited_data_loss, rel=1e-12)
+    assert row.epochs == pytest.approx(0.5, rel=1e-5)
 
 
 def test_floor_with_limited_data():
@@ -152,7 +152,7 @@ def test_more_unique_data_never_hurts(flops, unique, factor):
     (small,), _ = constraints.allocate_limited(flops, unique, ["muennighoff2023"])
     (large,), _ = constraints.allocate_limited(flops, unique * factor, ["muennighoff2023"])
     assert large.loss <= small.loss * (1 + 1e-12)
-    assert small.loss >= small.extra["unlimited_data_loss"] * (1 - 1e-12)
+    assert small.loss >= small.unlimited_data_loss * (1 - 1e-12)
 
 
 # --- command line ----------------------------------------------------------------------------------

@@ -99,3 +99,53 @@ def test_check_and_data_limits(cli, toy_law, tmp_path):
     # The toy form does not model repetition: its plan stands, 3.16 epochs, and a warning says so.
     assert json.loads(limited.stdout)["allocations"][0]["epochs"] == pytest.approx(10**10.5 / 1e10)
     assert "assumes fresh tokens" in limited.stderr
+
+
+def test_the_toy_form_goes_through_every_path_of_the_planner(toy_law):
+    from scalingplan import load_law
+    from scalingplan.planning.planner import Query, Recipe, plan
+
+    law = load_law(toy_law)
+    # L depends on N·D alone, and C = 6ND fixes N·D: every model of one compute has one loss.
+    loss_at = lambda flops: 1.5 + 100 / (flops / 6) ** 0.1  # noqa: E731
+    plain = plan(law, Query(flops=6e20))
+    assert plain.path == "plain" and plain.params == pytest.approx(10**9.5, rel=1e-12)
+    sized = plan(law, Query(params=1e9))  # C = 6·r·N² = 6e19, D = r·N = 1e10
+    assert sized.flops == pytest.approx(6e19, rel=1e-12) and sized.tokens == pytest.approx(1e10, rel=1e-12)
+    target = plan(law, Query(loss=2.0))  # (N·D)^0.1 = 100 / 0.5: N·D = 200^10, C = 6·200^10
+    assert target.flops == pytest.approx(6 * 200.0**10, rel=1e-9)
+    over = plan(law, Query(flops=6e20, tokens_per_param=100.0))  # 600·N² = 6e20: N = 1e9, D = 1e11
+    assert over.params == pytest.approx(1e9, rel=1e-9) and over.loss == pytest.approx(2.5, rel=1e-9)
+    assert over.loss_penalty == pytest.approx(0.0, abs=1e-9)
+    limited = plan(law, Query(flops=6e20, unique_tokens=1e10))
+    assert limited.epochs == pytest.approx(10**10.5 / 1e10, rel=1e-12) and limited.warnings
+    served = plan(law, Query(flops=6e20, inference_tokens=1e12))  # training plus serving spend the budget
+    assert served.flops + served.inference_flops == pytest.approx(6e20, rel=1e-9)
+    assert served.loss == pytest.approx(loss_at(served.flops), rel=1e-12)
+    cheapest = plan(law, Query(loss=2.0, inference_tokens=1e12))
+    assert cheapest.total_flops <= cheapest.chinchilla_total_flops * (1 + 1e-9)
+    assessed = plan(law, Query(params=1e9, tokens=2e10))
+    assert assessed.loss == pytest.approx(loss_at(1.2e20), rel=1e-12)
+    assert assessed.optimal_loss == pytest.approx(assessed.loss, rel=1e-12)
+    recipe = plan(law, Query(flops=6e20, recipe=Recipe()))
+    assert recipe.run["batch_tokens"] > 0 and recipe.as_dict()["law"] == "toy"
+
+
+def test_a_form_that_cannot_answer_a_path_says_which(toy_law):
+    from scalingplan.errors import InputError
+    from scalingplan.planning.planner import Query, plan
+
+    class NoInverse(FixedRatioLaw):
+        form = "toy-no-inverse"
+        predicts_loss = False
+
+        def params_budget(self, params):
+            raise NotImplementedError
+
+    law = NoInverse("toy-2", {"r": 10, "E": 1.5, "K": 100})
+    with pytest.raises(InputError, match="cannot answer the params path"):
+        plan(law, Query(params=1e9))
+    with pytest.raises(InputError, match="predicts no loss, which the target-loss path needs"):
+        plan(law, Query(loss=2.0))
+    with pytest.raises(InputError, match="predicts no loss, which the inference-aware path needs"):
+        plan(law, Query(flops=6e20, inference_tokens=1e12))

@@ -42,7 +42,7 @@ def test_hyperparameters_with_deepseek_7b_shape_use_eq_2():
     """Given the 7B shape and N = 12·n_layer·d², hyperparameters() evaluates eq. 1 at eq. 2's C."""
     shape = mem.Shape(30, 4096, 32, 4096)
     params = 12.0 * 30 * 4096 ** 2
-    out = recipe.hyperparameters(params, 2e12, "deepseek", 4096, shape)
+    out = recipe.hyperparameters(params, 2e12, "deepseek", 4096, shape, "non-embedding")
     batch, lr = recipe.deepseek_hparams(recipe.deepseek_flops_per_token(30, 4096, 4096) * 2e12)
     assert out["batch_sequences"] == round(batch / 4096) == 2252
     assert out["learning_rate"] == pytest.approx(lr)
@@ -52,10 +52,12 @@ def test_hyperparameters_with_deepseek_7b_shape_use_eq_2():
 # --- Step Law (Li et al. 2025) and Kaplan's critical batch -------------------------------------------
 @pytest.mark.parametrize("n, d", [(1e8, 1e10), (1e9, 1e11), (7e9, 2e12)])
 def test_steplaw_in_log_form(n, d):
-    """Step Law: ln η = ln 1.79 − 0.713 ln N + 0.307 ln D; ln B = ln 0.58 + 0.571 ln D."""
+    """Step Law, as the paper prints it to three digits: ln η = ln 1.79 − 0.713 ln N + 0.307 ln D and
+    ln B = ln 0.58 + 0.571 ln D; the code's unrounded constants are within the rounding (0.5% on the
+    prefactors, 0.0005 on the exponents: at most 3% at N = 7e9, D = 2e12)."""
     batch, lr = recipe.steplaw_hparams(n, d)
-    assert math.log(lr) == pytest.approx(math.log(1.79) - 0.713 * math.log(n) + 0.307 * math.log(d))
-    assert math.log(batch) == pytest.approx(math.log(0.58) + 0.571 * math.log(d))
+    assert math.log(lr) == pytest.approx(math.log(1.79) - 0.713 * math.log(n) + 0.307 * math.log(d), abs=0.03)
+    assert math.log(batch) == pytest.approx(math.log(0.58) + 0.571 * math.log(d), abs=0.02)
 
 
 def test_kaplan_rows_carry_the_critical_batch(cli):
@@ -265,10 +267,11 @@ def test_the_docs_example_512_h100s_for_three_weeks(cli):
     d = flops / (6 * n)
     assert (row["params"], row["tokens"]) == (pytest.approx(n), pytest.approx(d))
     assert row["shape"] == {"layers": 48, "d_model": 6144, "heads": 48, "seq_len": 4096, "assumed": True}
-    compute = (6 * n + 12 * 48 * 6144 * 4096) * d
-    assert row["batch_sequences"] == round(0.2920 * compute ** 0.3271 / 4096) == 3424
+    # DeepSeek's M counts no embeddings: 2 × 32,000 × 6144 untied embedding parameters come off N.
+    compute = (6 * (n - 2 * 32000 * 6144) + 12 * 48 * 6144 * 4096) * d
+    assert row["batch_sequences"] == round(0.2920 * compute ** 0.3271 / 4096) == 3407
     assert row["learning_rate"] == pytest.approx(0.3118 * compute ** -0.125)
-    assert row["steps"] == math.ceil(d / (3424 * 4096))
+    assert row["steps"] == math.ceil(d / (3407 * 4096))
     layout = row["memory"]["layout"]
     assert layout["dp"] * layout["tp"] * layout["pp"] * row["throughput"]["layout"]["cp"] == 512
     assert layout["per_gpu"]["total"] <= 80e9 and row["throughput"]["memory"]["fits"]

@@ -92,25 +92,22 @@ def expand(names) -> list:
 
     An empty list means the main laws.
     """
+    if names is None or isinstance(names, (str, os.PathLike)):
+        names = [] if names is None else [names]
+    try:
+        names = list(names)
+    except TypeError:
+        raise InputError(f"laws: expected a list of law names or paths, got {type(names).__name__}") from None
     if not names:
         return main_laws()
     out = []
-    for name in names:
+    for name in map(law_argument, names):
         if is_path(name):
             members = [name]
         else:
             members = _families().get(name.strip().lower()) or [canonical_name(name)]
         out.extend(member for member in members if member not in out)
     return out
-
-
-def law_document(name: str):
-    """The parsed YAML document of a registry law or a law file."""
-    if is_path(name):
-        from scalingplan.catalogues.yamlfile import read_yaml
-
-        return read_yaml(name, "law file")
-    return _registry()[canonical_name(name)]
 
 
 TEXT_KEYS = ("name", "summary", "family", "quantity")
@@ -258,34 +255,58 @@ def validity(doc) -> dict:
 
 
 _LOADED: dict = {}
+"""(absolute path, SHA-256 of the file's bytes) -> law: a law is read again whenever its file's content
+changes, however the change was made (in place, by a new symlink target, or another working directory)."""
 
 
-@lru_cache(maxsize=None)
-def law_path(name: str) -> str:
-    """The resolved file a law argument reads: the path itself, or the registry file of a name or
-    alias (cached: only the file's modification time is checked on each load)."""
-    return str((Path(name) if is_path(name) else Path(_registry()[canonical_name(name)].path)).resolve())
+def law_argument(name) -> str:
+    """A law argument as text: a registry name, alias or family, or a path (``os.PathLike`` too);
+    InputError for anything else."""
+    if isinstance(name, os.PathLike):
+        name = os.fspath(name)
+        if isinstance(name, bytes):
+            name = os.fsdecode(name)
+    if not isinstance(name, str):
+        raise InputError(f"a law is a registry name, an alias or the path of a law file, got "
+                         f"{type(name).__name__} {name!r}"[:200])
+    if not name.strip() or "\0" in name:
+        raise InputError(f"a law is a registry name, an alias or the path of a law file, got {name[:80]!r}")
+    return name
 
 
-def load_law(name: str):
-    """A law by registry name, alias or file path; cached on the file's resolved path and mtime.
+def law_document(name: str):
+    """The parsed YAML document of a registry law or a law file."""
+    name = law_argument(name)
+    if is_path(name):
+        from scalingplan.catalogues.yamlfile import read_yaml
 
-    An edited file is read again. A registry file is first taken from the registry read at start-up
-    (``_registry``), and from the file itself once it has changed since.
+        return read_yaml(name, "law file")
+    return _registry()[canonical_name(name)]
+
+
+def load_law(name):
+    """A law by registry name, alias or file path (text or ``os.PathLike``).
+
+    Cached on the file's absolute path and the SHA-256 of its bytes, read on every call: an edited
+    file (even in place, at the same size and time), a path relative to a new working directory
+    and a retargeted symlink all give the law the file holds now. A registry file unchanged since
+    start-up comes from the registry read then (``_registry``, itself cached on content).
     """
-    path = law_path(name)
-    try:
-        key = (path, os.stat(path).st_mtime_ns)
-    except OSError:
-        return build_law(law_document(name))
-    if key not in _LOADED:
-        seen = any(k[0] == path for k in _LOADED)
-        if is_path(name) or seen:
-            from scalingplan.catalogues.yamlfile import read_yaml
+    from scalingplan.catalogues.yamlfile import read_bytes_bounded, sha256_hex
 
-            doc = read_yaml(name if is_path(name) else path, "law file")
+    name = law_argument(name)
+    registry_doc = None if is_path(name) else _registry()[canonical_name(name)]
+    path = name if registry_doc is None else registry_doc.path
+    raw = read_bytes_bounded(path, "law file")
+    digest = sha256_hex(raw)
+    key = (os.path.abspath(path), digest)
+    if key not in _LOADED:
+        if registry_doc is not None and getattr(registry_doc, "digest", None) == digest:
+            doc = registry_doc
         else:
-            doc = _registry()[canonical_name(name)]
+            from scalingplan.catalogues.yamlfile import _decode, parse_yaml
+
+            doc = parse_yaml(_decode(raw, path, "law file"), Path(path))
         _LOADED[key] = build_law(doc)
     return _LOADED[key]
 

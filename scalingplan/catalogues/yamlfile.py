@@ -253,11 +253,19 @@ def _cache_dir_fd() -> int | None:
     return fd
 
 
+def sha256_hex(data: bytes) -> str:
+    """SHA-256 of ``data`` in hex. CPython's built-in ``_sha256`` first: ``hashlib`` loads OpenSSL,
+    which costs a command started on every CI commit a few milliseconds."""
+    try:
+        from _sha256 import sha256
+    except ImportError:  # other interpreters, or Python 3.12+ (``_sha2``)
+        from hashlib import sha256
+    return sha256(data).hexdigest()
+
+
 def _digest(key, entries) -> str:
     """A checksum over the cached documents, so a damaged or hand-edited cache is not believed."""
-    import hashlib
-
-    return hashlib.sha256(json.dumps([key, entries]).encode()).hexdigest()
+    return sha256_hex(json.dumps([key, entries]).encode())
 
 
 def _load_cache(dir_fd: int, name: str, key: list, paths: list):
@@ -328,23 +336,21 @@ def read_yaml_cached(paths, name: str, what: str = "file") -> list:
     atomically, and is checked on read; any problem falls back to the files.
     SCALINGPLAN_NO_CACHE=1 turns it off.
     """
-    import hashlib
-
     paths = [Path(p) for p in paths]
     raw = [read_bytes_bounded(p, what) for p in paths]
-    key = [[str(p), hashlib.sha256(b).hexdigest()] for p, b in zip(paths, raw)]
+    key = [[str(p), sha256_hex(b)] for p, b in zip(paths, raw)]
     dir_fd = None if os.environ.get("SCALINGPLAN_NO_CACHE") else _cache_dir_fd()
     try:
-        if dir_fd is not None:
-            docs = _load_cache(dir_fd, name, key, paths)
-            if docs is not None:
-                return docs
-        docs = [parse_yaml(_decode(b, p, what), p) for p, b in zip(paths, raw)]
-        if dir_fd is not None:
-            try:
-                _store_cache(dir_fd, name, key, docs)
-            except (OSError, TypeError, ValueError):
-                pass
+        docs = None if dir_fd is None else _load_cache(dir_fd, name, key, paths)
+        if docs is None:
+            docs = [parse_yaml(_decode(b, p, what), p) for p, b in zip(paths, raw)]
+            if dir_fd is not None:
+                try:
+                    _store_cache(dir_fd, name, key, docs)
+                except (OSError, TypeError, ValueError):
+                    pass
+        for doc, (_, digest) in zip(docs, key):
+            doc.digest = digest  # the SHA-256 of the bytes the document was read from
         return docs
     finally:
         if dir_fd is not None:

@@ -209,7 +209,7 @@ def _budget(doc) -> dict:
 
 def _hardware(doc, budget: dict) -> dict | None:
     """The accelerators that run the plan, from a ``hardware`` section or a hardware budget."""
-    from scalingplan.compute.hardware import default_mfu, find_accelerator
+    from scalingplan.compute.hardware import find_accelerator
 
     section = _section(doc, "hardware", HARDWARE_KEYS, required=False)
     if section is not None and ("gpu" in section or "count" in section or "mfu" in section):
@@ -235,8 +235,8 @@ def _hardware(doc, budget: dict) -> dict | None:
     extra = {key: section[key] for key in HARDWARE_KEYS[3:] if section and key in section}
     predict = "hardware" not in budget  # a budget in GPU time keeps the MFU it was read at
     cluster = _call(doc, ("hardware",), make_cluster, entry["name"], count, mfu, **extra, predict=predict)
-    return {"gpu": entry["name"], "peak_flops": entry["peak_flops"], "count": count,
-            "mfu": default_mfu() if mfu is None else mfu, "mfu_default": mfu is None, "cluster": cluster}
+    return {"gpu": cluster.gpu["name"], "peak_flops": cluster.gpu["peak_flops"], "count": cluster.count,
+            "mfu": cluster.utilisation, "mfu_default": mfu is None, "cluster": cluster}
 
 
 def _architecture(doc, shapes, keys: tuple):
@@ -405,9 +405,7 @@ def _budget_use(plan: Plan, limit: float) -> CheckResult:
 
 
 def _params_ratio(plan: Plan, limit: float, law) -> CheckResult:
-    from scalingplan.planning.allocation import plan as optimum
-
-    best = optimum(law, plan.flops)
+    best = _optimum(plan, law)
     ratio = plan.params / best.params
     passed = max(ratio, 1.0 / ratio) <= limit
     if passed:
@@ -416,8 +414,17 @@ def _params_ratio(plan: Plan, limit: float, law) -> CheckResult:
         how = f"too {'large' if ratio > 1 else 'small'}: outside"
     return CheckResult("max_params_ratio", passed, ratio, limit,
                        f"{human_count(plan.params)} params is {ratio:.3g}× the optimum of {human_count(best.params)} "
-                       f"params on {human_count(best.tokens)} tokens at {sci(plan.flops)} FLOPs; {how} "
+                       f"params on {human_count(best.tokens)} tokens at {sci(best.flops)} FLOPs; {how} "
                        f"{1 / limit:.3g}×–{limit:.3g}×" + _counting_note(law), law=law.name)
+
+
+def _optimum(plan: Plan, law):
+    """The law's plan at the plan's compute, as ``allocate`` gives it: the compute counted by the plan's
+    method, or for a model counted as 6ND, by the law's own cost model (the ``assess`` path)."""
+    from scalingplan.planning import planner
+
+    flops = law.training_flops(plan.params, plan.tokens) if plan.flops_method == "6nd" else plan.flops
+    return planner.plan(law, planner.Query(flops=flops))
 
 
 def _counting_note(law) -> str:
@@ -436,8 +443,10 @@ def _loss(plan: Plan, limit: float, law) -> CheckResult:
     if not law.predicts_loss:
         return CheckResult("max_loss", True, None, limit, f"{law.name} predicts no loss: does not apply",
                            law=law.name, applies=False)
+    from scalingplan.planning.planner import optimum
+
     loss = float(law.loss(plan.params, plan.tokens))
-    best = float(law.frontier_loss(plan.flops))
+    best = float(optimum(law, _optimum(plan, law).flops).loss)  # the least L(N, D) there: like with like
     passed = loss <= limit
     return CheckResult("max_loss", passed, loss, limit,
                        f"predicted loss {loss:.4f} is {'at most' if passed else 'above'} {limit:.4g} "

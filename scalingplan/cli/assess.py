@@ -8,20 +8,14 @@ from scalingplan.catalogues.models import counted_params, find_model, training_t
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
-from scalingplan.cli.allocate import convention_notes, table_rows, warn_once
-from scalingplan.cli.common import emit, lazy_module
+from scalingplan.output.allocations import basis_notes, columns, convention_notes, table_rows
+from scalingplan.cli.common import emit, lazy_module, warn_once
 from scalingplan.cli.options import LAW_SETTINGS, OUTPUT, Laws, chosen_laws, with_options
 
 planning = lazy_module("scalingplan.planning.allocation")
+planner = lazy_module("scalingplan.planning.planner")
 
-COLUMNS = [
-    Column("Law", "law_label", "text"),
-    Column("Loss", "loss", "loss"),
-    Column("Optimal N", "optimal_params", "count"),
-    Column("Optimal D", "optimal_tokens", "count"),
-    Column("N ÷ opt.", "params_ratio", "ratio"),
-    Column("Opt. loss", "optimal_loss", "loss"),
-]
+COLUMNS = columns("law", "loss", "optimal_params", "optimal_tokens", "params_ratio", "optimal_loss")
 
 
 def assessed_models(names, params, tokens) -> list:
@@ -51,8 +45,8 @@ def law_columns(assessments: list, laws) -> list:
     for spec in (spec for law in planning.resolve(laws) for spec in law.extra_columns):
         if any(spec[1] in a for a in assessments) and Column(*spec) not in columns:
             columns.append(Column(*spec))
-    if any("law_flops" in a for a in assessments):
-        columns.append(Column("Law FLOPs", "law_flops", "flops"))
+    if any(abs(a["flops"] / (6.0 * a["params"] * a["tokens"]) - 1) > 1e-9 for a in assessments):
+        columns.append(Column("Law FLOPs", "flops", "flops"))
     return columns
 
 
@@ -109,14 +103,17 @@ def assess(
     if settings:
         law = planning.configure(law, **settings)
     unique = None if unique_tokens is None else parse_positive(unique_tokens, "--unique-tokens")
+    if unique is None:
+        laws = planning.resolve(law)
+    else:
+        from scalingplan.planning.data_and_inference import resolve_for_data_limit
+
+        laws = resolve_for_data_limit(law)
     results, tables = [], []
     for name, n, d, source, note in assessed_models(models, params, tokens):
-        if unique is None:
-            flops, assessments = planning.assess(n, d, law)
-        else:
-            from scalingplan.planning.data_and_inference import assess_limited
-
-            flops, assessments = assess_limited(n, d, unique, law)
+        found = planner.plan_all(laws, planner.Query(params=n, tokens=d, unique_tokens=unique, settings=settings or {}))
+        assessments = [a.as_dict() for a in found.allocations]
+        flops = 6.0 * n * d
         results.append({"name": name, "params": n, "tokens": d, "flops": flops, "source": source,
                         "assessments": assessments})
         title = (f"{name}: {human_count(n)} params, {human_count(d)} tokens, "
@@ -128,18 +125,18 @@ def assess(
             notes.append("Only data-constrained laws (e.g. muennighoff2023) discount repeated tokens; their "
                          "optimum is the best plan at the same compute and unique tokens. Other laws count "
                          "every token as fresh.")
-        notes += verdicts(assessments) + convention_notes(assessments)
+        notes += verdicts(assessments) + convention_notes(assessments) + basis_notes(found.allocations)
         warn_once(planning.extrapolation_warning(assessments))
-        tables.append(Table(COLUMNS + law_columns(assessments, law), table_rows(assessments), title, notes))
+        tables.append(Table(COLUMNS + law_columns(assessments, laws), table_rows(assessments), title, notes))
     summary = loss_table(results)
     if summary:
         tables.append(summary)
     tables[-1].notes.append("N ÷ opt.: the model's parameters divided by the law's compute-optimal size N "
                             "at the same compute (optimal tokens D); above 1 under-trained, below 1 "
-                            "over-trained. Loss is L(N, D) of the model, Opt. loss the law's frontier.")
+                            "over-trained. Loss is L(N, D) of the model, Opt. loss the least L(N, D) of any model of the same "
+                            "compute under the law.")
     flat = Table([Column("Model", "model", "text"), Column("Params", "params", "count"),
                   Column("Tokens", "tokens", "count"), Column("FLOPs", "flops", "flops")] + COLUMNS,
-                 [{"model": m["name"], "params": m["params"], "tokens": m["tokens"], "flops": m["flops"], **a}
-
+                 [{**a, "model": m["name"], "params": m["params"], "tokens": m["tokens"], "flops": m["flops"]}
                   for m in results for a in m["assessments"]])
     emit(fmt, {"models": results}, tables, csv_table=flat)

@@ -124,9 +124,13 @@ def check(
                                for c in r["checks"]])
     emit(fmt, payload, tables, csv_table=flat)
     if report is not None:
-        from scalingplan.cli.report import write_checks_page
+        from scalingplan import __version__
+        from scalingplan.cli.common import versioned
+        from scalingplan.output.render import render_json
+        from scalingplan.output.report_html import checks_page, command_line, write_page
 
-        write_checks_page(report, payload, tables)
+        write_page(report, checks_page(payload, tables, command=command_line(sys.argv), version=__version__,
+                                       json_text=render_json(versioned(payload))), "--report")
     if github:
         lines = annotations(results)
         if lines:

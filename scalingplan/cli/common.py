@@ -1,6 +1,7 @@
 """What every command shares at run time: writing its result, warnings, and the error handler the app
 applies to every command."""
 
+import contextlib
 import functools
 import os
 import sys
@@ -43,9 +44,30 @@ def versioned(payload: dict) -> dict:
     return {"schema_version": SCHEMA_VERSION, **{k: v for k, v in payload.items() if k != "schema_version"}}
 
 
+@contextlib.contextmanager
+def progress_bar(description: str, enabled: bool):
+    """A rich progress bar on stderr (only when stderr is a terminal); yields a (done, total) callback."""
+    if not (enabled and sys.stderr.isatty()):
+        yield None
+        return
+    from rich.progress import Progress
+
+    from scalingplan.output.render import console
+
+    with Progress(console=console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
 def warn(message: str) -> None:
     """One line on stderr that does not change the exit code."""
     sys.stderr.write(f"scalingplan: warning: {message}\n")
+
+
+def warn_once(message: str | None) -> None:
+    """``warn`` for a message that may be None (nothing to say)."""
+    if message:
+        warn(message)
 
 
 def fail(message: str, code: int = EXIT_INPUT):

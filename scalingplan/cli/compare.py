@@ -9,21 +9,16 @@ from scalingplan.compute.budget import resolve_budget
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table
-from scalingplan.cli.allocate import convention_notes, table_rows, warn_once
-from scalingplan.cli.common import emit, lazy_module
+from scalingplan.output.allocations import columns, convention_notes, table_rows
+from scalingplan.cli.common import emit, lazy_module, warn_once
 from scalingplan.cli.options import HARDWARE, OUTPUT, budget_range, chosen_laws, with_options
 
 planning = lazy_module("scalingplan.planning.allocation")
 
-COLUMNS = [
-    Column("FLOPs", "flops", "flops"),
-    Column("Law", "law_label", "text"),
-    Column("Params", "params", "count"),
-    Column("Tokens", "tokens", "count"),
+COLUMNS = columns("flops", "law", "params", "tokens") + [
     Column("N ÷ 1st", "params_vs_first", "ratio"),
     Column("D ÷ 1st", "tokens_vs_first", "ratio"),
-    Column("Loss", "loss", "loss"),
-]
+] + columns("loss")
 SCALING_COLUMNS = [
     Column("Law", "law", "text"),
     Column("N ∝ C^a", "a", "plain"),

@@ -1,7 +1,5 @@
 """`scalingplan fit`: fit a scaling law to the user's own training runs (scipy-free; numpy only)."""
 
-import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, List, Optional
 
@@ -9,51 +7,12 @@ import typer
 
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
-from scalingplan.output.render import Column, Table, sci
-from scalingplan.cli.common import emit, warn
+from scalingplan.output.fits import constant_table, fit_tables
+from scalingplan.output.render import sci
+from scalingplan.cli.common import emit, progress_bar, warn
 from scalingplan.cli.options import OUTPUT, RUNS, GroupTol, Starts, with_options
 
 METHODS = ("approach3", "approach2")
-
-CONSTANT_COLUMNS = [
-    Column("Constant", "name", "text"),
-    Column("Value", "value", "plain"),
-    Column("Low", "low", "plain"),
-    Column("High", "high", "plain"),
-    Column("Meaning", "meaning", "text", wrap=True),
-]
-ALLOCATION_COLUMNS = [
-    Column("FLOPs", "flops", "flops"),
-    Column("Params", "params", "count"),
-    Column("Params low", "params_low", "count"),
-    Column("Params high", "params_high", "count"),
-    Column("Tokens", "tokens", "count"),
-    Column("Tokens/param", "tokens_per_param", "plain"),
-    Column("Loss", "loss", "loss"),
-]
-GROUP_COLUMNS = [
-    Column("Budget (FLOPs)", "flops", "flops"),
-    Column("Runs", "n_runs", "plain"),
-    Column("N_opt", "params_opt", "count"),
-    Column("D_opt", "tokens_opt", "count"),
-    Column("Used", "used", "text"),
-]
-
-
-@contextmanager
-def progress_bar(description: str, enabled: bool):
-    """A rich progress bar on stderr (only when stderr is a terminal); yields a (done, total) callback."""
-    if not (enabled and sys.stderr.isatty()):
-        yield None
-        return
-    from rich.progress import Progress
-
-    from scalingplan.output.render import console
-
-    with Progress(console=console(stderr=True), transient=True) as bar:
-        task = bar.add_task(description, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
-
 
 @with_options(OUTPUT, RUNS)
 def fit(
@@ -134,7 +93,7 @@ def fit(
         law_name = name or f"fit-{Path(data.source['file']).stem}"
         _write_yaml(output, report.law_file(result, law_name, boot))
         payload["law_file"] = str(output)
-    emit(fmt, payload, fit_tables(payload, boot), _constant_table(payload, boot))
+    emit(fmt, payload, fit_tables(payload, boot), constant_table(payload, boot))
 
 
 def _write_yaml(path: Path, data: dict) -> None:
@@ -143,52 +102,3 @@ def _write_yaml(path: Path, data: dict) -> None:
     from scalingplan.catalogues.yamlfile import write_text
 
     write_text(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
-
-
-def _constant_table(payload: dict, boot) -> Table:
-    from scalingplan.fitting.report import MEANINGS
-
-    values = dict(payload["params"], a=payload["a"], b=payload["b"])
-    for key in ("G", "M_star"):
-        if key in payload and key not in values:
-            values[key] = payload[key]
-    rows = []
-    for key, value in values.items():
-        low, high = boot.interval(key) if boot is not None and key in boot.names else (None, None)
-        rows.append({"name": key, "value": value, "low": low, "high": high, "meaning": MEANINGS[key][1]})
-    columns = CONSTANT_COLUMNS if boot is not None else [c for c in CONSTANT_COLUMNS if c.key not in ("low", "high")]
-    data = payload["data"]
-    form = f" ({payload['form']} form)" if payload.get("form", "chinchilla") != "chinchilla" else ""
-    title = f"{payload['method']}{form} fit to {data['n_points']} of {data['rows']} runs in {data['file']}"
-    notes = []
-    if boot is not None:
-        lo, hi = boot.percentiles
-        notes.append(f"Low/High: {lo:g}th and {hi:g}th percentiles of {boot.n_resamples - boot.n_failed} "
-                     f"bootstrap refits (seed {boot.seed}).")
-    if payload["method"] == "approach3":
-        notes.append(f"Objective (sum of Huber, delta {payload['huber_delta']:g}, on log loss) "
-                     f"{payload['objective']:.6g}; RMS log-loss residual {payload['rms_log_loss_residual']:.4g}; "
-                     f"{payload['starts_converged']} of {payload['starts']} starts converged.")
-    else:
-        used = sum(g["used"] for g in payload["groups"])
-        notes.append(f"{used} of {len(payload['groups'])} IsoFLOP groups used (width {payload['group_tolerance_dex']:g} "
-                     f"decades); RMS of log N_opt about the power law {payload['rms_log_params_opt_residual']:.4g}.")
-    for rule in data.get("exclusions", []):
-        notes.append(f"Excluded: {rule['rule']} ({rule['dropped']} runs).")
-    return Table(columns, rows, title, notes)
-
-
-def fit_tables(payload: dict, boot) -> list:
-    rows = []
-    for row in payload["allocations"]:
-        low, high = row.get("params_interval", (None, None))
-        rows.append(dict(row, params_low=low, params_high=high))
-    columns = [c for c in ALLOCATION_COLUMNS
-               if (boot is not None or c.key not in ("params_low", "params_high"))
-               and (payload["method"] == "approach3" or c.key != "loss")]
-    tables = [_constant_table(payload, boot),
-              Table(columns, rows, "Compute-optimal allocation (C = 6ND)")]
-    if payload["method"] == "approach2":
-        groups = [dict(g, used="yes" if g["used"] else f"no: {g['reason']}") for g in payload["groups"]]
-        tables.append(Table(GROUP_COLUMNS, groups, "IsoFLOP groups"))
-    return tables

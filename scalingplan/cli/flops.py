@@ -5,19 +5,14 @@ from typing import Annotated, Optional
 import typer
 
 from scalingplan.compute import counting
+from scalingplan.compute.breakdown import METHOD_NAMES, breakdown
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.constants import PF_DAY
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, Model, with_options
+from scalingplan.cli.options import OUTPUT, Model, architecture_of, shape_option, with_options
 
-METHOD_NAMES = {
-    "6nd": "6ND",
-    "kaplan": "Kaplan 2020 Table 1 (6N + context term)",
-    "chinchilla": "Chinchilla Appendix F (all terms)",
-    "chinchilla-layers": "Chinchilla Appendix F, per-layer terms only (Table A4 convention)",
-}
 COLUMNS = [
     Column("Method", "name", "text", wrap=True),
     Column("FLOPs", "flops", "flops"),
@@ -45,75 +40,6 @@ PARAM_NAMES = {
     "total_with_relative_position": "total + d_model·d_attn per layer (relative positions; how Gopher/Chinchilla are counted)",
 }
 RECOMPUTE_NAMES = {"none": "none", "selective": "selective (S×S attention)", "full": "full (one more forward)"}
-
-
-def shape_option(flag: str, text: str):
-    return Annotated[Optional[str], typer.Option(flag, help=text, rich_help_panel="Architecture")]
-
-
-def architecture_of(model: Optional[dict], given: dict) -> Optional[counting.Architecture]:
-    """The catalogue model's architecture with any shape the user gave on top, or None."""
-    shapes = dict((model or {}).get("architecture") or {})
-    given = {k: v for k, v in given.items() if v is not None}
-    if given.keys() & {"kv_size", "head_dim"}:  # the same size under two names: the user's wins
-        shapes.pop("kv_size", None)
-        shapes.pop("head_dim", None)
-    shapes.update(given)
-    if not shapes:
-        return None
-    return counting.make_architecture(**shapes)
-
-
-def conventions(arch: counting.Architecture) -> str:
-    """What the parameter counts include, in one line."""
-    parts = [f"{arch.mlp} MLP ({counting.MLP_MATRICES[arch.mlp]} matrices)", f"{arch.embeddings} embeddings"]
-    if arch.n_kv_heads != arch.heads:
-        parts.append(f"{arch.n_kv_heads} key/value heads")
-    if arch.kv_lora_rank:
-        parts.append("multi-head latent attention")
-    if arch.is_moe:
-        parts.append(f"{arch.experts} experts, {arch.active_experts} active, {arch.shared_experts} shared, "
-                     f"router per MoE layer")
-    parts.append("no norms counted" if arch.norm == "none" else f"{arch.norm} weights counted")
-    parts.append("QKV biases" if arch.qkv_bias else "no biases")
-    return "; ".join(parts)
-
-
-def breakdown(arch: counting.Architecture, params: float, tokens: float, causal: bool = False) -> dict:
-    """Parameter counts, every compute count with its ratio to 6ND, Appendix F's terms, hardware
-    FLOPs with recomputation and inference FLOPs per generated token."""
-    six = counting.six_nd(params, tokens)
-    totals = {
-        "6nd": six,
-        "kaplan": counting.kaplan_training_flops(arch, tokens, causal),
-        "chinchilla": counting.chinchilla_training_flops(arch, tokens, causal=causal),
-        "chinchilla-layers": counting.chinchilla_training_flops(arch, tokens, False, causal),
-    }
-    sequences = tokens / arch.seq_len
-    term_rows = []
-    for key, value in counting.chinchilla_forward_terms(arch, causal).items():
-        if key.startswith("forward_"):
-            continue
-        training = 3.0 * value * sequences
-        term_rows.append({"term": key, "forward_per_sequence": value, "training_flops": training,
-                          "share": training / totals["chinchilla"]})
-    hardware = [{"recompute": mode, "hardware_flops": (hw := counting.hardware_training_flops(arch, tokens, mode, causal)),
-                 "ratio_to_model": hw / totals["chinchilla"]} for mode in counting.RECOMPUTE]
-    parameters = arch.parameters()
-    parameters.update(kaplan_nonembedding=counting.kaplan_nonembedding_params(arch.layers, arch.d_model),
-                      total_with_relative_position=arch.params_relative)
-    json_only = {"nonembedding": arch.params_nonembedding}  # the old key of non_embedding, deprecated
-    return {
-        "architecture": arch.shape(),
-        "parameters": {**parameters, **json_only},
-        "parameter_convention": conventions(arch),
-        "causal": causal,
-        "counts": [{"method": m, "name": METHOD_NAMES[m], "flops": f, "pf_days": f / PF_DAY,
-                    "ratio_to_6nd": f / six} for m, f in totals.items()],
-        "chinchilla_terms": term_rows,
-        "hardware": hardware,
-        "inference_flops_per_token": counting.inference_flops_per_token(arch, arch.seq_len),
-    }
 
 
 @with_options(OUTPUT)

@@ -1,5 +1,5 @@
 """`scalingplan memory`: training memory per GPU for a model and a parallel layout, and the layouts
-that fit. Also the recipe options and tables `allocate` shares (batch, learning rate, days, cost)."""
+that fit."""
 
 from typing import Annotated, Optional
 
@@ -8,10 +8,9 @@ import typer
 from scalingplan.compute import memory as mem
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive, parse_whole
-from scalingplan.output.render import Column, Table, human_count, plain, sci
+from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.common import emit
-from scalingplan.cli.flops import shape_option
-from scalingplan.cli.options import OUTPUT, Bundle, Model, PricePerHour, keyword_option, panel_option, with_options
+from scalingplan.cli.options import OUTPUT, Model, shape_option, with_options
 
 GB = 1e9
 PARTS = {
@@ -48,7 +47,7 @@ def model_and_shape(params=None, model=None, seq_len=None, **shape_flags) -> tup
     """(parameters, counting.Architecture, Shape, note, params override) from --params, --model and/or
     the architecture flags of `flops`. With --params alone the shape is the default one for that
     count (``memory.default_shape``) and the parameters are the given count."""
-    from scalingplan.cli.flops import architecture_of
+    from scalingplan.cli.options import architecture_of
     from scalingplan.compute.throughput import architecture
 
     seq = whole(seq_len, "--seq-len")
@@ -243,128 +242,3 @@ def memory(
                          "tensor parallelism within a node."] if ranked else
                         ["No layout of these GPUs fits: add GPUs or shorten the sequence."]))
     emit(fmt, payload, tables)
-
-
-# --- the recipe in `allocate` -------------------------------------------------------------------------
-def _recipe_option(name, flag, text, default=None, annotation=Optional[str]):
-    return panel_option(name, flag, text, "Recipe", default, annotation)
-
-
-RECIPE = Bundle("recipe", (
-    _recipe_option("hparams", "--hparams", "Batch-size and learning-rate rule: deepseek (DeepSeek LLM eq. 1) "
-                                           "or steplaw (Li et al. 2025).", "deepseek", str),
-    _recipe_option("seq_len", "--seq-len", f"Sequence length in tokens (default {mem.DEFAULT_SEQ_LEN})."),
-    _recipe_option("recompute", "--recompute", "With --gpu --count: none, selective or full (full: 8ND hardware "
-                                               "FLOPs, --mfu read as hardware FLOPs utilisation).", "selective", str),
-    _recipe_option("micro_batch", "--micro-batch", "With --gpu --count: sequences per micro-batch per GPU.", "1", str),
-    keyword_option("price_per_hour", PricePerHour),
-    _recipe_option("pue", "--pue", "Power usage effectiveness (default 1.58, Uptime Institute 2023 average)."),
-    _recipe_option("grid_intensity", "--grid-intensity", "kg CO2e per kWh (default 0.436, Ember's 2022 world average)."),
-), lambda **given: given)
-"""The recipe options of `allocate`; the command receives them as ``recipe={...}``."""
-
-RECIPE_COLUMNS = [
-    Column("Law", "law", "text"), Column("Batch tokens", "batch_tokens", "count"),
-    Column("Sequences", "batch_sequences", "plain"), Column("LR", "learning_rate", "plain"),
-    Column("Steps", "steps", "count"), Column("Shape", "shape_text", "text"),
-]
-CLUSTER_COLUMNS = [
-    Column("Law", "law", "text"), Column("Days", "days", "plain"), Column("GPU-hours", "gpu_hours", "count"),
-    Column("MFU", "mfu_text", "text"), Column("Layout", "layout_text", "text"), Column("GB", "memory_gb", "plain"),
-    Column("MWh", "energy_mwh", "plain"), Column("t CO2e", "co2_t", "plain"),
-]
-
-
-def budget_and_cluster(flops, pf_days, hardware: dict, recipe: dict):
-    """allocate's budget and cluster: --gpu with --days or --gpu-hours is a budget (with --count also
-    the cluster); --gpu --count alone name only the cluster. With full recomputation a hardware budget
-    buys 6/8 of its FLOPs as model FLOPs (the utilisation is then hardware FLOPs utilisation).
-    """
-    from scalingplan.compute.budget import resolve_budget
-    from scalingplan.planning.recipe import make_cluster
-
-    gpu, count, mfu = hardware.get("gpu"), hardware.get("count"), hardware.get("mfu")
-    days, gpu_hours = hardware.get("days"), hardware.get("gpu_hours")
-    recompute = recipe["recompute"]
-    extra = {key: recipe[key] for key in ("micro_batch", "price_per_hour", "pue", "grid_intensity")}
-    is_budget = days is not None or gpu_hours is not None
-    cluster = None
-    if gpu is not None and count is not None:
-        cluster = make_cluster(gpu, count, mfu, recompute.lower(), **extra,
-                               predict=days is None and gpu_hours is None)
-    elif gpu is None and count is not None:
-        raise InputError("--count needs --gpu to name the accelerator")
-    elif recompute.lower() not in mem.RECOMPUTE:
-        raise InputError(f"must be one of {', '.join(mem.RECOMPUTE)}, got {recompute!r}", "recompute")
-    unused = [f"--{k.replace('_', '-')}" for k, v in extra.items() if v is not None and k != "micro_batch"]
-    if cluster is None and unused:
-        raise InputError(f"{', '.join(unused)} need the cluster: give --gpu and --count")
-    if is_budget:
-        budget = resolve_budget(flops, pf_days, gpu, count, days, gpu_hours, mfu)
-    else:
-        if gpu is not None and count is None:
-            raise InputError(f"--gpu {gpu}: give --count (the cluster), with --days or --gpu-hours for a budget")
-        if mfu is not None and gpu is None:
-            raise InputError("--mfu needs --gpu and --count")
-        budget = resolve_budget(flops, pf_days)
-    if budget and "hardware" in budget and recompute.lower() == "full":
-        factor = 1.0 / mem.hardware_flops_factor("full")
-        budget = dict(budget, flops=budget["flops"] * factor, pf_days=budget["pf_days"] * factor,
-                      description=budget["description"] + " read as HFU; × 6/8 model FLOPs with full recomputation")
-    return budget, cluster
-
-
-def recipe_tables(payload: dict, rows: list, recipe: dict, cluster, shape=None) -> list:
-    """Add the recipe to ``rows`` and ``payload['recipe']``; the tables and notes to show."""
-    from scalingplan.planning.recipe import add_recipe
-
-    rule = recipe["hparams"].lower()
-    seq = whole(recipe["seq_len"], "--seq-len", mem.DEFAULT_SEQ_LEN)
-    info = add_recipe(rows, rule, seq, cluster, shape)
-    payload["recipe"] = info
-    notes = [f"{info['hparams_source']}; batch in whole sequences of {seq}, steps = tokens ÷ batch.",
-             f"Shape: layers × d_model, for DeepSeek's attention term and the memory; "
-             f"{'* ' if any(row['shape']['assumed'] for row in rows) else ''}{info['shape']}."]
-    for row in rows:
-        if "critical_batch_tokens" in row:
-            notes.append(f"{row['law']}: critical batch B_crit(L) = B*/L^(1/α_B) = "
-                         f"{human_count(row['critical_batch_tokens'])} tokens at loss {row['loss']:.3f} "
-                         f"(Kaplan eq. 1.4).")
-    shapes = [dict(row, shape_text=f"{row['shape']['layers']} × {row['shape']['d_model']}"
-                                   + ("*" if row["shape"]["assumed"] else "")) for row in rows]
-    tables = [Table(RECIPE_COLUMNS, shapes, f"Training recipe ({rule})", notes)]
-    if cluster is None:
-        return tables
-    shown = []
-    for row in rows:
-        best = row["memory"]["layout"]
-        shown.append(dict(row, layout_text=(f"{best['dp']}·{best['tp']}·{best['pp']} z{best['zero']}"
-                                            if best else "does not fit"),
-                          memory_gb=best["per_gpu"]["total"] / GB if best else None,
-                          mfu_text=f"{row['mfu']:.0%}" + ("" if row["utilisation_source"] == "predicted" else "*"),
-                          energy_mwh=None if row["energy_kwh"] is None else row["energy_kwh"] / 1000,
-                          co2_t=None if row["co2_kg"] is None else row["co2_kg"] / 1000))
-    columns = list(CLUSTER_COLUMNS)
-    c = info["cluster"]
-    notes = [f"Time: {c['utilisation_text']}; days = GPU-hours ÷ {c['count']:,} ÷ 24.",
-             f"Layout: the fastest layout that fits {plain(c['memory_bytes'] / GB)} GB per "
-             f"{c['gpu']} with recompute {c['recompute']}, as dp·tp·pp and ZeRO stage z; GB per GPU"
-             + ("; MFU predicted for it (docs/throughput.md)." if c["utilisation_source"] == "predicted"
-                else "; * MFU given or the default, not predicted."),
-             f"Energy = GPU-hours × TDP × PUE {c['pue']:g}; CO2 = energy × {c['grid_intensity_kg_per_kwh']:g} "
-             f"kg/kWh" + (" (defaults, cited in 'scalingplan hardware')" if {"pue", "grid_intensity"} & set(c["defaults"]) else "")
-             + ("" if c["tdp_watts"] else f"; {c['gpu']} has no published TDP, so no energy") + "."]
-    predicted = [row["throughput"]["mfu"] for row in rows if row.get("throughput")]
-    if c["utilisation_source"] != "predicted" and predicted:
-        span = f"{min(predicted):.0%}" + (f"–{max(predicted):.0%}" if f"{min(predicted):.0%}" != f"{max(predicted):.0%}" else "")
-        notes.append(f"MFU predicted for the rows' fastest layouts: {span} "
-                     f"(model FLOPs with attention; 'scalingplan throughput'); the days above use the "
-                     f"{c['utilisation_source']} MFU.")
-    if c["price_per_hour"] is not None:
-        columns.insert(3, Column("Cost", "cost", "count"))
-        notes.append(f"Cost = GPU-hours × {c['price_per_hour']:g} per GPU-hour.")
-    if any(not row["memory"]["fits"] for row in rows):
-        notes.append("Rows that do not fit: add GPUs, or try a shorter --seq-len"
-                     + ("." if c["recompute"] == "full" else " or --recompute full."))
-    tables.append(Table(columns, shown, f"On {c['count']:,} × {c['gpu']}", notes))
-    return tables

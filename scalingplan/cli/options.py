@@ -22,6 +22,26 @@ Laws = Annotated[Optional[List[str]], typer.Option(
 Flops = Annotated[Optional[str], typer.Option("--flops", help="Training budget in FLOPs, e.g. 5.8e23.")]
 PfDays = Annotated[Optional[str], typer.Option("--pf-days", help="Training budget in PF-days (8.64e19 FLOPs each).")]
 Model = Annotated[Optional[str], typer.Option("--model", "-m", help="A catalogue model (see 'scalingplan models').")]
+def shape_option(flag: str, text: str):
+    """An architecture flag (--layers, --d-model, ...), listed under its own heading in --help."""
+    return Annotated[Optional[str], typer.Option(flag, help=text, rich_help_panel="Architecture")]
+
+
+def architecture_of(model: Optional[dict], given: dict):
+    """The catalogue model's architecture with any shape the user gave on top, or None."""
+    shapes = dict((model or {}).get("architecture") or {})
+    given = {k: v for k, v in given.items() if v is not None}
+    if given.keys() & {"kv_size", "head_dim"}:  # the same size under two names: the user's wins
+        shapes.pop("kv_size", None)
+        shapes.pop("head_dim", None)
+    shapes.update(given)
+    if not shapes:
+        return None
+    from scalingplan.compute.counting import make_architecture
+
+    return make_architecture(**shapes)
+
+
 PricePerHour = Annotated[Optional[str], typer.Option(
     "--price-per-hour", help="Price of one accelerator-hour, in your currency: adds a cost.")]
 
@@ -219,27 +239,15 @@ GroupTol = Annotated[float, typer.Option("--group-tol", help="IsoFLOP group widt
 
 # --- run settings of the laws that model them (MoE granularity, training precision) -----------------
 def law_settings(granularity=None, experts=None, precision=None, post_train_bits=None) -> dict:
-    """The run settings given, checked: {granularity, experts, precision (w, a, kv bits), post_bits}."""
-    from scalingplan.laws.precision import parse_precision
-    from scalingplan.numbers import parse_positive
+    """The run settings given, as numbers (precision as its text): {granularity, experts, precision,
+    post_bits}. The laws check the values (``Configurable.clone``)."""
+    from scalingplan.numbers import parse_number
 
-    settings = {}
-    if granularity is not None:
-        settings["granularity"] = parse_positive(granularity, "--granularity")
-        if settings["granularity"] < 1:
-            raise InputError(f"--granularity: must be at least 1 (experts no larger than the dense "
-                             f"feed-forward), got {granularity}")
-    if experts is not None:
-        settings["experts"] = parse_positive(experts, "--experts")
+    settings = {key: parse_number(value, flag) for key, value, flag in (
+        ("granularity", granularity, "--granularity"), ("experts", experts, "--experts"),
+        ("post_bits", post_train_bits, "--post-train-bits")) if value is not None}
     if precision is not None:
-        try:
-            settings["precision"] = parse_precision(precision)
-        except ValueError as exc:
-            raise InputError(f"--precision: {exc}") from None
-        if min(settings["precision"]) <= 0:
-            raise InputError(f"--precision: bits must be positive, got {precision}")
-    if post_train_bits is not None:
-        settings["post_bits"] = parse_positive(post_train_bits, "--post-train-bits")
+        settings["precision"] = precision
     return settings
 
 
@@ -259,3 +267,75 @@ LAW_SETTINGS = Bundle("settings", (
                     "Bits of the weights after post-training quantisation (kumar2024's δ_PTQ)."),
 ), law_settings)
 """Settings of the laws that model them; laws that take a given setting join the default laws."""
+
+
+# --- the recipe and the cluster (allocate) ---------------------------------------------------------
+def _recipe_option(name, flag, text, default=None, annotation=Optional[str]):
+    return panel_option(name, flag, text, "Recipe", default, annotation)
+
+
+RECIPE = Bundle("recipe", (
+    _recipe_option("hparams", "--hparams", "Batch-size and learning-rate rule: deepseek (DeepSeek LLM eq. 1) "
+                                           "or steplaw (Li et al. 2025).", "deepseek", str),
+    _recipe_option("seq_len", "--seq-len", "Sequence length in tokens (default 4096)."),
+    _recipe_option("recompute", "--recompute", "With --gpu --count: none, selective or full (full: 8ND hardware "
+                                               "FLOPs, --mfu read as hardware FLOPs utilisation).", "selective", str),
+    _recipe_option("micro_batch", "--micro-batch", "With --gpu --count: sequences per micro-batch per GPU.", "1", str),
+    keyword_option("price_per_hour", PricePerHour),
+    _recipe_option("pue", "--pue", "Power usage effectiveness (default 1.58, Uptime Institute 2023 average)."),
+    _recipe_option("grid_intensity", "--grid-intensity", "kg CO2e per kWh (default 0.436, Ember's 2022 world average)."),
+), lambda **given: given)
+"""The recipe options of `allocate`; the command receives them as ``recipe={...}``."""
+
+
+def budget_and_recipe(flops, pf_days, hardware: dict, recipe: dict) -> tuple:
+    """(budget, ``planner.Recipe``) from allocate's flags: --gpu with --days or --gpu-hours is a budget
+    (with --count also the cluster); --gpu --count alone name only the cluster. With full
+    recomputation a hardware budget buys 6/8 of its FLOPs as model FLOPs (the utilisation is then
+    hardware FLOPs utilisation)."""
+    from scalingplan.compute import memory as mem
+    from scalingplan.compute.budget import model_flops_budget, resolve_budget
+    from scalingplan.numbers import parse_whole
+    from scalingplan.planning.planner import Recipe
+    from scalingplan.planning.recipe import check_rule, make_cluster
+
+    gpu, count, mfu = hardware.get("gpu"), hardware.get("count"), hardware.get("mfu")
+    days, gpu_hours = hardware.get("days"), hardware.get("gpu_hours")
+    recompute = recipe["recompute"]
+    extra = {key: recipe[key] for key in ("micro_batch", "price_per_hour", "pue", "grid_intensity")}
+    is_budget = days is not None or gpu_hours is not None
+    cluster = None
+    if gpu is not None and count is not None:
+        cluster = make_cluster(gpu, count, mfu, recompute.lower(), **extra,
+                               predict=days is None and gpu_hours is None)
+    elif gpu is None and count is not None:
+        raise InputError("--count needs --gpu to name the accelerator")
+    elif recompute.lower() not in mem.RECOMPUTE:
+        raise InputError(f"must be one of {', '.join(mem.RECOMPUTE)}, got {recompute!r}", "recompute")
+    unused = [f"--{k.replace('_', '-')}" for k, v in extra.items() if v is not None and k != "micro_batch"]
+    if cluster is None and unused:
+        raise InputError(f"{', '.join(unused)} need the cluster: give --gpu and --count")
+    if is_budget:
+        budget = resolve_budget(flops, pf_days, gpu, count, days, gpu_hours, mfu)
+    else:
+        if gpu is not None and count is None:
+            raise InputError(f"--gpu {gpu}: give --count (the cluster), with --days or --gpu-hours for a budget")
+        if mfu is not None and gpu is None:
+            raise InputError("--mfu needs --gpu and --count")
+        budget = resolve_budget(flops, pf_days)
+    budget = model_flops_budget(budget, recompute.lower())
+    seq_len = mem.DEFAULT_SEQ_LEN if recipe["seq_len"] is None else parse_whole(recipe["seq_len"], "--seq-len")
+    return budget, Recipe(check_rule(recipe["hparams"]), seq_len, None, cluster)
+
+
+def device(gpu, mfu) -> dict:
+    """{gpu, peak_flops, mfu} of ``--gpu`` and ``--mfu`` for costing runs one chip at a time (empty
+    without --gpu), from the one cluster builder ``recipe.make_cluster``."""
+    if gpu is None:
+        if mfu is not None:
+            raise InputError("--mfu needs --gpu")
+        return {}
+    from scalingplan.planning.recipe import make_cluster
+
+    cluster = make_cluster(gpu, 1, mfu, predict=False)
+    return {"gpu": cluster.gpu["name"], "peak_flops": cluster.gpu["peak_flops"], "mfu": cluster.utilisation}

@@ -70,7 +70,8 @@ def frontier(
     from scalingplan.planning import allocation as planning
     from scalingplan.catalogues.models import find_model, training_tokens
     from scalingplan.output.plotting import frontier_text, model_flops
-    from scalingplan.cli.allocate import COLUMNS, allocation_notes
+    from scalingplan.output.allocations import allocation_notes, columns, law_columns, table_rows
+    from scalingplan.planning.planner import Query, plan
 
     laws = planning.resolve(chosen_laws(law) or list(FIGURE1_LAWS))
     names = list(model) if model is not None else list(FIGURE1_MODELS)
@@ -87,14 +88,15 @@ def frontier(
 
         _check_output(output, dpi)
         written = str(save_figure(frontier_figure(laws, models, budget, (lo, hi)), output, dpi))
-    plans = [planning.plan(one, budget) for one in laws]
+    plans = [plan(one, Query(flops=budget)) for one in laws]
     rows = [p.as_dict() for p in plans]
     model_rows = [{"name": str(m.get("display", m["name"])), "params": m["params"], "tokens": m["tokens"],
                    "flops": model_flops(m)} for m in models]
     payload = {"flops_range": [lo, hi], "budget": {"flops": budget, "pf_days": budget / PF_DAY, "description": "budget line"}, "file": written,
                "allocations": rows, "models": model_rows}
     notes = allocation_notes(plans) + ([f"Figure written to {written}."] if written else [])
-    tables = [Table(COLUMNS, rows, f"Compute-optimal allocation at the budget line ({sci(budget)} FLOPs)", notes)]
+    table_columns = columns("law", "params", "tokens", "tokens_per_param", "loss", "flops", "pf_days") + law_columns(plans)
+    tables = [Table(table_columns, table_rows(rows), f"Compute-optimal allocation at the budget line ({sci(budget)} FLOPs)", notes)]
     if model_rows:
         tables.append(Table(MODEL_COLUMNS, model_rows, "Models on the figure"))
     if fmt == "table" and written is None:
@@ -104,7 +106,7 @@ def frontier(
 
 def _fit_output(result, budgets, written, fmt):
     from scalingplan.fitting import report
-    from scalingplan.cli.fit import fit_tables
+    from scalingplan.output.fits import fit_tables
 
     payload = report.fit_summary(result, budgets)
     payload["file"] = written
@@ -161,7 +163,7 @@ def fit_plot(
     from scalingplan.fitting.approach3 import fit_approach3, thinned_grid
     from scalingplan.fitting.report import DEFAULT_BUDGETS
     from scalingplan.output.plotting import isoloss_figure, save_figure
-    from scalingplan.cli.fit import progress_bar
+    from scalingplan.cli.common import progress_bar
 
     _check_output(output, dpi)
     budget = parse_positive(flops, "--flops") if flops is not None else None

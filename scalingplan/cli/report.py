@@ -1,48 +1,18 @@
 """`scalingplan report`: a plan as one self-contained HTML page, made from the answer of `allocate`."""
 
-import inspect
-import shlex
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from scalingplan.cli import allocate as allocate_cli
-from scalingplan.cli.options import OUTPUT, chosen_laws, with_options
+from scalingplan.cli.allocation import allocation, with_allocate_options
+from scalingplan.cli.options import chosen_laws
 
 HtmlOutput = Annotated[Path, typer.Option("--output", "-o", help="HTML file to write, e.g. plan.html.",
                                           show_default=False)]
 MODELS_SHOWN = 6
 """Trained models of the catalogue on the frontier: those nearest the budget in compute."""
-
-
-def command_line() -> str:
-    """The command as typed, quoted for a shell."""
-    return shlex.join(["scalingplan", *sys.argv[1:]])
-
-
-def write_page(output: Path, text: str, option: str = "--output") -> int:
-    """Write the page; its size in bytes."""
-    from scalingplan.errors import InputError
-
-    data = text.encode("utf-8")
-    try:
-        output.write_bytes(data)
-    except OSError as exc:
-        raise InputError(f"{option}: cannot write {output} ({exc.strerror or exc})") from None
-    return len(data)
-
-
-def write_checks_page(output: Path, payload: dict, tables: list) -> None:
-    """`check --report`: the checks of every plan on one page, with the --json answer embedded."""
-    from scalingplan import __version__
-    from scalingplan.cli.common import versioned
-    from scalingplan.output.render import render_json
-    from scalingplan.output.report_html import checks_page
-
-    write_page(output, checks_page(payload, tables, command=command_line(), version=__version__,
-                                   json_text=render_json(versioned(payload))), "--report")
 
 
 def check_output(output: Path) -> None:
@@ -98,8 +68,9 @@ def frontier(payload: dict, options: dict):
 
 def sources(payload: dict, laws: list, hardware: dict) -> list:
     """(name, citation) for every law shown and every hardware figure used."""
-    from scalingplan.cli.laws import citation_text
     from scalingplan.compute.hardware import find_accelerator, load_catalogue
+
+    from scalingplan.output.render import citation_text
 
     found = [(law.name, citation_text(law.meta.get("citation")) or "no citation in its law file") for law in laws]
     cluster = (payload.get("recipe") or {}).get("cluster")
@@ -126,7 +97,8 @@ def sources(payload: dict, laws: list, hardware: dict) -> list:
     return found
 
 
-def _report(output: Path, **options):
+@with_allocate_options()
+def report(output: HtmlOutput, **options):
     """A plan as one self-contained HTML page: the answer first, the laws side by side with the
     frontier, the recipe, the cluster (memory and step time), warnings, sources and the JSON answer.
 
@@ -137,28 +109,16 @@ def _report(output: Path, **options):
     from scalingplan.cli.common import versioned
     from scalingplan.compute.hardware import load_catalogue
     from scalingplan.output.render import render
-    from scalingplan.output.report_html import plan_page
+    from scalingplan.output.report_html import command_line, plan_page, write_page
 
     check_output(output)
-    payload, tables = allocate_cli.allocation(**options)
+    payload, tables = allocation(**options)
     json_text = render("json", versioned(payload), tables)
     fig, laws, left_out = frontier(payload, options)
     sections = {"laws": next(t for t in tables if t.columns), "recipe": pick(tables, "shape_text"),
                 "cluster": pick(tables, "layout_text"), "shapes": pick(tables, "ffw_size")}
     text = plan_page(payload, sections, fig, left_out=left_out, sources=sources(payload, laws, options["hardware"]),
-                     command=command_line(), version=__version__, json_text=json_text,
+                     command=command_line(sys.argv), version=__version__, json_text=json_text,
                      default_mfu_source=load_catalogue()["default_mfu_source"])
     size = write_page(output, text)
     sys.stdout.write(f"wrote {output} ({size / 1024:,.0f} KB)\n")
-
-
-def _options_of_allocate() -> list:
-    """allocate's own options (its bundles' options are added by ``with_options``)."""
-    bundled = {p.name for bundle in (OUTPUT, *allocate_cli.BUNDLES) for p in bundle.parameters}
-    return [p for p in inspect.signature(allocate_cli.allocate).parameters.values() if p.name not in bundled]
-
-
-_own = [inspect.Parameter("output", inspect.Parameter.KEYWORD_ONLY, annotation=HtmlOutput)] + _options_of_allocate()
-_report.__signature__ = inspect.Signature(_own)
-_report.__annotations__ = {p.name: p.annotation for p in _own}
-report = with_options(*allocate_cli.BUNDLES)(_report)

@@ -7,8 +7,7 @@ import typer
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, RUNS, Gpu, Mfu, Starts, with_options
-from scalingplan.cli.sweep import hardware
+from scalingplan.cli.options import OUTPUT, RUNS, Gpu, Mfu, Starts, device as device_of, with_options
 
 COLUMNS = [
     Column("#", "rank", "plain"),
@@ -48,7 +47,7 @@ def suggest(
         raise InputError(f"--form: unknown form '{form}'; choose {', '.join(FORMS)}")
     target = parse_positive(budget, "--budget")
     cap = parse_positive(max_run_flops, "--max-run-flops") if max_run_flops is not None else None
-    device = hardware(gpu, mfu)
+    device = device_of(gpu, mfu)
     data = runs
     chosen = FORMS[form.lower()]
     fit = fit_approach3(data, starts=thinned_grid(starts, chosen.grid()), form=chosen)

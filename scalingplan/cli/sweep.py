@@ -4,10 +4,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from scalingplan.errors import InputError
 from scalingplan.output.render import Column, Table, sci
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, Gpu, Mfu, budget_range, with_options
+from scalingplan.cli.options import OUTPUT, Gpu, Mfu, budget_range, device as device_of, with_options
 
 COLUMNS = [
     Column("Budget", "flops", "flops"),
@@ -21,19 +20,6 @@ COLUMNS = [
 ]
 CSV_KEYS = ("flops", "params", "tokens", "loss", "layers", "d_model", "heads", "ffw_size", "gpu_hours")
 DEFAULT_LAW = "epoch2024"
-
-
-def hardware(gpu, mfu) -> dict:
-    """{name, peak_flops, mfu} of ``--gpu`` (empty without one)."""
-    from scalingplan.compute.hardware import check_mfu, default_mfu, find_accelerator
-
-    if gpu is None:
-        if mfu is not None:
-            raise InputError("--mfu needs --gpu")
-        return {}
-    entry = find_accelerator(gpu)
-    return {"gpu": entry["name"], "peak_flops": entry["peak_flops"],
-            "mfu": check_mfu(mfu) if mfu is not None else default_mfu()}
 
 
 @with_options(OUTPUT, budget_range("1e18", "1e20"))
@@ -56,7 +42,7 @@ def sweep(
     from scalingplan.fitting.design import sweep_runs
 
     prior = load_law(law or DEFAULT_LAW)
-    device = hardware(gpu, mfu)
+    device = device_of(gpu, mfu)
     runs = sweep_runs(prior, budget_range.low, budget_range.high, budgets, per_budget,
                       spread, device.get("peak_flops"), device.get("mfu"))
     total_flops = sum(run["flops"] for run in runs)

@@ -9,8 +9,7 @@ from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive, parse_whole
 from scalingplan.output.render import Column, Table, human_count
 from scalingplan.cli.common import emit
-from scalingplan.cli.flops import architecture_of, shape_option
-from scalingplan.cli.options import OUTPUT, Model, with_options
+from scalingplan.cli.options import OUTPUT, Model, architecture_of, shape_option, with_options
 
 Opt = lambda flag, text, panel="Layout": Annotated[Optional[str], typer.Option(flag, help=text, rich_help_panel=panel)]  # noqa: E731
 PARTS = ("compute", "memory_bound", "tp_comm", "pp_comm", "dp_comm", "zero_comm", "cp_comm", "ep_comm", "bubble",

@@ -44,3 +44,16 @@ def resolve_budget(flops=None, pf_days=None, gpu=None, count=None, days=None,
         return {"flops": hardware["flops"], "pf_days": hardware["flops"] / PF_DAY,
                 "description": hardware["description"], "hardware": hardware}
     return None
+
+
+def model_flops_budget(budget: dict | None, recompute: str) -> dict | None:
+    """A hardware budget read as model FLOPs: with full recomputation the utilisation counts hardware
+    FLOPs (8ND for 6ND of model FLOPs, ``memory.hardware_flops_factor``), so the budget buys 6/8 of
+    them as model FLOPs. Budgets in FLOPs or PF-days, and other recomputation, are unchanged."""
+    if not budget or "hardware" not in budget or recompute != "full":
+        return budget
+    from scalingplan.compute.memory import hardware_flops_factor
+
+    factor = 1.0 / hardware_flops_factor("full")
+    return dict(budget, flops=budget["flops"] * factor, pf_days=budget["pf_days"] * factor,
+                description=budget["description"] + " read as HFU; × 6/8 model FLOPs with full recomputation")

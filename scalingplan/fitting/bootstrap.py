@@ -89,7 +89,7 @@ def _refit_piece(task):
 def _worker_init():
     import warnings
 
-    from scalingplan.cli.signals import worker_defaults
+    from scalingplan.workers import worker_defaults
 
     worker_defaults()
     warnings.simplefilter("ignore")

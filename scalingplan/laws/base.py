@@ -8,6 +8,8 @@ allocation (``plan_extras``, ``allocation_notes``) and says what its parameter c
 
 import functools
 import math
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from scalingplan.constants import FLOPS_PER_PARAM_TOKEN
 from scalingplan.errors import InputError
@@ -20,12 +22,38 @@ PARAMS_KINDS = {
 }
 
 
+INFINITE_ALLOWED = ("loss_budget",)
+"""Checked methods whose answer may be infinite by design (a loss no budget reaches)."""
+
+
+def _finite(result) -> bool:
+    """Whether every number in a result (a number, an array, or a tuple or mapping of them) is finite;
+    other values (laws, text, None) pass."""
+    if isinstance(result, (tuple, list)):
+        return all(_finite(item) for item in result)
+    if isinstance(result, Mapping):
+        return all(_finite(item) for item in result.values())
+    if isinstance(result, bool) or result is None or isinstance(result, str):
+        return True
+    if isinstance(result, (int, float)):
+        return math.isfinite(result)
+    if hasattr(result, "dtype") and result.dtype.kind in "fc":
+        import numpy as np
+
+        return bool(np.isfinite(result).all())
+    if isinstance(result, complex):
+        return False
+    return True
+
+
 def checked(method):
-    """Reject non-positive or non-finite numeric arguments with InputError (None passes: optional).
+    """Reject non-positive or non-finite numeric arguments with InputError (None passes where it is
+    the parameter's default: an optional argument).
 
     Overflow of a finite but huge input becomes an InputError too, never an OverflowError.
     """
     names = method.__code__.co_varnames[1:method.__code__.co_argcount]
+    optional = set(names[len(names) - len(method.__defaults__ or ()):])  # None passes only where it is the default
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
@@ -35,19 +63,47 @@ def checked(method):
             args = tuple(np.asarray(v) if isinstance(v, (list, tuple)) else v for v in args)
             kwargs = {k: np.asarray(v) if isinstance(v, (list, tuple)) else v for k, v in kwargs.items()}
         for name, value in list(zip(names, args)) + list(kwargs.items()):
-            if value is not None:
+            if value is not None or name not in optional:
                 check_positive(value, f"{self.name}.{method.__name__}: {name}")
         try:
-            return method(self, *args, **kwargs)
+            result = method(self, *args, **kwargs)
         except (OverflowError, ZeroDivisionError):
             raise InputError(f"{self.name}.{method.__name__}: {args or kwargs} is out of the range "
                              f"this law can compute") from None
+        if method.__name__ not in INFINITE_ALLOWED and not _finite(result):
+            raise InputError(f"{self.name}.{method.__name__}: the answer for {args or kwargs} is not a finite "
+                             f"number; this law's constants put it beyond double precision"[:300])
+        return result
 
     wrapper.checked = True
     return wrapper
 
 
-class Law:
+class FrozenAfterInit(type):
+    """Metaclass of laws: once an instance's ``__init__`` (its subclass's, whole) has run, the
+    instance refuses to have attributes set or deleted; ``Configurable.clone`` makes changed copies."""
+
+    def __call__(cls, *args, **kwargs):
+        try:
+            law = super().__call__(*args, **kwargs)
+        except InputError:
+            raise
+        except ValueError as exc:  # check_constants' messages ("constants.A: must be positive, ...")
+            raise InputError(str(exc)) from None
+        object.__setattr__(law, "_frozen", True)
+        return law
+
+
+def _frozen_copy(value):
+    """A read-only view of a law file's metadata: mappings as MappingProxyType, lists as tuples."""
+    if isinstance(value, dict):
+        return MappingProxyType({key: _frozen_copy(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return tuple(_frozen_copy(item) for item in value)
+    return value
+
+
+class Law(metaclass=FrozenAfterInit):
     """A compute-optimal allocation rule, optionally with a loss prediction.
 
     Subclasses set ``form`` and ``constant_names`` and implement ``allocate`` and ``params_budget``;
@@ -69,7 +125,8 @@ class Law:
     extra_columns: tuple = ()
     """(header, key, kind) of the extra allocation keys worth a table column."""
     checked_methods = ("allocate", "params_budget", "loss", "loss_with_data", "frontier_loss",
-                       "loss_budget", "extrapolation_decades", "plan_extras")
+                       "loss_budget", "extrapolation_decades", "plan_extras", "model_extras",
+                       "training_flops", "at_budget", "data_floor")
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -79,13 +136,34 @@ class Law:
                 setattr(cls, name, checked(method))
 
     def __init__(self, name: str, constants: dict, meta: dict | None = None):
-        self.name = name
-        self.constants = {key: float(constants[key]) for key in self.constant_names}
-        self.meta = meta or {}
+        if not isinstance(constants, Mapping):
+            raise InputError(f"constants of law '{name}': expected a mapping of names to numbers, "
+                             f"got {type(constants).__name__}")
+        missing = [key for key in self.constant_names if key not in constants]
+        if missing:
+            raise InputError(f"law '{name}' needs the constants {', '.join(missing)}")
+        for key in self.constant_names:
+            value = constants[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(
+                    float(value) if abs(value) < 1e308 else math.inf):
+                raise InputError(f"constants.{key} of law '{name}': expected a finite number, got {value!r}"[:200])
+        self.name = str(name)
+        self.constants = MappingProxyType({key: float(constants[key]) for key in self.constant_names})
+        self.meta = _frozen_copy(dict(meta or {}))
         if self.meta.get("params_kind"):
             self.params_kind = str(self.meta["params_kind"])
-        self.validity = dict(self.meta.get("validity") or {})
+        self.validity = self.meta.get("validity") or MappingProxyType({})
         self.check_constants()
+
+    def __setattr__(self, name, value):
+        if self.__dict__.get("_frozen"):
+            raise AttributeError(f"law '{self.name}' is immutable; use clone(...) for a changed copy")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        if self.__dict__.get("_frozen"):
+            raise AttributeError(f"law '{self.name}' is immutable")
+        object.__delattr__(self, name)
 
     def unchecked(self, name: str):
         """The bound method ``name`` without its input checks, for optimisers that scan grids whose
@@ -139,14 +217,17 @@ class Law:
         """Extra keys for the compute-optimal allocation of ``flops`` (none by default)."""
         return {}
 
+    @checked
     def model_extras(self, params, tokens) -> dict:
         """Extra keys for a given model and its data, e.g. a predicted downstream error (none by default)."""
         return {}
 
+    @checked
     def training_flops(self, params, tokens):
         """Training compute of ``params`` on ``tokens`` under the law's cost model: 6·N·D by default."""
         return FLOPS_PER_PARAM_TOKEN * params * tokens
 
+    @checked
     def at_budget(self, flops) -> "Law":
         """This law with its run settings (granularity, precision, ...) fixed at their optimum for
         ``flops``; the law itself when it has none."""
@@ -168,6 +249,7 @@ class Law:
         repetition treat every token as fresh."""
         return self.unchecked("loss")(params, tokens)
 
+    @checked
     def data_floor(self, unique_tokens=None) -> float:
         """The loss no budget goes below with ``unique_tokens`` distinct tokens (or unlimited)."""
         return self.floor_loss()
@@ -207,20 +289,13 @@ class Law:
         Generic inverse by bisection on log C (optimal loss is non-increasing in C); forms with a
         closed form override it.
         """
-        lo, hi = 1.0, 1e60
-        if self.frontier_loss(hi) > target_loss:
+        from scalingplan.solve import bisect
+
+        if self.frontier_loss(1e60) > target_loss:
             return math.inf
-        if self.frontier_loss(lo) <= target_loss:
-            return lo
-        for _ in range(200):
-            mid = math.sqrt(lo * hi)
-            if self.frontier_loss(mid) <= target_loss:
-                hi = mid
-            else:
-                lo = mid
-            if hi / lo - 1 < 1e-13:
-                break
-        return hi
+        if self.frontier_loss(1.0) <= target_loss:
+            return 1.0
+        return bisect(lambda c: self.frontier_loss(c) <= target_loss, 1.0, 1e60)[1]
 
     def floor_loss(self) -> float:
         """The loss no budget goes below (irreducible term), or 0 if the form has none."""

@@ -26,6 +26,14 @@ class MoELaw(Configurable, Law):
     granularity = None  # G of the experts, or None: allocate chooses it (loss of a given model: G = 1)
     experts = None  # expansion rate E, or None: the fitted constant (64)
 
+    def check_setting(self, name, value):
+        """G at least 1 (experts no larger than the dense feed-forward); E positive."""
+        from scalingplan.laws.settings import setting_number
+
+        if name == "granularity":
+            return setting_number(value, name, 1.0, True, " (experts no larger than the dense feed-forward)")
+        return setting_number(value, name)
+
     def check_constants(self):
         c = self.constants
         for key in ("a", "alpha", "b", "beta", "experts", "c_f", "depth_ratio"):
@@ -107,7 +115,7 @@ class MoELaw(Configurable, Law):
         return self.optimum(flops)[3]
 
     def at_budget(self, flops):
-        return self if self.granularity else self.configured(granularity=self.optimum(flops)[2])
+        return self if self.granularity else self.clone(granularity=self.optimum(flops)[2])
 
     def plan_extras(self, flops) -> dict:
         params, _, gran, _ = self.optimum(flops)

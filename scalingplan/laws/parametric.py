@@ -1,5 +1,8 @@
 """Hoffmann et al. 2022 Approach 3: L(N, D) = E + A/N^α + B/D^β (arXiv:2203.15556, eq. 2)."""
 
+import math
+import sys
+
 from scalingplan.constants import FLOPS_PER_PARAM_TOKEN
 from scalingplan.laws.base import Law, tokens_for
 
@@ -27,9 +30,17 @@ class ParametricLaw(Law):
 
     def __init__(self, name, constants, meta=None):
         super().__init__(name, constants, meta)
-        self.parametric = self.parametric_constants()
-        self.E, self.A, self.B, self.alpha, self.beta = (self.parametric[k] for k in ("E", "A", "B", "alpha", "beta"))
-        self.G, self.a, self.b = allocation_coefficients(self.A, self.B, self.alpha, self.beta)
+        try:
+            self.parametric = self.parametric_constants()
+            self.E, self.A, self.B, self.alpha, self.beta = (self.parametric[k] for k in ("E", "A", "B", "alpha", "beta"))
+            self.G, self.a, self.b = allocation_coefficients(self.A, self.B, self.alpha, self.beta)
+        except (OverflowError, ZeroDivisionError):
+            self.G = math.nan
+        derived = {"A": self.parametric["A"], "B": self.parametric["B"], "G": self.G}
+        for key, value in derived.items():
+            if not (math.isfinite(value) and sys.float_info.min <= value <= 1 / sys.float_info.min):
+                raise ValueError(f"constants: they give {key} = {value:g} (E + A/N^alpha + B/D^beta, optimum "
+                                 "N = G·(C/6)^a), beyond double precision: no allocation can be computed")
 
     def parametric_constants(self) -> dict:
         """E, A, B, alpha, beta of eq. 2; forms that restate the same law in other constants derive them."""

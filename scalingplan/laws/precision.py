@@ -1,9 +1,11 @@
 """Kumar et al. 2024, "Scaling Laws for Precision" (arXiv:2411.04330).
 
-L(N, D) = A·N_eff^(−α) + B·D^(−β) + E + δ_PTQ with N_eff = N·Π_x(1 − e^(−P_x/γ_x)) over the
-training precisions of weights, activations and KV cache (§4, eq. 9 family), and the post-training
-quantisation term δ_PTQ = C_T·(D^γ_D / N^γ_N)·e^(−P_post/γ_post) (§3). Training cost is
-C = (6/16)·N·D·P (§4.3): 6ND at 16 bits. Constants from Appendix K.
+L(N, D) = A·N_eff^(−α) + B·D^(−β) + E + δ_PTQ with N_eff = N·Π_x(1 − e^(n_x − P_x/γ_x)) over the
+training precisions of weights, activations and KV cache (§4, eq. 9 family; the offsets n_x of
+Appendix K sit inside the exponential, so each factor vanishes at P_x = n_x·γ_x bits), N the
+non-embedding parameters, and the post-training quantisation term
+δ_PTQ = C_T·(D^γ_D / N^γ_N)·e^(−P_post/γ_post) (§3). Training cost is C = (6/16)·N·D·P (§4.3):
+6ND at 16 bits. Constants from Appendix K.
 """
 
 import math
@@ -42,9 +44,10 @@ class PrecisionLaw(Configurable, Law):
     """Chinchilla-form loss with effective parameters lowered by low-precision training."""
 
     form = "precision"
-    params_kind = "total"
-    constant_names = ("A", "alpha", "B", "beta", "E", "gamma_w", "gamma_a", "gamma_kv",
+    params_kind = "non-embedding"
+    constant_names = ("A", "alpha", "B", "beta", "E", "gamma_w", "gamma_a", "gamma_kv", "n_w", "n_a", "n_kv",
                       "C_T", "gamma_D", "gamma_N", "gamma_post")
+    PARTS = ("w", "a", "kv")
     predicts_loss = True
     settings = ("precision", "post_bits")
     precision = None  # (P_w, P_a, P_kv) bits, or None: the compute-optimal training precision
@@ -52,15 +55,51 @@ class PrecisionLaw(Configurable, Law):
     extra_columns = (("Bits", "precision_bits", "plain"), ("Effective N", "effective_params", "count"),
                      ("δ_PTQ", "delta_ptq", "plain"))
 
+    def check_setting(self, name, value):
+        """precision: (P_w, P_a, P_kv) bits, each positive and at most 32 (or one number for all
+        three, or a name such as 'fp8'); post_bits: positive bits."""
+        from scalingplan.errors import InputError
+        from scalingplan.laws.settings import setting_number
+
+        if name == "post_bits":
+            return setting_number(value, "post_train_bits")
+        if isinstance(value, str):
+            try:
+                value = parse_precision(value)
+            except ValueError as exc:
+                raise InputError(str(exc), name) from None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = (value,) * 3
+        if not isinstance(value, (tuple, list)) or len(value) != 3:
+            raise InputError(f"expected bits for weights, activations and KV cache (3 numbers), got {value!r}"[:200],
+                             name)
+        bits = tuple(setting_number(part, name) for part in value)
+        if max(bits) > HIGHEST_BITS:
+            raise InputError(f"bits must be at most {HIGHEST_BITS:g}, got {value!r}", name)
+        for part, bit, lowest in zip(("weights", "activations", "KV cache"), bits, self.lowest_bits()):
+            if bit <= lowest:
+                raise InputError(f"{part} at {bit:g} bits leave no effective parameters under this law "
+                                 f"(its factor 1 − e^(n − P/gamma) is 0 at {lowest:.3g} bits); give more bits", name)
+        return bits
+
     def check_constants(self):
         for key, value in self.constants.items():
-            if value <= 0 and key != "E":
+            if value <= 0 and key not in ("E", "n_w", "n_a", "n_kv"):
                 raise ValueError(f"constants.{key}: must be positive, got {value:g}")
+        for part, lowest in zip(self.PARTS, self.lowest_bits()):
+            if not lowest < HIGHEST_BITS:
+                raise ValueError(f"constants.n_{part}: leaves no effective parameters below {HIGHEST_BITS:g} bits "
+                                 f"(n_{part}·gamma_{part} = {lowest:g})")
+
+    def lowest_bits(self) -> tuple:
+        """(weights, activations, KV cache): the bits n_x·γ_x at which a factor of N_eff reaches 0."""
+        c = self.constants
+        return tuple(c[f"n_{part}"] * c[f"gamma_{part}"] for part in self.PARTS)
 
     def formula_lines(self) -> list:
         return [
-            "L = A·N_eff^(−alpha) + B·D^(−beta) + E + δ_PTQ, N_eff = N·Π(1 − e^(−P_x/gamma_x)), "
-            "x = weights, activations, KV cache",
+            "L = A·N_eff^(−alpha) + B·D^(−beta) + E + δ_PTQ, N_eff = N·Π(1 − e^(n_x − P_x/gamma_x)), "
+            "x = weights, activations, KV cache; N non-embedding",
             "δ_PTQ = C_T·(D^gamma_D / N^gamma_N)·e^(−P_post/gamma_post) (with --post-train-bits)",
             "Cost C = (6/16)·N·D·P (P = the wider of weight and activation bits); allocate also picks "
             f"P when --precision is not given (compute-optimal P = {self.optimal_bits():.3g} bits)",
@@ -71,12 +110,14 @@ class PrecisionLaw(Configurable, Law):
 
     # --- the law ------------------------------------------------------------------------------
     def capacity(self, bits_w, bits_a, bits_kv):
-        """N_eff / N = Π_x(1 − e^(−P_x/γ_x))."""
+        """N_eff / N = Π_x(1 − e^(n_x − P_x/γ_x)) (App. K's reading: the offset inside the exponential)."""
         import numpy as np
 
         c = self.constants
-        return ((1 - np.exp(-bits_w / c["gamma_w"])) * (1 - np.exp(-bits_a / c["gamma_a"]))
-                * (1 - np.exp(-bits_kv / c["gamma_kv"])))
+        out = 1.0
+        for part, bits in zip(self.PARTS, (bits_w, bits_a, bits_kv)):
+            out = out * (1 - np.exp(c[f"n_{part}"] - bits / c[f"gamma_{part}"]))
+        return out
 
     def delta_ptq(self, params, tokens, post_bits=None):
         """δ_PTQ = C_T·(D^γ_D/N^γ_N)·e^(−P_post/γ_post); 0 without post-training quantisation."""
@@ -113,8 +154,12 @@ class PrecisionLaw(Configurable, Law):
         """Training precision P (all three parts) of least loss without δ_PTQ. At fixed P the
         optimum is Chinchilla's with A·capacity^(−α) and N·D = 16C/(6P), whose reducible loss is
         ∝ (capacity(P)/P)^(−αβ/(α+β)); so P maximises capacity(P)/P at every budget (§4.3)."""
-        (bits,), _ = grid_minimise(lambda p: -self.capacity(p, p, p) / p, [(LOWEST_BITS, HIGHEST_BITS)])
+        (bits,), _ = grid_minimise(lambda p: -self.capacity(p, p, p) / p, [self.bits_range()])
         return bits
+
+    def bits_range(self) -> tuple:
+        """The training precisions searched: from where every factor of N_eff is positive to 32 bits."""
+        return max(LOWEST_BITS, max(self.lowest_bits()) + 1e-9), HIGHEST_BITS
 
     def _optimum(self, flops: float):
         """(N, D, P, L) of least loss at one budget; P searched too when no precision is set."""
@@ -129,7 +174,7 @@ class PrecisionLaw(Configurable, Law):
             tokens = flops / self.training_flops(params, 1.0, precision)
             return self.loss(params, tokens, precision)
 
-        bits_range = (16.0, 16.0) if fixed else (LOWEST_BITS, HIGHEST_BITS)
+        bits_range = (16.0, 16.0) if fixed else self.bits_range()
         (log_n, bits), best = grid_minimise(loss, [(scale - 10.0, scale + 10.0), bits_range])
         precision = fixed or (bits, bits, bits)
         params = math.exp(log_n)
@@ -161,7 +206,7 @@ class PrecisionLaw(Configurable, Law):
         return self.optimum(flops)[3]
 
     def at_budget(self, flops):
-        return self if self.precision else self.configured(precision=(self.optimum(flops)[2],) * 3)
+        return self if self.precision else self.clone(precision=(self.optimum(flops)[2],) * 3)
 
     def plan_extras(self, flops) -> dict:
         return self.at_budget(flops).model_extras(*self.allocate(flops))

@@ -39,6 +39,23 @@ def exact(x) -> str:
     return special_text(x) or f"{float(x):.8g}"
 
 
+def citation_text(citation) -> str:
+    """A law file's ``citation`` (authors, year, title, arXiv id, table, variant) as one line."""
+    from collections.abc import Mapping
+
+    if not isinstance(citation, Mapping):
+        return str(citation or "")
+    parts = [citation.get("authors"), citation.get("year"), citation.get("title")]
+    text = ", ".join(str(p) for p in parts if p)
+    if citation.get("arxiv"):
+        text += f", arXiv:{citation['arxiv']}"
+    if citation.get("table"):
+        text += f"; {citation['table']}"
+    if citation.get("variant"):
+        text += f" ({citation['variant']})"
+    return text
+
+
 KINDS = {"count": human_count, "flops": sci, "plain": plain, "loss": loss_text, "exact": exact,
          "ratio": ratio_text, "text": lambda x: "-" if x is None else str(x)}
 
@@ -46,12 +63,19 @@ KINDS = {"count": human_count, "flops": sci, "plain": plain, "loss": loss_text, 
 @dataclass
 class Column:
     """A table column: ``kind`` picks the formatter (KINDS); ``wrap`` lets long text wrap across
-    lines (prose such as notes or messages); every other cell is kept whole."""
+    lines (prose such as notes or messages); every other cell is kept whole. ``shown`` names a key
+    that a person sees instead of ``key`` when a row has it (e.g. a law's name with a mark); CSV
+    always writes ``key``."""
 
     header: str
     key: str
     kind: str = "plain"
     wrap: bool = False
+    shown: str = ""
+
+    def cell(self, row: dict):
+        """The value a person sees in this column of ``row``."""
+        return row[self.shown] if self.shown and self.shown in row else row.get(self.key)
 
 
 @dataclass
@@ -119,7 +143,7 @@ def render_csv(tables: list) -> str:
 
 
 def _cells(table: Table) -> list:
-    return [[KINDS[c.kind](row.get(c.key)) for c in table.columns] for row in table.rows]
+    return [[KINDS[c.kind](c.cell(row)) for c in table.columns] for row in table.rows]
 
 
 def render_markdown(tables: list) -> str:

@@ -84,6 +84,27 @@ footer { color: var(--muted); font-size: .85rem; margin-top: 2rem; }
 """
 
 
+def command_line(argv: list) -> str:
+    """The command as typed (``sys.argv``), quoted for a shell."""
+    import shlex
+
+    return shlex.join(["scalingplan", *map(str, argv[1:])])
+
+
+def write_page(path, text: str, option: str = "--output") -> int:
+    """Write a page as UTF-8; its size in bytes. InputError (naming ``option``) when it cannot be written."""
+    from pathlib import Path
+
+    from scalingplan.errors import InputError
+
+    data = text.encode("utf-8")
+    try:
+        Path(path).write_bytes(data)
+    except OSError as exc:
+        raise InputError(f"{option}: cannot write {path} ({exc.strerror or exc})") from None
+    return len(data)
+
+
 def esc(value) -> str:
     """Text made inert for HTML, in element content and in quoted attributes."""
     return escape("" if value is None else str(value), quote=True)
@@ -118,7 +139,7 @@ def html_table(table: Table, ident: str, row_key: str = "law") -> str:
     for row in table.rows:
         cells = []
         for index, c in enumerate(table.columns):
-            value = row.get(c.key)
+            value = c.cell(row)
             classes = "text" + (" wrap" if c.wrap else "") if c.kind == "text" else "num"
             data = "" if c.kind == "text" or value is None or isinstance(value, str) else \
                 f' data-key="{esc(c.key)}" data-value="{number_attr(value)}"'

@@ -50,19 +50,6 @@ BUDGET = record({
     "description": STRING,
 }, {"hardware": HARDWARE}, text="A training budget, however it was given.")
 
-ALLOCATION_KEYS = {
-    "law": STRING,
-    "params": described(NUMBER, "parameters N, counted as the law counts them"),
-    "tokens": described(NUMBER, "training tokens D"),
-    "tokens_per_param": NUMBER,
-    "flops": described(NUMBER, "training compute C = 6ND"),
-    "pf_days": NUMBER,
-    "loss": described(NUMBER_OR_NULL, "predicted final loss (nats/token, the law's own data); null if the "
-                                      "law predicts none"),
-    "params_kind": described(STRING, "what 'params' counts: total, non-embedding or M/6 (DeepSeek)"),
-    "extrapolation_decades": described(NUMBER_OR_NULL, "decades of budget outside the budgets the law was "
-                                                       "fitted on: 0 inside; null if the law states none"),
-}
 LAYOUT = record({
     "dp": INTEGER, "tp": INTEGER, "pp": INTEGER, "zero": described(INTEGER, "ZeRO stage 0-3"),
     "recompute": {"enum": ["none", "selective", "full"]}, "micro_batch": INTEGER,
@@ -74,19 +61,19 @@ LAYOUT = record({
 }, {"cp": INTEGER, "interleave": INTEGER, "step_seconds": described(NUMBER, "predicted step time"),
     "mfu": described(NUMBER, "predicted model FLOPs utilisation")},
     text="A parallel layout that fits, with its memory per GPU.")
-ALLOCATION_EXTRAS = {
+RECIPE_KEYS = {
     "batch_tokens": described(NUMBER, "batch size in tokens by the recipe's rule, whole sequences"),
     "batch_sequences": NUMBER,
     "learning_rate": described(NUMBER, "peak learning rate by the recipe's rule"),
     "hparams_rule": {"enum": ["deepseek", "steplaw"]},
+    "hparams_extrapolation_decades": described(NUMBER, "decades outside the range the batch/lr rule was "
+                                                       "fitted on (DeepSeek: 1e17-2e19 FLOPs), 0 inside"),
     "shape": record({"layers": INTEGER, "d_model": INTEGER, "heads": INTEGER, "seq_len": INTEGER,
                      "assumed": BOOLEAN}, text="the shape used for the recipe (assumed from N when unknown)"),
     "proposed_shape": record({"layers": INTEGER, "d_model": INTEGER, "heads": INTEGER, "kv_heads": INTEGER,
                               "ffw_size": INTEGER, "params": NUMBER, "count": STRING}, extra=EXTRA_VALUE,
                              nullable=True, text="allocate --shapes: the best 'scalingplan shape' candidate"),
-    "frontier_batch_tokens": described(NUMBER, "kaplan2020: Table 6 frontier batch in tokens"),
-    "frontier_steps": described(NUMBER, "kaplan2020: Table 6 frontier steps"),
-    "critical_batch_tokens": described(NUMBER, "kaplan2020: B_crit(L) = B*/L^(1/α_B) at the frontier loss, eq. 1.4"),
+    "steps": described(NUMBER, "optimisation steps, ceil(tokens ÷ batch)"),
     "hardware_flops": described(NUMBER, "6ND, or 8ND with full recomputation (with --gpu --count)"),
     "gpu_hours": NUMBER, "days": described(NUMBER, "wall-clock days on the cluster"),
     "cost": NUMBER_OR_NULL, "energy_kwh": NUMBER_OR_NULL, "co2_kg": NUMBER_OR_NULL,
@@ -97,28 +84,36 @@ ALLOCATION_EXTRAS = {
     "throughput": {"type": ["object", "null"], "description": "the predicted step of the row's layout "
                    "(keys as `scalingplan throughput`: step_seconds, tokens_per_second, mfu, hfu, "
                    "model_tflops_per_gpu, hardware_tflops_per_gpu, layout, breakdown, memory)"},
-    "steps": described(NUMBER, "optimisation steps, ceil(tokens ÷ batch)"),
-    "epochs": described(NUMBER, "passes over the unique tokens"),
-    "unique_tokens": NUMBER,
-    "unlimited_data_params": NUMBER, "unlimited_data_tokens": NUMBER, "unlimited_data_loss": NUMBER_OR_NULL,
-    "inference_tokens": NUMBER, "inference_flops": NUMBER,
-    "total_flops": described(NUMBER, "training plus inference FLOPs, 6ND + 2NT"),
-    "chinchilla_params": NUMBER, "chinchilla_tokens": NUMBER, "chinchilla_total_flops": NUMBER,
-    "chinchilla_loss": NUMBER_OR_NULL, "saving_flops": NUMBER, "saving_percent": NUMBER, "loss_gain": NUMBER,
 }
-ALLOCATION = record(ALLOCATION_KEYS, ALLOCATION_EXTRAS, extra=EXTRA_VALUE,
-                    text="One law's allocation; law forms may add keys of their own (see 'scalingplan laws show').")
+"""Keys the recipe and the cluster add to an allocation row (``recipe.add_recipe``)."""
 
-ASSESSMENT = record({
-    "law": STRING, "loss": NUMBER_OR_NULL, "optimal_params": NUMBER, "optimal_tokens": NUMBER,
-    "params_ratio": described(NUMBER, "the model's parameters ÷ the law's optimum at the same compute"),
-    "optimal_loss": NUMBER_OR_NULL,
-}, {"epochs": NUMBER, "unique_tokens": NUMBER, "repetition_modelled": BOOLEAN,
-    "params_kind": described(STRING, "what the law's parameters count"),
-    "training": {"enum": ["under-trained", "over-trained", "compute-optimal"]},
-    "optimum_compute_fraction": described(NUMBER_OR_NULL, "compute the law's optimum needs to reach the "
-                                                          "model's loss ÷ the model's compute"),
-    "extrapolation_decades": NUMBER_OR_NULL}, extra=EXTRA_VALUE)
+LAW_KEYS = {
+    "frontier_batch_tokens": described(NUMBER, "kaplan2020: Table 6 frontier batch in tokens"),
+    "frontier_steps": described(NUMBER, "kaplan2020: Table 6 frontier steps"),
+    "critical_batch_tokens": described(NUMBER, "kaplan2020: B_crit(L) = B*/L^(1/α_B) at the frontier loss, eq. 1.4"),
+}
+"""Keys a law form adds beside those it names in ``extra_columns``."""
+
+ROW_EXTRAS: dict = {}
+"""More keys allowed in an allocation row: a module that adds keys to rows registers them here."""
+
+JSON_TYPES = {"number": NUMBER, "number|null": NUMBER_OR_NULL, "string": STRING, "boolean": BOOLEAN}
+
+
+def allocation_record(more: dict | None = None) -> dict:
+    """The schema of one allocation row, generated from ``planner.Allocation``'s fields, the law
+    forms' own keys and the recipe's; closed (no other keys)."""
+    from scalingplan.laws import FORMS
+    from scalingplan.planning.planner import CORE_KEYS, row_keys
+
+    keys = {name: described(JSON_TYPES[kind], text) for name, (text, _, _, kind) in row_keys().items()}
+    required = {name: keys.pop(name) for name in (*CORE_KEYS, "tokens_per_param", "pf_days")}
+    forms = {spec[1]: described(EXTRA_VALUE, f"{form.form}: {spec[0]}") for form in FORMS.values()
+             for spec in form.extra_columns}
+    return record(required, {**keys, **forms, **LAW_KEYS, **RECIPE_KEYS, **ROW_EXTRAS, **(more or {})},
+                  text="One law's allocation (generated from planner.Allocation); law forms add the keys they "
+                       "name (see 'scalingplan laws show').")
+
 
 CONSTANT = record({"name": STRING, "value": NUMBER, "unit": STRING, "meaning": STRING})
 CITATION = {"type": ["object", "string", "null"]}
@@ -137,16 +132,19 @@ FIT_ALLOCATION = record({"flops": NUMBER, "params": NUMBER, "tokens": NUMBER, "t
                         {"params_interval": array(NUMBER), "tokens_interval": array(NUMBER)})
 
 COMMANDS = {
-    "allocate": record({
-        "query": record({}, {"flops": NUMBER, "params": NUMBER, "loss": NUMBER, "unique_tokens": NUMBER,
-                             "inference_tokens": NUMBER}, extra=EXTRA_VALUE,
-                        text="what was asked: a budget, a model size or a target loss, and constraints"),
+    "allocate": lambda: record({
+        "query": record({}, {"flops": NUMBER, "params": NUMBER, "loss": NUMBER, "tokens_per_param": NUMBER,
+                             "unique_tokens": NUMBER, "inference_tokens": NUMBER},
+                        text="what was asked: a budget, a model size or a target loss, and its limits"),
         "budget": {**BUDGET, "type": ["object", "null"]},
-        "allocations": array(ALLOCATION),
+        "allocations": array(allocation_record()),
     }, {"recipe": record({"hparams_rule": STRING, "hparams_source": STRING, "seq_len": INTEGER, "shape": STRING},
                          {"cluster": {"type": "object"}}, extra=EXTRA_VALUE,
-                         text="the batch/learning-rate rule and, with --gpu --count, the cluster assumed")},
-        extra=EXTRA_VALUE),
+                         text="the batch/learning-rate rule and, with --gpu --count, the cluster assumed"),
+        "recommended": described(record({"law": STRING, "params": NUMBER, "tokens": NUMBER, "loss": NUMBER_OR_NULL,
+                                         "reason": STRING}, extra=EXTRA_VALUE, nullable=True),
+                                 "the one plan to start from"),
+        "spread": described({"type": "object"}, "min and max of params and tokens over the laws' rows")}),
     "memory": record({
         "model": record({"params": NUMBER, "shape": {"type": "object"}, "shape_note": STRING}),
         "gpu": record({"name": STRING, "count": INTEGER, "memory_bytes": NUMBER, "source": STRING}),
@@ -159,16 +157,16 @@ COMMANDS = {
         "fewest_gpus": record({"count": {"type": ["integer", "null"]}, "layout": {**LAYOUT, "type": ["object", "null"]}},
                               text="the fewest GPUs (a power of two) with a layout that fits"),
     }),
-    "compare": record({
+    "compare": lambda: record({
         "laws": array(STRING), "budgets": array(NUMBER, "budgets compared, in FLOPs"),
-        "rows": array(record({**ALLOCATION_KEYS, "params_vs_first": NUMBER, "tokens_vs_first": NUMBER},
-                             ALLOCATION_EXTRAS, extra=EXTRA_VALUE)),
+        "rows": array(allocation_record({"params_vs_first": NUMBER, "tokens_vs_first": NUMBER,
+                                         "compute_vs_first": NUMBER})),
         "scaling": array(record({"law": STRING, "a": NUMBER, "b": NUMBER, "params_per_decade": NUMBER,
                                  "tokens_per_decade": NUMBER})),
-    }, {"budget": BUDGET}, extra=EXTRA_VALUE),
-    "assess": record({"models": array(record({
+    }, {"budget": BUDGET}),
+    "assess": lambda: record({"models": array(record({
         "name": STRING, "params": NUMBER, "tokens": NUMBER, "flops": NUMBER, "source": STRING_OR_NULL,
-        "assessments": array(ASSESSMENT)}, extra=EXTRA_VALUE))}, extra=EXTRA_VALUE),
+        "assessments": array(allocation_record())}))}),
     "laws": record({"laws": array(record({
         "name": STRING, "form": STRING, "aliases": STRING, "family": STRING_OR_NULL, "main": BOOLEAN,
         "summary": STRING, "citation": STRING}, extra=EXTRA_VALUE))}),
@@ -258,9 +256,9 @@ COMMANDS = {
             "multiplier": described(NUMBER_OR_NULL, "compute A needs for B's loss, over B's; null if never"),
             "equal_loss_flops": NUMBER_OR_NULL}, {"interval": array(NUMBER_OR_NULL)})),
     }),
-    "plot frontier": record({
+    "plot frontier": lambda: record({
         "flops_range": array(NUMBER), "budget": BUDGET, "file": STRING_OR_NULL,
-        "allocations": array(ALLOCATION),
+        "allocations": array(allocation_record()),
         "models": array(record({"name": STRING, "params": NUMBER, "tokens": NUMBER, "flops": NUMBER})),
     }),
     "hardware": record({"default_mfu": NUMBER, "default_mfu_source": STRING, "accelerators": array(record({
@@ -318,8 +316,11 @@ COMMANDS["plot isoflop"] = COMMANDS["plot fit"] = {
 
 
 def schema(command: str) -> dict:
-    """The full JSON Schema of ``command``'s --json answer (KeyError for an unknown command)."""
+    """The full JSON Schema of ``command``'s --json answer (KeyError for an unknown command).
+
+    Schemas of allocations are built when asked, from ``planner.Allocation`` and the forms registered."""
     body = COMMANDS[command]
+    body = body() if callable(body) else body
     properties = {"schema_version": {"const": SCHEMA_VERSION, "description": "version of this schema"},
                   **body["properties"]}
     return {"$schema": DRAFT, "$id": f"scalingplan/{command.replace(' ', '-')}/v{SCHEMA_VERSION}",

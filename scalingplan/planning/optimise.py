@@ -4,38 +4,23 @@ Lifetime compute is training plus inference, 6·N·D + 2·N·T for T inference t
 nikhilsardana/beyond-chinchilla utils.py: FLOPMode TRAINING = 6, INFERENCE = 2, counted over input
 and output tokens alike). Every function takes the loss as a callable ``loss(N, D)`` over numpy
 arrays, non-increasing in D, so any law with a loss works, the data-constrained one included. The
-minimisers search a log grid and zoom around the best point; no closed form is needed (Sardana et al.
-solve their first-order condition with Newton's method; tests check that condition at our optimum).
+minimisers search a log grid and zoom around the best point (``solve``); no closed form is needed
+(Sardana et al. solve their first-order condition with Newton's method; tests check that condition at
+our optimum). The planner generalises them to each law's own cost model; these 6ND versions are the
+paper's own statement.
 """
 
 import math
 
 from scalingplan.constants import FLOPS_PER_PARAM_TOKEN, INFERENCE_FLOPS_PER_PARAM_TOKEN
+from scalingplan.solve import bisect, minimise_log
 
-GRID_POINTS = 801
 TOKENS_CEILING = 1e60  # upper end of the search for the tokens that reach a target loss
 
 
 def lifetime_flops(params, tokens, inference_tokens):
     """6·N·D + 2·N·T."""
     return params * (FLOPS_PER_PARAM_TOKEN * tokens + INFERENCE_FLOPS_PER_PARAM_TOKEN * inference_tokens)
-
-
-def minimise_log(f, lo: float, hi: float, rtol: float = 1e-12):
-    """(x, f(x)) minimising ``f`` (vectorised) over [lo, hi]: a log grid, re-gridded between the
-    neighbours of the best point until they are within ``rtol`` (relative) of each other."""
-    import numpy as np
-
-    a, b = math.log(lo), math.log(hi)
-    while True:
-        x = np.linspace(a, b, GRID_POINTS)
-        with np.errstate(all="ignore"):
-            y = np.asarray(f(np.exp(x)), dtype=float)
-        y = np.where(np.isnan(y), np.inf, y)
-        i = int(np.argmin(y))
-        if b - a < rtol or not np.isfinite(y[i]):
-            return float(np.exp(x[i])), float(y[i])
-        a, b = x[max(i - 1, 0)], x[min(i + 1, GRID_POINTS - 1)]
 
 
 def optimum_on_budget(loss, flops: float, inference_tokens: float = 0.0):
@@ -61,15 +46,11 @@ def tokens_reaching(loss, params, target: float):
     import numpy as np
 
     params = np.asarray(params, dtype=float)
-    lo = np.zeros_like(params)
-    hi = np.full_like(params, math.log(TOKENS_CEILING))
     with np.errstate(all="ignore"):
         reachable = loss(params, TOKENS_CEILING) <= target
-        for _ in range(80):
-            mid = 0.5 * (lo + hi)
-            ok = loss(params, np.exp(mid)) <= target
-            hi, lo = np.where(ok, mid, hi), np.where(ok, lo, mid)
-    return np.where(reachable, np.exp(hi), np.inf)
+    _, hi = bisect(lambda d: loss(params, d) <= target, np.ones_like(params), np.full_like(params, TOKENS_CEILING),
+                   steps=80)
+    return np.where(reachable, hi, np.inf)
 
 
 def cheapest_for_loss(loss, target: float, inference_tokens: float = 0.0):
@@ -90,11 +71,5 @@ def cheapest_for_loss(loss, target: float, inference_tokens: float = 0.0):
 def training_share(train_params, flops: float, inference_tokens: float) -> float:
     """The training budget C_t with C_t + 2·N_t(C_t)·T = C, for a rule ``train_params(C_t) -> N``
     (non-decreasing in C_t): how much a training-only plan may spend when inference shares C."""
-    lo, hi = 0.0, math.log(flops)
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        spent = math.exp(mid) + INFERENCE_FLOPS_PER_PARAM_TOKEN * train_params(math.exp(mid)) * inference_tokens
-        lo, hi = (mid, hi) if spent <= flops else (lo, mid)
-        if hi - lo < 1e-13:
-            break
-    return math.exp(lo)
+    return bisect(lambda c: c + INFERENCE_FLOPS_PER_PARAM_TOKEN * train_params(c) * inference_tokens > flops,
+                  1.0, flops)[0]

@@ -4,10 +4,14 @@ Batch size and learning rate, by rule (floats or numpy arrays):
 
 - ``deepseek`` (default): DeepSeek LLM (Bi et al. 2024, arXiv:2401.02954) eq. 1,
   η_opt = 0.3118·C^-0.1250 and B_opt = 0.2920·C^0.3271 tokens, with C = M·D and M the non-embedding
-  FLOPs per token of eq. 2, M = 72·n_layer·d² + 12·n_layer·d·l_seq. Here M = 6N + 12·n_layer·d·l_seq,
-  which is eq. 2 when N = 12·n_layer·d² (Kaplan 2020 §2.1).
-- ``steplaw``: Step Law (Li et al. 2025, arXiv:2503.04715), η = 1.79·N^-0.713·D^0.307 and
-  B = 0.58·D^0.571 tokens, N non-embedding parameters, D tokens.
+  FLOPs per token of eq. 2, M = 72·n_layer·d² + 12·n_layer·d·l_seq. Here M = 6·N_ne + 12·n_layer·d·l_seq
+  with N_ne the non-embedding parameters a token uses, which is eq. 2 when N_ne = 12·n_layer·d²
+  (Kaplan 2020 §2.1): an MoE row's active parameters, a total count less its embeddings, and a
+  DeepSeek row's M/6 as it is. Fitted on budgets of 1e17 to 2e19 FLOPs (§3.1); each row carries
+  ``hparams_extrapolation_decades``, its distance from that range.
+- ``steplaw``: Step Law (Li et al. 2025, arXiv:2503.04715), η = 1.797·N^-0.7129·D^0.3075 and
+  B = 0.5807·D^0.5709 tokens (the mean of the authors' bootstrap fits), N non-embedding parameters,
+  D tokens.
 - Kaplan et al. 2020 rows also carry the critical batch B_crit(L) = B*/L^(1/α_B) (eq. 1.4).
 
 The batch is rounded to whole sequences (at least one); steps = ceil(tokens / batch).
@@ -26,6 +30,7 @@ GPU-hours / count / 24; cost = GPU-hours x price; energy (kWh) = GPU-hours x TDP
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from scalingplan.compute import memory as mem
@@ -33,9 +38,23 @@ from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 
 RULES = ("deepseek", "steplaw")
+#: DeepSeek LLM §3.1: eq. 1 was fitted on budgets from 1e17 to 2e19 FLOPs (validated at 1e20).
+DEEPSEEK_FITTED_FLOPS = (1e17, 2e19)
+#: Step Law: the mean of the 1,000 bootstrap fits the authors publish (github.com/step-law/steplaw,
+#: data/1004_fitted_lr_bs_scaling_model_parameters.csv): ln η = a + b·ln N + c·ln D, ln B = a' + c'·ln D.
+STEPLAW_LR = (0.5863077907399264, -0.7129222911869909, 0.30749095041206964)
+STEPLAW_BATCH = (-0.543542173610334, 0.5709443646895052)
+#: The dense runs of the same repository (data/dense_lr_bs_loss.csv): N non-embedding 2.15e8 to 1.07e9,
+#: D 4e9 to 1e11 tokens.
+STEPLAW_FITTED = {"params": (2.15e8, 1.07e9), "tokens": (4e9, 1e11)}
+#: Vocabulary assumed for the embedding of a law that counts all parameters (untied input and output
+#: matrices, as the default shapes of ``compute.shapes``).
+VOCAB = 32000
 RULE_TEXT = {
-    "deepseek": "DeepSeek LLM eq. 1 (arXiv:2401.02954): lr 0.3118·C^-0.125, batch 0.2920·C^0.3271, C = M·D",
-    "steplaw": "Step Law (arXiv:2503.04715): lr 1.79·N^-0.713·D^0.307, batch 0.58·D^0.571",
+    "deepseek": "DeepSeek LLM eq. 1 (arXiv:2401.02954): lr 0.3118·C^-0.125, batch 0.2920·C^0.3271, C = M·D "
+                "(fitted on 1e17 to 2e19 FLOPs, §3.1)",
+    "steplaw": "Step Law (arXiv:2503.04715; mean of the authors' bootstrap fits): lr 1.797·N^-0.7129·D^0.3075, "
+               "batch 0.5807·D^0.5709, N non-embedding (fitted on N 2.15e8 to 1.07e9, D 4e9 to 1e11)",
 }
 SECONDS_PER_DAY = 86400.0
 
@@ -52,8 +71,10 @@ def deepseek_hparams(compute):
 
 
 def steplaw_hparams(params, tokens):
-    """Step Law: (B = 0.58·D^0.571 tokens, η = 1.79·N^-0.713·D^0.307); N non-embedding parameters."""
-    return 0.58 * tokens ** 0.571, 1.79 * params ** -0.713 * tokens ** 0.307
+    """Step Law: (B in tokens, η) for N non-embedding parameters and D tokens (``STEPLAW_LR``, ``_BATCH``)."""
+    a, b, c = STEPLAW_LR
+    a_b, c_b = STEPLAW_BATCH
+    return math.exp(a_b) * tokens ** c_b, math.exp(a) * params ** b * tokens ** c
 
 
 def check_rule(rule: str, field: str | None = "hparams") -> str:
@@ -64,27 +85,76 @@ def check_rule(rule: str, field: str | None = "hparams") -> str:
     return rule
 
 
-def hyperparameters(params, tokens, rule: str = "deepseek", seq_len: int = mem.DEFAULT_SEQ_LEN,
-                    shape: mem.Shape | None = None) -> dict:
-    """batch_tokens (whole sequences), batch_sequences, learning_rate and steps for N, D (or arrays).
+def rule_scale(params, params_kind: str = "total", seq_len: int = mem.DEFAULT_SEQ_LEN,
+               shape: mem.Shape | None = None):
+    """(N_ne, M): the non-embedding parameters one token uses and DeepSeek's non-embedding FLOPs per
+    token (eq. 2: M = 6·N_ne + 12·n_layer·d·l_seq, the attention term counted once), from a count as
+    a law counts it (floats or arrays).
 
-    ``shape`` gives n_layer and d for DeepSeek's attention term; without it the default shape of
-    ``memory.default_shape`` for N is used.
+    ``params_kind`` 'M/6' (DeepSeek's own laws) is M/6 already, so M = 6N and N_ne = N − 2·n_layer·d·l_seq;
+    'non-embedding' is N_ne; 'total' holds untied embeddings of ``VOCAB`` × d, taken off (a count
+    smaller than its embeddings is used as it is). n_layer and d are the shape's, or the default
+    shape's for the count (``memory.default_shape``).
+    """
+    xp = mem.math_for(params)
+    params = xp.asarray(params, dtype=float)
+    layers = mem.default_layers(params) if shape is None else float(shape.layers)
+    d_model = mem.ASPECT * layers if shape is None else float(shape.d_model)
+    context = 2.0 * layers * d_model * seq_len  # (12·n_layer·d·l_seq) / 6
+    own = {"M/6": context, "total": 2.0 * VOCAB * d_model}.get(params_kind, 0.0)
+    nonembedding = xp.where(params > own, params - own, params)
+    return nonembedding, 6.0 * params if params_kind == "M/6" else 6.0 * (nonembedding + context)
+
+
+def hparams_extrapolation(rule: str, compute, params, tokens):
+    """Decades outside the range the rule was fitted on (0 inside): C for DeepSeek, N and D for Step Law."""
+    xp = mem.math_for(compute, params, tokens)
+    log10 = math.log10 if xp is mem.ScalarMath else __import__("numpy").log10
+
+    def outside(value, bounds):
+        lo, hi = bounds
+        return xp.maximum(xp.maximum(log10(lo / value), log10(value / hi)), 0.0)
+
+    if rule == "deepseek":
+        return outside(compute, DEEPSEEK_FITTED_FLOPS)
+    return xp.maximum(outside(params, STEPLAW_FITTED["params"]), outside(tokens, STEPLAW_FITTED["tokens"]))
+
+
+def hyperparameters(params, tokens, rule: str = "deepseek", seq_len: int = mem.DEFAULT_SEQ_LEN,
+                    shape: mem.Shape | None = None, params_kind: str = "total", cost_factor=1.0) -> dict:
+    """batch_tokens (whole sequences), batch_sequences, learning_rate, steps and
+    hparams_extrapolation_decades for N, D (or arrays), N counted as ``params_kind`` says.
+
+    DeepSeek's C is M·D (``rule_scale``) times ``cost_factor``, a law's cost per FLOP against 16-bit
+    training (P/16 under Kumar et al.'s C = (6/16)·N·D·P), so the rule sees the compute the budget
+    buys; Step Law's N is the non-embedding count.
     """
     rule = check_rule(rule)
     xp = mem.math_for(params, tokens)
     params, tokens = xp.asarray(params, dtype=float), xp.asarray(tokens, dtype=float)
+    nonembedding, per_token = rule_scale(params, params_kind, seq_len, shape)
+    compute = per_token * tokens * cost_factor
     if rule == "deepseek":
-        layers = mem.default_layers(params) if shape is None else shape.layers
-        d_model = mem.ASPECT * layers if shape is None else shape.d_model
-        compute = (6.0 * params + 12.0 * layers * d_model * seq_len) * tokens
         batch, lr = deepseek_hparams(compute)
     else:
-        batch, lr = steplaw_hparams(params, tokens)
+        batch, lr = steplaw_hparams(nonembedding, tokens)
     sequences = xp.maximum(1.0, xp.rint(batch / seq_len))
     batch_tokens = sequences * seq_len
     return {"batch_tokens": batch_tokens, "batch_sequences": sequences, "learning_rate": lr,
-            "steps": xp.ceil(tokens / batch_tokens)}
+            "steps": xp.ceil(tokens / batch_tokens),
+            "hparams_extrapolation_decades": hparams_extrapolation(rule, compute, nonembedding, tokens)}
+
+
+def row_hyperparameters(row: dict, rule: str = "deepseek", seq_len: int = mem.DEFAULT_SEQ_LEN,
+                        shape: mem.Shape | None = None) -> dict:
+    """``hyperparameters`` of an allocation row in its law's own units: an MoE row's active
+    parameters (non-embedding, Krajewski et al. 2024), a precision row's cost P/16 (Kumar et al. 2024,
+    §4.3), a DeepSeek row's M/6 as it is."""
+    params, kind = row["params"], row.get("params_kind", "total")
+    if row.get("active_params") is not None:
+        params, kind = row["active_params"], "non-embedding"
+    factor = row["precision_bits"] / 16.0 if row.get("precision_bits") is not None else 1.0
+    return hyperparameters(params, row["tokens"], rule, seq_len, shape, kind, factor)
 
 
 # --- the cluster -----------------------------------------------------------------------------------
@@ -236,6 +306,21 @@ def throughput_summary(predicted: dict) -> dict:
     return {key: predicted[key] for key in keys}
 
 
+def extrapolation_note(rows: list, rule: str) -> str | None:
+    """One line naming the rows whose recipe lies outside the range the rule was fitted on."""
+    far = {}
+    for row in rows:
+        decades = row.get("hparams_extrapolation_decades")
+        worst = float(decades.max()) if hasattr(decades, "max") else float(decades or 0.0)
+        if worst > 0:
+            far[row["law"]] = max(far.get(row["law"], 0.0), worst)
+    if not far:
+        return None
+    fitted = "budgets of 1e17 to 2e19 FLOPs" if rule == "deepseek" else "N 2.15e8 to 1.07e9 and D 4e9 to 1e11"
+    return (f"The {rule} rule was fitted on {fitted}; extrapolated here by (decades): "
+            + ", ".join(f"{name} {decades:.1f}" for name, decades in far.items()) + ".")
+
+
 # --- allocations -----------------------------------------------------------------------------------
 def add_recipe(rows: list, rule: str = "deepseek", seq_len: int = mem.DEFAULT_SEQ_LEN,
                cluster: Cluster | None = None, shape: mem.Shape | None = None) -> dict:
@@ -249,7 +334,7 @@ def add_recipe(rows: list, rule: str = "deepseek", seq_len: int = mem.DEFAULT_SE
     rule = check_rule(rule)
     for row in rows:
         row_shape = shape or mem.default_shape(float(row["params"]), seq_len)
-        row.update(hyperparameters(row["params"], row["tokens"], rule, seq_len, shape))
+        row.update(row_hyperparameters(row, rule, seq_len, shape))
         row["hparams_rule"] = rule
         row["shape"] = {"layers": row_shape.layers, "d_model": row_shape.d_model, "heads": row_shape.heads,
                         "seq_len": row_shape.seq_len, "assumed": row_shape.assumed}
@@ -259,6 +344,7 @@ def add_recipe(rows: list, rule: str = "deepseek", seq_len: int = mem.DEFAULT_SE
             row["memory"] = memory_on_cluster(row["params"], row["batch_sequences"], cluster, row_shape, predicted)
             row["throughput"] = None if predicted is None else throughput_summary(predicted)
     info = {"hparams_rule": rule, "hparams_source": RULE_TEXT[rule], "seq_len": seq_len,
+            "hparams_extrapolation": extrapolation_note(rows, rule),
             "shape": shape.describe() if shape else
             f"assumed from each row's parameters: d_model = {mem.ASPECT} × layers, {mem.HEAD_DIM}-wide heads"}
     if cluster is not None:

@@ -16,6 +16,9 @@ exponent alone.
 
 import math
 
+from scalingplan.laws.kaplan import BUDGET_PER_C_MIN
+from scalingplan.solve import bisect
+
 PEARCE_GAMMA = 47491.0
 """N_T = N + 47491·N^(1/3) (Pearce & Song 2024, Fig. 2 fit to the Chinchilla model shapes)."""
 
@@ -63,12 +66,8 @@ def nonembedding_optimum(law, flops, gamma: float = PEARCE_GAMMA):
     import numpy as np
 
     flops = np.asarray(flops, dtype=float)
-    lo, hi = np.full_like(flops, 0.0), np.log(flops)
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        below = nonembedding_budget(law, np.exp(mid), gamma) < flops
-        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
-    result = np.exp(0.5 * (lo + hi))
+    lo, hi = bisect(lambda n: nonembedding_budget(law, n, gamma) >= flops, np.ones_like(flops), flops, steps=200)
+    result = np.sqrt(lo * hi)
     return float(result) if result.ndim == 0 else result
 
 
@@ -106,13 +105,17 @@ def porian_rows() -> list:
 
 
 def budget_reading_rows(kaplan, chinchilla, budgets) -> list:
-    """Kaplan's N_opt with the budget read as C_min and as C = 2·C_min, beside a Chinchilla law."""
+    """Kaplan's N_opt with the budget C read as C_min (the plan of 2·C) and as C = 2·C_min (the plan of
+    C, as ``allocate`` prints it), beside a Chinchilla law's, all from the planner."""
+    from scalingplan.planning.planner import Query, plan
+
     rows = []
     for flops in budgets:
-        as_cmin = kaplan.allocate(flops)[0]
-        as_spent = kaplan.allocate(flops / 2.0)[0]
+        as_spent = plan(kaplan, Query(flops=flops)).params
+        as_cmin = plan(kaplan, Query(flops=BUDGET_PER_C_MIN * flops)).params
         rows.append({"flops": flops, "kaplan_params_cmin": as_cmin, "kaplan_params_spent": as_spent,
-                     "reading_ratio": as_cmin / as_spent, "chinchilla_params": chinchilla.allocate(flops)[0]})
+                     "reading_ratio": as_cmin / as_spent,
+                     "chinchilla_params": plan(chinchilla, Query(flops=flops)).params})
     return rows
 
 
