@@ -63,7 +63,8 @@ def parse_number(value, what: str = "value") -> float:
         raise InputError(f"expected a number, got {value!r}", field)
     if isinstance(value, int):
         if abs(value) > LARGEST:
-            raise InputError(f"{value:.3g} is out of range (allowed: {RANGE_TEXT})", field)
+            digits = len(str(abs(value)))  # formatting it as a float would overflow past 308 digits
+            raise InputError(f"{str(value)[:12]}... ({digits} digits) is out of range (allowed: {RANGE_TEXT})", field)
         number = float(value)
     elif isinstance(value, float):
         number = value

@@ -3,7 +3,8 @@ import tempfile
 
 # Tests never write the registry cache under the real home directory, nor read the user's config.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="scalingplan-test-cache-")
-os.environ["SCALINGPLAN_CONFIG"] = os.path.join(tempfile.mkdtemp(prefix="scalingplan-test-config-"), "none.toml")
+os.environ["SCALINGPLAN_CONFIG"] = os.path.join(tempfile.mkdtemp(prefix="scalingplan-test-config-"), "empty.toml")
+open(os.environ["SCALINGPLAN_CONFIG"], "w").close()
 
 # Deterministic CLI output: no colour, no terminal detection, a fixed width.
 os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
@@ -53,7 +54,7 @@ def main_cli(capsys, monkeypatch):
     def invoke(*args):
         handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
         monkeypatch.setattr(sys, "argv", ["scalingplan", *map(str, args)])
-        stdout, code, exception = sys.stdout, None, None
+        stdout, stderr, code, exception = sys.stdout, sys.stderr, None, None
         try:
             with warnings.catch_warnings():
                 main()
@@ -62,7 +63,7 @@ def main_cli(capsys, monkeypatch):
         except BaseException as exc:  # noqa: BLE001 - reported to the test
             exception = exc
         finally:
-            sys.stdout = stdout
+            sys.stdout, sys.stderr = stdout, stderr
             for s, handler in handlers.items():
                 signal.signal(s, handler)
         out, err = capsys.readouterr()

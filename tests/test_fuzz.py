@@ -156,3 +156,102 @@ def test_fuzz_yaml_documents(cli, tmp_path, kind):
         else:
             result = cli("laws", "show", str(path)) if i % 2 else cli("allocate", "--flops", "1e21", "--law", str(path))
         assert_clean(result, text)
+
+
+# --- hypothesis: names, config files, signals at start-up (failures shrink to a minimal case) ----------
+import os  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+from test_hostile import assert_inert, hostile_inputs  # noqa: E402
+
+FIXTURES = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+NAME_PIECES = st.sampled_from(["::", "##[", "##vso[", "\n", "\r", "\x1b[", "\x07", "\x85", "\u2028", "\u202e",
+                               " ", "\t", "error", "add-mask", "[bold]", "%0A", "::error file=x::", "]"])
+NAMES_ANY = st.lists(st.one_of(NAME_PIECES, st.text(max_size=6)), min_size=1, max_size=6).map("".join)
+
+
+@settings(max_examples=25, suppress_health_check=FIXTURES)
+@given(name=NAMES_ANY, options=st.sampled_from([["--format", "github"], ["--json"], ["--format", "csv"],
+                                                ["--format", "markdown"], []]))
+def test_fuzz_names_are_printed_inert(main_cli, tmp_path_factory, name, options):
+    """For any plan or law name, no output line is a CI command except the tool's own annotations,
+    and no raw control character is printed, in any format."""
+    from scalingplan.cli.check import escape
+
+    law, plan = hostile_inputs(tmp_path_factory.mktemp("names"), name)
+    own = f"::error file={escape(str(plan), True)}," if options == ["--format", "github"] else None
+    plain = [] if own else options
+    for args in (["check", plan, *options], ["laws", "show", law, *plain],
+                 ["allocate", "--flops", "1e21", "--law", name, *plain]):
+        result = main_cli(*args)
+        assert result.exit_code in (0, 1, 2) and result.exception is None, (args, result.output)
+        assert_inert(result.stdout, own)
+        assert_inert(result.stderr)
+
+
+TOML_VALUES = st.sampled_from(['"xml"', '"json"', '"github"', '"h100"', '"nope"', "0.4", "40", "-1", "0", "nan", "inf",
+                               "true", "[1, 2]", '["chinchilla-3"]', '["nope"]', "{a = 1}", "[[[[1]]]]",
+                               '"\\u001b[31m"', '"::error::x"', "1e400", '"""multi\nline"""', "1979-05-27"])
+TOML_KEYS = st.sampled_from(["format", "gpu", "mfu", "laws", "colour", "format.x", '"quoted key"'])
+TOML_FILES = st.one_of(
+    st.lists(st.tuples(TOML_KEYS, TOML_VALUES), max_size=4).map(lambda pairs: "".join(f"{k} = {v}\n" for k, v in pairs)),
+    st.binary(max_size=64), st.text(max_size=64))
+
+
+@settings(max_examples=40, suppress_health_check=FIXTURES)
+@given(content=TOML_FILES, args=st.sampled_from([["allocate", "--flops", "1e21"], ["convert", "1e24"],
+                                                 ["allocate", "--gpu-hours", "1e6"], ["laws"]]))
+def test_fuzz_config_files(main_cli, tmp_path_factory, monkeypatch, content, args):
+    """Any config file gives an answer or one line naming the file (exit 2), never an internal error."""
+    from scalingplan.cli import settings as user_settings
+
+    path = tmp_path_factory.mktemp("config") / "config.toml"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    monkeypatch.setenv("SCALINGPLAN_CONFIG", str(path))
+    monkeypatch.setattr(user_settings, "_state", {"disabled": False, "loaded": None})
+    result = main_cli(*args)
+    assert result.exit_code in (0, 2) and result.exception is None, (content, result.output)
+    assert_inert(result.stderr)
+    if result.exit_code == 2:
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
+def _handles_sigterm(pid: int) -> bool | None:
+    """Whether ``pid`` has a SIGTERM handler yet (None once it has ended); Python sets none of its own."""
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            caught = next(int(line.split()[1], 16) for line in handle if line.startswith("SigCgt:"))
+    except (OSError, StopIteration):
+        return None
+    return bool(caught & (1 << (signal.SIGTERM - 1)))
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux /proc")
+@settings(max_examples=6, suppress_health_check=FIXTURES)
+@given(signum=st.sampled_from([signal.SIGINT, signal.SIGTERM]), delay=st.floats(0, 0.3),
+       args=st.sampled_from([["allocate", "--flops", "1e21", "--json"], ["laws"], ["--help"]]))
+def test_fuzz_signals_during_start_up(signum, delay, args):
+    """A signal at any moment once the entry point runs (imports, parsing, the command, exiting) ends
+    in the command's own exit code (it had finished) or 130/143 with one line, never a traceback or
+    death by the signal."""
+    process = subprocess.Popen([sys.executable, "-m", "scalingplan", *args], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while _handles_sigterm(process.pid) is False and time.monotonic() < deadline:
+        time.sleep(0.0005)
+    time.sleep(delay)
+    try:
+        process.send_signal(signum)
+    except ProcessLookupError:
+        pass
+    err = process.communicate(timeout=30)[1]
+    assert process.returncode in (0, 128 + signum), (process.returncode, err)
+    assert "Traceback" not in err and len(err.strip().splitlines()) <= 1, err
+    if process.returncode:
+        assert err.strip() == f"scalingplan: error: {'terminated' if signum == signal.SIGTERM else 'interrupted'}"

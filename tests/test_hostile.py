@@ -4,6 +4,7 @@ watchdog that turns a hang into a failure); hostile conditions (a closed pipe, a
 tiny COLUMNS, a poisoned cache) end cleanly; degenerate fits refuse or warn."""
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -484,3 +485,250 @@ def test_a_signal_ends_the_bootstrap_at_once_with_no_worker_left(tmp_path, signu
     while any(_alive(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(_alive(w) for w in workers)
+
+
+# --- 8. reproducers run in a fresh process under a memory limit -------------------------------------
+DRIVER = Path(__file__).resolve().with_name("hostile_driver.py")
+BOUND_SECONDS, BOUND_MEGABYTES = 10, 600
+"""Every reproducer below hung, ran for minutes or took gigabytes before its fix: each must now end
+within BOUND_SECONDS (a generous wall bound) inside a process limited to BOUND_MEGABYTES of address
+space, which fails any allocation past it."""
+
+
+def reproduce(*cases):
+    """Run each case (argv, or (argv, env)) through the real entry point in one fresh process under
+    the bounds; the results (code, stdout, stderr, seconds), each checked against BOUND_SECONDS."""
+    cases = [(c, {}) if isinstance(c, (list, tuple)) and not isinstance(c[-1], dict) else c for c in cases]
+    payload = json.dumps([[[str(a) for a in argv], {k: str(v) for k, v in env.items()}] for argv, env in cases])
+    process = subprocess.run([sys.executable, str(DRIVER), str(BOUND_MEGABYTES)], input=payload, text=True,
+                             capture_output=True, timeout=BOUND_SECONDS * len(cases) + 30)
+    assert process.returncode == 0, process.stderr[-2000:]
+    *results, peak = [json.loads(line) for line in process.stdout.splitlines()]
+    assert peak["peak_mb"] < BOUND_MEGABYTES, peak
+    for result in results:
+        assert result["seconds"] < BOUND_SECONDS, (result["argv"], result["seconds"])
+    return results
+
+
+def assert_refused(result, *fragments, code=2):
+    """The promised exit code, exactly one line on stderr holding every fragment, no traceback."""
+    lines = result["stderr"].strip().splitlines()
+    assert result["code"] == code, (result["argv"], result["code"], result["stderr"])
+    assert len(lines) == 1, (result["argv"], result["stderr"])
+    assert "Traceback" not in lines[0] and (code == 3 or "internal error" not in lines[0]), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], (result["argv"], lines[0])
+
+
+def test_searches_without_bounds_stop_before_work(tmp_path):
+    """sweep --to 1e40 and --budgets 10^6 hung (the shape search of 10^19-parameter models),
+    --budgets 2^31 raised MemoryError, a prior law with A = 1e100 hung, suggest on runs scaled ×1e80
+    hung, and laws show on a law file of 87k published rows just under the size cap took 66 s and
+    508 MB."""
+    huge = law_file(tmp_path, "name: huge\nform: parametric\n"
+                              "constants: {E: 1.69, A: 1e100, B: 410.7, alpha: 0.34, beta: 0.28}\n", "huge.yaml")
+    runs = synthetic_runs()
+    scaled = write_runs(tmp_path, runs.subset(np.arange(len(runs))))
+    scaled.write_text("params,tokens,loss\n" + "".join(
+        f"{n * 1e71:.17g},{d * 1e68:.17g},{l:.17g}\n" for n, d, l in zip(runs.params, runs.tokens, runs.loss)))
+    head = LAW + "published:\n  rows:\n"
+    row = "  - [1,2,3]\n"
+    crowded = tmp_path / "crowded.yaml"
+    crowded.write_text(head + row * ((2**20 - len(head)) // len(row)))
+    assert 2**20 - len(row) < crowded.stat().st_size <= 2**20
+    results = reproduce(["sweep", "--to", "1e40"], ["sweep", "--budgets", "1000000"],
+                        ["sweep", "--budgets", "2147483648"], ["sweep", "--law", huge],
+                        ["suggest", scaled, "--starts", "50"], ["laws", "show", crowded])
+    for result, fragment in zip(results, ["1e+12", "at most 100 runs", "at most 100 runs", "huge",
+                                          "1e+12", "50,000 values"]):
+        assert_refused(result, fragment)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs Linux /proc")
+@pytest.mark.parametrize("signum, code, fragment", [(signal.SIGKILL, 2, "killed by SIGKILL"),
+                                                    (signal.SIGTERM, 2, "killed by SIGTERM"),
+                                                    (signal.SIGSEGV, 3, "died of SIGSEGV")])
+def test_a_dead_bootstrap_worker_stops_the_fit_at_once(tmp_path, signum, code, fragment):
+    """A worker killed by SIGKILL or SIGTERM left the parent waiting forever on its piece."""
+    runs = write_runs(tmp_path, synthetic_runs())
+    process = subprocess.Popen([sys.executable, "-m", "scalingplan", "fit", str(runs), "--method", "approach2",
+                                "--bootstrap", "10000", "--jobs", "2", "--json"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while len(_children(process.pid)) < 2 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    workers = _children(process.pid)
+    assert len(workers) == 2, "the bootstrap never started its workers"
+    os.kill(workers[0], signum)
+    try:
+        err = process.communicate(timeout=BOUND_SECONDS)[1]
+    finally:
+        process.kill()
+    assert_refused({"argv": signum, "code": process.returncode, "stderr": err}, fragment, code=code)
+    assert not any(_alive(w) for w in workers)
+
+
+def test_the_config_file_is_read_bounded_and_checked(tmp_path):
+    """Deeply nested arrays raised RecursionError, a Latin-1 file UnicodeDecodeError (exit 3), a
+    400 MB comment took 1.2 GB; bad format, gpu and mfu values were accepted."""
+    def config(name, text=None, data=None):
+        path = tmp_path / name
+        if data is not None:
+            path.write_bytes(data)
+        elif text is not None:
+            path.write_text(text)
+        return path
+
+    big = config("big.toml", "#")
+    with open(big, "r+b") as handle:
+        handle.truncate(400 * 2**20)  # sparse: costs no disk
+    cases = {
+        "nested too deeply": config("deep.toml", "laws = " + "[" * 30_000 + "]" * 30_000 + "\n"),
+        "not UTF-8": config("latin.toml", data="gpu = 'h100' # café\n".encode("latin-1")),
+        "too large": big,
+        "format: unknown format 'xml'": config("format.toml", 'format = "xml"\n'),
+        "gpu: unknown accelerator 'nope'": config("gpu.toml", 'gpu = "nope"\n'),
+        "mfu: must be in (0, 1]": config("mfu.toml", "mfu = 40\n"),
+        "laws: unknown law 'nope'": config("laws.toml", 'laws = ["nope"]\n'),
+        "no such config file": tmp_path / "missing.toml",
+    }
+    results = reproduce(*[(["allocate", "--flops", "1e21"], {"SCALINGPLAN_CONFIG": path}) for path in cases.values()])
+    for result, (fragment, path) in zip(results, cases.items()):
+        assert_refused(result, str(path), fragment)
+
+
+def test_convert_uses_the_configured_mfu(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text("mfu = 0.5\n")
+    given, default = reproduce((["convert", "1e24", "--json"], {"SCALINGPLAN_CONFIG": config}),
+                               ["--no-config", "convert", "1e24", "--json"])
+    assert json.loads(given["stdout"])["mfu"] == 0.5
+    assert json.loads(default["stdout"])["mfu"] != 0.5
+
+
+def test_fits_that_give_no_law_are_refused_with_the_reason(tmp_path):
+    """Runs in the wrong units (here 1e-60 of each size) fit a negative exponent, which surfaced as
+    'internal error' in fit, plot fit and suggest; malformed bootstrap samples in a law file were a
+    TypeError in fit-compare; --starts -1 was accepted."""
+    runs = synthetic_runs()
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("params,tokens,loss\n" + "".join(
+        f"{n * 1e-60:.17g},{d * 1e-60:.17g},{l:.17g}\n" for n, d, l in zip(runs.params, runs.tokens, runs.loss)))
+    fitted = law_file(tmp_path, "name: fitted\nform: parametric\n"
+                                "constants: {E: 1.69, A: 406.4, B: 410.7, alpha: 0.34, beta: 0.28}\n", "fitted.yaml")
+    samples = law_file(tmp_path, Path(fitted).read_text().replace("fitted", "samples") + "provenance: {bootstrap: "
+                       "{samples: {E: 5, A: [1], B: [1], alpha: [1], beta: [1]}}}\n", "samples.yaml")
+    shrinking = tmp_path / "shrinking.csv"  # IsoFLOP minima that fall as the budget grows: N_opt ∝ C^-0.48
+    shrinking.write_text("params,tokens,loss\n" + "".join(
+        f"{n:.17g},{c / (6 * n):.17g},{2 + 0.05 * np.log(n * 3**i / 1e9) ** 2:.17g}\n"
+        for i, c in enumerate((1e18, 1e19, 1e20, 1e21)) for n in np.geomspace(1e8, 1e10, 9) / 3**i))
+    results = reproduce(["fit", tiny, "--starts", "50"], ["plot", "fit", tiny, "--starts", "50", "-o", tmp_path / "f.png"],
+                        ["suggest", tiny, "--starts", "50"], ["fit-compare", fitted, samples],
+                        ["fit", write_runs(tmp_path, runs), "--starts", "-1"],
+                        ["fit", shrinking, "--method", "approach2"])
+    for result in results[:3]:
+        assert_refused(result, "do not determine a chinchilla law", "alpha = -")
+    assert_refused(results[3], "samples.yaml: provenance.bootstrap.samples.E: expected a list")
+    assert_refused(results[4], "--starts")
+    assert_refused(results[5], "power law N_opt = G·C^a", "a = -0.477", "between 0 and 1")
+
+
+def test_exits_and_messages_are_one_line_with_the_promised_code(tmp_path):
+    """Empty numbers were read as absent, a repeated --flops kept the last, a bad --seq-len printed a
+    warning before its error, -o into a missing folder failed after the fit, a 350-digit integer was
+    blamed on 'a computation', a plan's name given as a list passed, laws --json show was a table."""
+    runs = write_runs(tmp_path, synthetic_runs())
+    long_int = law_file(tmp_path, LAW.replace("0.1", "9" * 350))
+    listed = law_file(tmp_path, PLAN + "name: [x]\n", "plan.yaml")
+    results = reproduce(
+        ["sweep", "--from", ""], ["sweep", "--to="], ["memory", "--params", "7e9", "--gpu", "h100", "--batch-tokens", ""],
+        ["allocate", "--flops", "1e21", "--flops", "1e22"], ["allocate", "--flops", "1e28", "--seq-len", "0"],
+        ["allocate", "--flops", "1e28", "--hparams", "nope"], ["fit", runs, "-o", tmp_path / "missing" / "law.yaml"],
+        ["laws", "show", long_int], ["check", listed], ["laws", "--json", "show", "chinchilla-3"])
+    for result, fragment in zip(results, ["--from", "--to", "--batch-tokens", "--flops is given twice", "--seq-len",
+                                          "--hparams", "no folder", "law.yaml:4", "plan.yaml:5: name"]):
+        assert_refused(result, fragment)
+    assert results[6]["seconds"] < 2  # refused before the fit
+    assert results[-1]["code"] == 0 and json.loads(results[-1]["stdout"])["name"] == "chinchilla-3"
+
+
+@pytest.mark.parametrize("stream", ["closed", "full"])
+def test_a_closed_or_full_stderr_keeps_the_exit_code(stream):
+    """Exit 3 (closed) or 120 before: the tool's own code now, whatever happens to its messages."""
+    options = {"stderr": subprocess.DEVNULL, "preexec_fn": lambda: os.close(2)} if stream == "closed" else {}
+    with open("/dev/full", "w") as full:
+        if stream == "full":
+            options["stderr"] = full
+        for args, code in ((("allocate", "--flops", "abc"), 2),  # an error, and an answer with a warning
+                           (("allocate", "--flops", "1e28", "--law", "chinchilla-3"), 0)):
+            result = subprocess.run([sys.executable, "-m", "scalingplan", *args], stdout=subprocess.DEVNULL,
+                                    timeout=60, **options)
+            assert result.returncode == code, (stream, args, result.returncode)
+
+
+# --- 9. strings from files and the command line are printed inert -------------------------------------
+INJECTIONS = ["::error file=x::injected", "::add-mask::1.930", "  ##[error]spoofed", "\x1b[31mred\x1b]0;title\x07",
+              "a\n::warning::second line", "##vso[task.setvariable variable=x]1", "b\u2028::error::separator",
+              "[link=https://example.com]rich markup[/link]"]
+CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def assert_inert(text: str, own: str | None = None) -> None:
+    """No raw control character, and no line that a CI runner reads as a command (after the leading
+    whitespace it strips) except the tool's own annotations, which start with ``own``."""
+    assert not CONTROL.search(text), repr(CONTROL.search(text).group())
+    for line in text.split("\n"):
+        command = line.lstrip().startswith(("::", "##[")) or "##vso[" in line
+        assert not command or (own and line.startswith(own)), line
+
+
+def hostile_inputs(tmp_path, name: str):
+    """A law file and a plan named ``name`` (with ``name`` as a note too); the plan fails a check."""
+    import yaml
+
+    law = tmp_path / "law.yaml"
+    law.write_text(yaml.safe_dump({"name": name, "form": "parametric", "notes": [name], "summary": name,
+                                   "constants": {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}}))
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump({"name": name, "budget": {"flops": 6e23}, "law": str(law),
+                                    "model": {"params": 70e9, "tokens": 1.4e12},
+                                    "limits": {"max_budget_use": 0.5, "max_params_ratio": 1.01}}))
+    return law, plan
+
+
+FORMAT_OPTIONS = [["--format", "table"], ["--json"], ["--format", "csv"], ["--format", "markdown"]]
+
+
+@pytest.mark.parametrize("name", INJECTIONS)
+def test_names_from_files_and_flags_never_inject_commands_or_escapes(main_cli, tmp_path, name):
+    """A plan or law named '::error file=x::injected' spoofed annotations in CI logs of check,
+    compare and laws show; ANSI escapes in a law name and echoed --law/--gpu values reached the
+    terminal raw."""
+    from scalingplan.cli.check import escape
+
+    law, plan = hostile_inputs(tmp_path, name)
+    runs = [(["check", plan, "--format", "github"], f"::error file={escape(str(plan), True)},")]
+    for options in FORMAT_OPTIONS:
+        runs += [(["check", plan, *options], None), (["laws", "show", law, *options], None),
+                 (["compare", law, "chinchilla-3", *options], None),
+                 (["allocate", "--flops", "1e21", "--law", law, *options], None)]
+    runs += [(["allocate", "--flops", "1e21", "--law", name], None),
+             (["allocate", "--flops", "1e21", "--gpu", name, "--count", "8"], None),
+             (["allocate", "--flops", name], None), (["laws", "show", name], None)]
+    for args, own in runs:
+        result = main_cli(*args)
+        assert result.exit_code in (0, 1, 2) and result.exception is None, (args, result.output)
+        assert_inert(result.stdout, own)
+        assert_inert(result.stderr)
+        if own:
+            assert result.stdout.count(own) == 2  # the two failed checks, and no other annotation
+
+
+def test_json_keeps_names_exactly():
+    """JSON escapes what it must and nothing else: a reader gets the name back unchanged."""
+    from scalingplan.output.render import render_json
+
+    for name in INJECTIONS:
+        text = render_json({"name": name})
+        assert_inert(text)
+        assert json.loads(text)["name"] == name

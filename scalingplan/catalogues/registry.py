@@ -120,6 +120,11 @@ def _text_list(doc, key) -> None:
         raise doc.error((key,), "expected a list of text items")
 
 
+MAX_PUBLISHED_ROWS = 1_000
+"""A paper's own projections are a table of a few rows (Hoffmann et al. 2022 Table 3 has 9); each is
+compared with the law and shown, so their number is bounded."""
+
+
 def check_metadata(doc) -> None:
     """Check the metadata of a law file as strictly as its constants: the text fields are text,
     ``aliases`` and ``notes`` lists of text, ``citation`` a mapping of plain values (or text),
@@ -152,6 +157,8 @@ def check_metadata(doc) -> None:
     rows = published.get("rows", [])
     if not isinstance(rows, list):
         raise doc.error(("published", "rows"), "expected a list of [params, flops, tokens] rows")
+    if len(rows) > MAX_PUBLISHED_ROWS:
+        raise doc.error(("published", "rows"), f"at most {MAX_PUBLISHED_ROWS:,} rows, got {len(rows):,}")
     for i, row in enumerate(rows):
         if not (isinstance(row, list) and len(row) == 3):
             raise doc.error(("published", "rows", i), "expected a row of three numbers: [params, flops, tokens]")

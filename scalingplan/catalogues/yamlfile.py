@@ -22,6 +22,10 @@ MAX_YAML_BYTES = 1 << 20
 """Law, plan, model and hardware files: the largest shipped one is a few KB."""
 MAX_DEPTH = 32
 """Nesting of lists and mappings; the deepest shipped file nests 4 levels."""
+MAX_VALUES = 50_000
+"""Parser events (values, lists, mappings) in one file; the largest shipped file, models.yaml, has
+about 900. Building and checking a node costs far more than reading its bytes, so a file of many
+tiny values under the size limit is refused before any node is built."""
 MAX_INT_DIGITS = 400
 """Past this no integer is a float (1.8e308 has 309 digits); Python refuses to convert past 4,300."""
 _INT_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
@@ -66,16 +70,24 @@ def read_bytes_bounded(path, what: str = "file", limit: int = MAX_YAML_BYTES) ->
 
 
 def check_writable(path, what: str = "--output") -> None:
-    """InputError unless ``path`` is a new file or an existing regular one: writing to a FIFO would
-    wait for a reader forever, and to a device would not leave a file."""
+    """InputError unless ``path`` is a new file in a writable folder or an existing writable regular
+    one, checked before any work: writing to a FIFO would wait for a reader forever, to a device would
+    not leave a file, and a missing or read-only folder would fail only after the work."""
     try:
         info = os.stat(path)
     except FileNotFoundError:
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise InputError(f"{what}: cannot write {path} (no folder {folder})") from None
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise InputError(f"{what}: cannot write {path} (the folder {folder} is not writable)") from None
         return
     except OSError as exc:
         raise InputError(f"{what}: cannot write {path} ({exc.strerror or exc})") from None
     if not stat.S_ISREG(info.st_mode):
         raise InputError(f"{what}: {path} is {'a directory' if stat.S_ISDIR(info.st_mode) else 'not a regular file'}")
+    if not os.access(path, os.W_OK):
+        raise InputError(f"{what}: cannot write {path} (the file is read-only)")
 
 
 def write_text(path, text: str, what: str = "--output") -> None:
@@ -120,6 +132,17 @@ class YamlDoc:
         return InputError(f"{self.where(*keys)}: {'.'.join(map(str, keys))}: {message}" if keys
                           else f"{self.where()}: {message}")
 
+    def text(self, *keys, value=None) -> str:
+        """The value at ``keys`` as text (a plain scalar: a name such as 2024 reads as '2024'); a list,
+        mapping, boolean or null is an error naming file, line and key (``value`` overrides the lookup)."""
+        if value is None:
+            value = self.data
+            for key in keys:
+                value = value[key]
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise self.error(keys, f"expected text, got {type(value).__name__}")
+        return str(value)
+
     def number(self, *keys, value=None) -> float:
         """The value at ``keys`` as a finite float (``value`` overrides the lookup)."""
         if value is None:
@@ -133,10 +156,13 @@ class YamlDoc:
 
 
 def _check_events(yaml, loader_class, text: str, path) -> None:
-    """Refuse deep nesting, anchors and aliases in one pass over the parser's events (no nodes built)."""
+    """Refuse deep nesting, anchors, aliases and too many values in one pass over the parser's events
+    (no nodes built)."""
     depth = 0
-    for event in yaml.parse(text, Loader=loader_class):
+    for count, event in enumerate(yaml.parse(text, Loader=loader_class)):
         line = event.start_mark.line + 1
+        if count >= MAX_VALUES:
+            raise InputError(f"{path}:{line}: more than {MAX_VALUES:,} values in one file")
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise InputError(f"{path}:{line}: YAML anchors and aliases (&name, *name, <<) are not "
                              "supported; write the values out")

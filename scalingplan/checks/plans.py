@@ -193,7 +193,7 @@ def _budget(doc) -> dict:
         if key == "gpu":
             from scalingplan.compute.hardware import find_accelerator
 
-            values[key] = _call(doc, ("budget", key), find_accelerator, str(section[key]))["name"]
+            values[key] = _call(doc, ("budget", key), find_accelerator, doc.text("budget", key))["name"]
         elif key == "count":
             values[key] = _count(doc, "budget", key)
         elif key == "mfu":
@@ -218,7 +218,7 @@ def _hardware(doc, budget: dict) -> dict | None:
         for key in ("gpu", "count"):
             if key not in section:
                 raise doc.error(("hardware",), f"missing key '{key}' (hardware needs gpu and count; mfu optional)")
-        entry = _call(doc, ("hardware", "gpu"), find_accelerator, str(section["gpu"]))
+        entry = _call(doc, ("hardware", "gpu"), find_accelerator, doc.text("hardware", "gpu"))
         count = _count(doc, "hardware", "count")
         mfu = _mfu(doc, "hardware", "mfu") if "mfu" in section else None
     elif budget.get("hardware", {}).get("count") is not None:
@@ -268,7 +268,7 @@ def _model(doc) -> tuple:
     if "name" in section:
         from scalingplan.catalogues.models import find_model
 
-        entry = _call(doc, name_keys, find_model, str(section["name"]))
+        entry = _call(doc, name_keys, find_model, doc.text(*name_keys, value=section["name"]))
     arch = None
     if "architecture" in section:
         arch = _architecture(doc, section["architecture"], ("model", "architecture"))
@@ -293,7 +293,7 @@ def _model(doc) -> tuple:
     else:
         raise doc.error(("model",), "missing key 'tokens' (the number of training tokens)")
     method = section.get("flops_method", "chinchilla" if "architecture" in section else "6nd")
-    method = str(method).lower()
+    method = doc.text("model", "flops_method", value=method).lower()
     if method not in counting.METHODS:
         raise doc.error(("model", "flops_method"), f"unknown method '{method}'"
                         f"{closest(method, list(counting.METHODS))}; choose one of {', '.join(counting.METHODS)}")
@@ -379,7 +379,7 @@ def parse_plan(doc) -> Plan:
     hardware = _hardware(doc, budget)
     recipe = _recipe(doc)
     limits = _limits(doc, laws, hardware, recipe)
-    name = str(doc.data.get("name") or Path(doc.path).stem)
+    name = doc.text("name") if doc.data.get("name") is not None else Path(doc.path).stem
     shape = None
     if arch is not None:
         from scalingplan.compute.memory import shape_of

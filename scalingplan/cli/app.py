@@ -2,14 +2,12 @@
 
 Each command lives in its own module, listed in ``COMMANDS``. ``main`` imports only the module of
 the command being run, so a command's start-up never pays for the others' imports. The error handler
-(``common.handles_errors``) is applied here, once, to every command.
+(``common.handles_errors``) is applied here, once, to every command. This module imports nothing
+heavy at the top, so ``main`` installs its signal handlers before Typer and the command load.
 """
 
 import importlib
 import sys
-from typing import Annotated
-
-import typer
 
 # command name -> (module in scalingplan.cli, attribute, summary): a function becomes a command, a Typer
 # a group. The summary is what `scalingplan --help` lists, without importing any command module.
@@ -39,23 +37,33 @@ COMMANDS = {
 
 def _version(value: bool) -> None:
     if value:
+        import typer
+
         from scalingplan import __version__
 
         sys.stdout.write(f"scalingplan {__version__}\n")
         raise typer.Exit()
 
 
-def _root(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", callback=_version,
-                                          is_eager=True)] = False,
-    no_config: Annotated[bool, typer.Option(
-        "--no-config", help="Ignore the user config file (defaults for --law, --gpu, --mfu, --format).")] = False,
-) -> None:
-    """Compute-budget planner for training large language models, from published scaling laws."""
-    if no_config:
-        from scalingplan.cli.settings import disable
+def _root_options():
+    """The root callback (``--version``, ``--no-config``), defined when Typer is loaded."""
+    from typing import Annotated
 
-        disable()
+    import typer
+
+    def _root(
+        version: Annotated[bool, typer.Option("--version", help="Print the version and exit.",
+                                              callback=_version, is_eager=True)] = False,
+        no_config: Annotated[bool, typer.Option(
+            "--no-config", help="Ignore the user config file (defaults for --law, --gpu, --mfu, --format).")] = False,
+    ) -> None:
+        """Compute-budget planner for training large language models, from published scaling laws."""
+        if no_config:
+            from scalingplan.cli.settings import disable
+
+            disable()
+
+    return _root
 
 
 def _guard(target) -> None:
@@ -69,8 +77,10 @@ def _guard(target) -> None:
         callback.callback = handles_errors(callback.callback)
 
 
-def build_app(names=None) -> typer.Typer:
+def build_app(names=None):
     """The Typer app with the commands in ``names`` (all of them when None)."""
+    import typer
+
     from scalingplan.cli.common import handles_errors
 
     app = typer.Typer(
@@ -81,7 +91,7 @@ def build_app(names=None) -> typer.Typer:
         rich_markup_mode=None,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
-    app.callback()(_root)
+    app.callback()(_root_options())
     for name in COMMANDS if names is None else names:
         module, attribute, _ = COMMANDS[name]
         target = getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
@@ -93,7 +103,7 @@ def build_app(names=None) -> typer.Typer:
     return app
 
 
-def build_index() -> typer.Typer:
+def build_index():
     """The app as `scalingplan --help` shows it: every command listed with its summary, none imported."""
     app = build_app([])
     for name, (_, _, summary) in COMMANDS.items():
@@ -112,60 +122,127 @@ def _command_name(argv: list) -> str | None:
 def main() -> None:
     """Entry point: load only the command named on the command line (all of them for --help).
 
-    Usage errors from the parser (unknown option, missing value) become one line on stderr, exit 2.
-    Hostile conditions end cleanly too: Ctrl-C (130) and SIGTERM (143) with one line; a closed
-    pipe quietly; a failed write to stdout with one line and 2; a terminal that cannot encode a
-    character gets an ASCII stand-in. Python warnings (numpy's) never reach stderr.
+    Usage errors from the parser (unknown option, missing or empty value, an option given twice)
+    become one line on stderr, exit 2. Hostile conditions end cleanly too: Ctrl-C (130) and SIGTERM (143) with
+    one line, from the first line of ``main`` on; a closed pipe quietly; a failed write to stdout
+    with one line and 2; a closed or full stderr silently, keeping the exit code; a terminal that
+    cannot encode a character gets an ASCII stand-in. Python warnings (numpy's) never reach stderr.
+    Every message is made inert (``output.inert``).
     """
-    import os
-    import warnings
-
     from scalingplan.cli import signals
-    from scalingplan.output.render import GuardedStream, silence, use_ascii_fallbacks
 
     signals.install()
-    if not os.environ.get("SCALINGPLAN_DEBUG"):
-        warnings.simplefilter("ignore")
-    if sys.stdout is None:
-        _error("cannot write the output: standard output is closed", 2)
-    use_ascii_fallbacks(sys.stdout, sys.stderr)
-    sys.stdout = stdout = GuardedStream(sys.stdout)
+    import os
+
     try:
+        stdout = _prepare_streams()
         code = _run()
         stdout.flush()
+        if signals.unreported() is not None:
+            raise signals.unreported()
     except KeyboardInterrupt as exc:
         _error(signals.message_of(exc), signals.exit_code_of(exc))
     except BrokenPipeError:
-        silence(stdout)
+        from scalingplan.output.render import silence
+
+        silence(sys.stdout)
         code = 0
     except Exception as exc:  # noqa: BLE001 - a failed write after the command (InputError) or in help
+        if signals.unreported() is not None:  # a signal that an import wrapped in another error
+            _error(signals.message_of(signals.unreported()), signals.exit_code_of(signals.unreported()))
         if os.environ.get("SCALINGPLAN_DEBUG"):
             raise
         _error(str(exc) or type(exc).__name__, 2 if isinstance(exc, (ValueError, OSError)) else 3)
+    signals.finish()
     sys.exit(code)
 
 
+def _prepare_streams():
+    """Guard stdout (``GuardedStream``) and stderr (quiet: nowhere is left to report its failure);
+    silence warnings; the guarded stdout."""
+    import os
+    import warnings
+
+    from scalingplan.output.render import GuardedStream, use_ascii_fallbacks
+
+    if not os.environ.get("SCALINGPLAN_DEBUG"):
+        warnings.simplefilter("ignore")
+    if sys.stderr is None:  # started with stderr closed
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")
+    if sys.stdout is None:
+        _error("cannot write the output: standard output is closed", 2)
+    use_ascii_fallbacks(sys.stdout, sys.stderr)
+    sys.stderr = GuardedStream(sys.stderr, quiet=True)
+    sys.stdout = stdout = GuardedStream(sys.stdout)
+    return stdout
+
+
 def _error(message: str, code: int):
+    from scalingplan.cli import signals
+    from scalingplan.output.inert import inert
+
+    signals.finish()  # a signal now would cut the line short
     try:
-        sys.stderr.write(f"scalingplan: error: {message}\n")
+        sys.stderr.write(f"scalingplan: error: {inert(message)}\n")
+        sys.stderr.flush()
     except (AttributeError, OSError, ValueError):
         pass
     sys.exit(code)
 
 
+def _value_options(command) -> dict:
+    """Spelling -> option, for the options of ``command`` that take a value."""
+    return {spelling: param for param in command.params
+            if getattr(param, "param_type_name", "") == "option" and not (param.is_flag or param.count)
+            for spelling in param.opts + param.secondary_opts}
+
+
+def option_problem(command, argv: list) -> str | None:
+    """What is wrong with the options on ``argv``, or None: a single-valued option given twice (the
+    parser would silently keep the last) or given an empty value (read as if it were absent).
+    Follows subcommands of groups."""
+    options, seen, args = _value_options(command), set(), iter(argv)
+    for arg in args:
+        if arg == "--":
+            break
+        spelling = arg.split("=", 1)[0] if arg.startswith("--") else arg
+        if spelling in options:
+            param = options[spelling]
+            if id(param) in seen and not param.multiple:
+                return f"{spelling} is given twice; give it once"
+            seen.add(id(param))
+            values = [arg.split("=", 1)[1]] if "=" in arg else [next(args, None) for _ in range(max(1, param.nargs))]
+            if any(value is not None and not value.strip() for value in values):
+                return f"{spelling}: the value is empty; give one or leave the option out"
+        elif not arg.startswith("-") and arg in getattr(command, "commands", {}):
+            command = command.commands[arg]
+            options.update(_value_options(command))
+    return None
+
+
 def _run() -> int:
     """Parse and run the command; the exit code."""
+    import typer.main
+
+    from scalingplan.output.inert import inert
+
     name = _command_name(sys.argv[1:])
-    app = build_app([name]) if name in COMMANDS else build_index()
+    hint = f"'scalingplan {name} --help'" if name in COMMANDS else "'scalingplan --help'"
+    command = typer.main.get_command(build_app([name]) if name in COMMANDS else build_index())
+    problem = option_problem(command, sys.argv[1:])
+    if problem:
+        sys.stderr.write(f"scalingplan: error: {inert(problem)} (see {hint})\n")
+        return 2
     try:
-        code = app(prog_name="scalingplan", standalone_mode=False)
+        code = command(prog_name="scalingplan", standalone_mode=False)
     except Exception as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # the parser turns a signal into Abort
+            raise exc.__cause__ from None
         if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
             raise
         if type(exc).__name__ == "NoArgsIsHelpError":  # bare `scalingplan`: the help was shown
             return 0
-        hint = f"'scalingplan {name} --help'" if name in COMMANDS else "'scalingplan --help'"
-        sys.stderr.write(f"scalingplan: error: {exc.format_message()} (see {hint})\n")
+        sys.stderr.write(f"scalingplan: error: {inert(exc.format_message())} (see {hint})\n")
         return exc.exit_code
     return code if isinstance(code, int) else 0
 

@@ -9,6 +9,7 @@ import typer
 
 from scalingplan.errors import EXIT_CHECK_FAILED, InputError
 from scalingplan.output.render import KINDS, Column, Table, human_count, sci
+from scalingplan.output.inert import inert
 from scalingplan.cli.common import emit, lazy_module
 from scalingplan.cli.options import choose_format, output_bundle, with_options
 
@@ -67,7 +68,7 @@ def plan_table(plan, result: dict) -> Table:
 
 def escape(text: str, property_value: bool = False) -> str:
     """Escape a workflow-command message (or property value) as GitHub Actions reads it."""
-    text = str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    text = inert(str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
     return text.replace(":", "%3A").replace(",", "%2C") if property_value else text
 
 

@@ -9,7 +9,8 @@ import sys
 import typer
 
 from scalingplan.errors import EXIT_INPUT, EXIT_INTERNAL, InputError
-from scalingplan.output.render import render
+from scalingplan.output.inert import inert
+from scalingplan.output.render import check_results, render
 
 def lazy_module(name: str):
     """The module ``name``, run on first use of one of its attributes (importlib's LazyLoader):
@@ -32,7 +33,10 @@ def lazy_module(name: str):
 def emit(fmt: str, payload: dict, tables: list, csv_table=None) -> None:
     """Write the command's result to stdout in ``fmt``; JSON answers carry ``schema_version``
     (their schemas: ``scalingplan schema COMMAND``)."""
-    text = render(fmt, versioned(payload), tables, csv_table)
+    payload = versioned(payload)
+    check_results(payload, tables, csv_table)
+    _write_warnings(True)  # the command answers: its warnings come first, as they were raised
+    text = render(fmt, payload, tables, csv_table)
     if text is not None:
         sys.stdout.write(text + "\n")
 
@@ -59,9 +63,20 @@ def progress_bar(description: str, enabled: bool):
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
+_warnings = []
+
+
 def warn(message: str) -> None:
-    """One line on stderr that does not change the exit code."""
-    sys.stderr.write(f"scalingplan: warning: {message}\n")
+    """One line on stderr that does not change the exit code, written once the command answers
+    (``emit``, or exit 0 or 1): bad input is one line, the error alone."""
+    _warnings.append(f"scalingplan: warning: {inert(message)}\n")
+
+
+def _write_warnings(answered: bool) -> None:
+    lines = "".join(_warnings)
+    _warnings.clear()
+    if answered and lines:
+        sys.stderr.write(lines)
 
 
 def warn_once(message: str | None) -> None:
@@ -72,7 +87,7 @@ def warn_once(message: str | None) -> None:
 
 def fail(message: str, code: int = EXIT_INPUT):
     """One line on stderr, then exit with ``code``."""
-    sys.stderr.write(f"scalingplan: error: {message}\n")
+    sys.stderr.write(f"scalingplan: error: {inert(message)}\n")
     raise typer.Exit(code)
 
 
@@ -87,9 +102,15 @@ def handles_errors(command):
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
+        answered = False
         try:
-            return command(*args, **kwargs)
-        except (typer.Exit, typer.Abort, SystemExit):
+            result = command(*args, **kwargs)
+            answered = True
+            return result
+        except typer.Exit as exc:
+            answered = exc.exit_code in (0, 1)
+            raise
+        except (typer.Abort, SystemExit):
             raise
         except InputError as exc:
             fail(str(exc).splitlines()[0] if str(exc) else "invalid input")
@@ -100,10 +121,16 @@ def handles_errors(command):
         except ArithmeticError as exc:  # a float overflow or underflow from numbers the user gave
             fail(f"a computation overflowed or divided by zero for these inputs ({exc}); use numbers of ordinary size")
         except Exception as exc:  # noqa: BLE001 - the last line of defence
+            from scalingplan.cli.signals import exit_code_of, message_of, unreported
+
+            if unreported() is not None:  # a signal that an import wrapped in another error
+                fail(message_of(unreported()), exit_code_of(unreported()))
             if os.environ.get("SCALINGPLAN_DEBUG"):
                 raise
             fail(f"internal error: {type(exc).__name__}: {exc} "
                  f"(rerun with SCALINGPLAN_DEBUG=1 for a traceback)", EXIT_INTERNAL)
+        finally:
+            _write_warnings(answered)
 
     wrapper.handles_errors = True
     return wrapper

@@ -58,6 +58,10 @@ def convert(
     if unit not in UNITS:
         raise InputError(f"--from: unknown unit '{unit}'; choose one of {', '.join(UNITS)}")
     amount = parse_positive(value, "VALUE")
+    if mfu is None:
+        from scalingplan.cli.settings import setting
+
+        mfu = setting("mfu")  # the user's default, checked when the config was read
     mfu_value = hardware.default_mfu() if mfu is None else hardware.check_mfu(mfu)
     source = {"value": amount, "unit": unit}
     if unit == "gpu-hours":

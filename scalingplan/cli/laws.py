@@ -9,7 +9,7 @@ from scalingplan.laws.base import tokens_for
 from scalingplan.catalogues.registry import expand, law_document, load_law
 from scalingplan.output.render import Column, Table, citation_text, human_count, sci
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, with_options
+from scalingplan.cli.options import OUTPUT, choose_format, with_options
 
 app = typer.Typer(help="List the law registry, or show one law: formula, constants, citation, notes.\n\n"
                        "Example: scalingplan laws   (then: scalingplan laws show chinchilla-3)",
@@ -107,6 +107,7 @@ def list_laws(ctx: typer.Context, fmt: str = "table"):
 @app.command("show")
 @with_options(OUTPUT)
 def show(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Law name, alias or path to a law file.")],
     fmt: str = "table",
 ):
@@ -114,6 +115,9 @@ def show(
 
     Example: scalingplan laws show chinchilla-3
     """
+    given = ctx.parent.params if ctx.parent is not None else {}
+    if ctx.params.get("fmt") is None and not ctx.params.get("json_") and (given.get("fmt") or given.get("json_")):
+        fmt = choose_format(given.get("fmt"), given.get("json_", False))  # `laws --json show NAME`
     names = expand([name])
     if len(names) != 1:
         raise InputError(f"'{name}' is a family of {len(names)} laws ({', '.join(names)}); show one of them")

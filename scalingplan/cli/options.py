@@ -152,7 +152,21 @@ def chosen_laws(laws) -> list | None:
     from scalingplan.cli.settings import setting
 
     names = [part.strip() for arg in laws or () for part in str(arg).split(",") if part.strip()]
-    return names or setting("laws") or None
+    return names or configured_laws() or None
+
+
+def configured_laws() -> list:
+    """The config file's default laws, each checked as a --law is (naming the file when one is not)."""
+    from scalingplan.catalogues.registry import expand
+    from scalingplan.cli.settings import config_path, setting
+
+    names = setting("laws") or []
+    if names:
+        try:
+            expand(names)
+        except InputError as exc:
+            raise InputError(f"{config_path()}: laws: {exc.render(prefix=False)}") from None
+    return names
 
 # --- a range of budgets ------------------------------------------------------------------------------
 @dataclass(frozen=True)

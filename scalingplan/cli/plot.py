@@ -9,6 +9,7 @@ import typer
 from scalingplan.constants import PF_DAY
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
+from scalingplan.output.inert import inert_lines
 from scalingplan.output.render import Column, Table, sci
 from scalingplan.cli.common import emit
 from scalingplan.cli.options import (OUTPUT, RUNS, Flops, GroupTol, Laws, Starts, budget_range, chosen_laws,
@@ -100,7 +101,7 @@ def frontier(
     if model_rows:
         tables.append(Table(MODEL_COLUMNS, model_rows, "Models on the figure"))
     if fmt == "table" and written is None:
-        sys.stdout.write(frontier_text(laws, (lo, hi), budget) + "\n\n")
+        sys.stdout.write(inert_lines(frontier_text(laws, (lo, hi), budget)) + "\n\n")
     emit(fmt, payload, tables)
 
 

@@ -6,8 +6,12 @@
     mfu = 0.4                              # default --mfu
     format = "table"                       # default --format
 
-``SCALINGPLAN_CONFIG`` names another file; ``--no-config`` (or ``SCALINGPLAN_NO_CONFIG=1``) ignores it.
-Options given on the command line always win.
+``SCALINGPLAN_CONFIG`` names another file (which must exist); ``--no-config`` (or
+``SCALINGPLAN_NO_CONFIG=1``) ignores it. Options given on the command line always win.
+
+The file is read like a law file (a regular file, at most MAX_CONFIG_BYTES, UTF-8) and every value is
+checked as its flag is (``format`` one of the formats, ``gpu`` a catalogue accelerator, ``mfu`` in
+(0, 1]); a bad one is one line naming the file and key, exit 2.
 """
 
 import os
@@ -17,6 +21,8 @@ from pathlib import Path
 from scalingplan.errors import InputError
 
 KEYS = {"laws": list, "gpu": str, "mfu": float, "format": str}
+MAX_CONFIG_BYTES = 64 * 1024
+"""A config holds four settings; a file past this is refused unread."""
 _state = {"disabled": False, "loaded": None}
 
 
@@ -44,13 +50,17 @@ def read_config(path: Path) -> dict:
         import tomllib
     else:  # pragma: no cover - Python 3.10
         import tomli as tomllib
+    from scalingplan.catalogues.yamlfile import read_bytes_bounded
+
+    raw = read_bytes_bounded(path, "config file", MAX_CONFIG_BYTES)
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the config file: {exc.strerror or exc}") from None
+        data = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: cannot read the config file: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: config file is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{path}: config file is nested too deeply") from None
     settings = {}
     for key, value in data.items():
         if key not in KEYS:
@@ -60,8 +70,30 @@ def read_config(path: Path) -> dict:
             value = float(value)
         if not isinstance(value, expected) or (expected is list and not all(isinstance(v, str) for v in value)):
             raise InputError(f"{path}: {key}: expected {'a list of law names' if expected is list else expected.__name__}")
-        settings[key] = value
+        try:
+            settings[key] = _check(key, value)
+        except InputError as exc:
+            raise InputError(f"{path}: {key}: {exc.render(prefix=False)}") from None
     return settings
+
+
+def _check(key: str, value):
+    """A setting checked as its flag is."""
+    if key == "format":
+        from scalingplan.output.render import FORMATS
+
+        if value.lower() not in FORMATS:
+            raise InputError(f"unknown format '{value}'; choose one of {', '.join(FORMATS)}")
+        return value.lower()
+    if key == "mfu":
+        from scalingplan.compute.hardware import check_mfu
+
+        return check_mfu(value)
+    if key == "gpu":
+        from scalingplan.compute.hardware import find_accelerator
+
+        find_accelerator(value)
+    return value
 
 
 def settings() -> dict:
@@ -70,7 +102,8 @@ def settings() -> dict:
         return {}
     if _state["loaded"] is None:
         path = config_path()
-        _state["loaded"] = read_config(path) if path.is_file() else {}
+        named = bool(os.environ.get("SCALINGPLAN_CONFIG"))
+        _state["loaded"] = read_config(path) if named or path.exists() else {}
     return _state["loaded"]
 
 

@@ -39,12 +39,13 @@ def suggest(
     """
     from scalingplan.errors import InputError
     from scalingplan.fitting.approach3 import fit_approach3, thinned_grid
-    from scalingplan.fitting.design import shaped_run
+    from scalingplan.fitting.design import check_run_count, shaped_run
     from scalingplan.fitting.forms import FORMS
     from scalingplan.fitting.suggest import suggest_runs
 
     if form.lower() not in FORMS:
         raise InputError(f"--form: unknown form '{form}'; choose {', '.join(FORMS)}")
+    check_run_count(count, "--runs")
     target = parse_positive(budget, "--budget")
     cap = parse_positive(max_run_flops, "--max-run-flops") if max_run_flops is not None else None
     device = device_of(gpu, mfu)

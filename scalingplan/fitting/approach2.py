@@ -12,7 +12,8 @@ import numpy as np
 
 from scalingplan.errors import InputError
 from scalingplan.laws.base import tokens_for
-from scalingplan.fitting.runs import Runs, check_fit_input
+from scalingplan.laws.powerlaw import PowerLaw
+from scalingplan.fitting.runs import Runs, check_fit_input, check_law
 
 GROUP_TOLERANCE_DEX = 0.1
 MAX_TOLERANCE_DEX = 2.0
@@ -143,6 +144,7 @@ def _fit_approach2(runs, tolerance_dex, labels):
     budgets = np.array([g.flops for g in used])
     params_opt = np.array([g.params_opt for g in used])
     G, a = power_law_fit(budgets, params_opt)
+    check_law("power law N_opt = G·C^a", lambda c: PowerLaw("fit", c), {"G": G, "a": a})
     G_D, b = power_law_fit(budgets, tokens_for(budgets, params_opt))
     residual = np.log(params_opt) - np.log(G * budgets**a)
     return Approach2Fit(G, a, G_D, b, groups, runs, labels, tolerance_dex,

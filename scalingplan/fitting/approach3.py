@@ -13,7 +13,7 @@ import numpy as np
 from scalingplan.errors import InputError
 from scalingplan.laws.parametric import ParametricLaw
 from scalingplan.fitting.lbfgs import STATUS_TEXT, BatchResult, minimize_batch
-from scalingplan.fitting.runs import Runs, check_fit_input
+from scalingplan.fitting.runs import Runs, check_fit_input, check_law
 
 HUBER_DELTA = 1e-3
 POLISH, POLISH_GTOL, POLISH_FTOL = 20, 1e-9, 1e-15
@@ -49,7 +49,9 @@ def thinned_grid(count: int, grid=None) -> np.ndarray:
     """``count`` rows spread evenly through ``grid`` (default ``initial_grid``; all of it when count is 0
     or more than its rows)."""
     grid = initial_grid() if grid is None else grid
-    if count <= 0 or count >= len(grid):
+    if count < 0:
+        raise InputError(f"--starts: must be 0 (all {len(grid):,}) or more, got {count}")
+    if count == 0 or count >= len(grid):
         return grid
     return grid[np.unique(np.linspace(0, len(grid) - 1, count).round().astype(int))]
 
@@ -255,9 +257,11 @@ def _fit(runs: Runs, starts, delta, chunk, progress, form: Form) -> Approach3Fit
         raise InputError(f"the fit did not converge: the best start {STATUS_TEXT[result.status[best]]} "
                          f"after {grid.iterations[order[best]] + result.iterations[best]} iterations")
     theta = result.x[best]
+    constants = form.constants(theta)
+    check_law(f"{form.name} law", form.law, constants)
     residual = form.predict_log(theta, log_n, log_d) - log_loss
     return Approach3Fit(
-        constants=form.constants(theta), theta=theta, objective=float(result.f[best]),
+        constants=constants, theta=theta, objective=float(result.f[best]),
         rms_log_residual=float(np.sqrt(np.mean(residual**2))), runs=runs, n_starts=len(starts),
         n_converged=int(grid.converged.sum()), iterations=int(grid.iterations[order[best]] + result.iterations[best]),
         status=STATUS_TEXT[result.status[best]], minima=_distinct_minima(grid), form=form,

@@ -5,12 +5,15 @@ reached (``Approach3Fit.minima``), not the whole 4,500-point grid. Approach 2 re
 each IsoFLOP group of the full-data grouping, so every budget stays represented. Resample i draws
 from its own stream ``SeedSequence(seed).spawn(n)[i]``, so results do not depend on ``jobs``.
 
-Workers are a ``multiprocessing`` pool that ignores Ctrl-C (the parent decides) and dies with its
-parent; if the parent is interrupted or fails, the pool is terminated at once (pending pieces are
-never started, running ones are killed), so no worker outlives the command.
+Workers are processes that ignore Ctrl-C (the parent decides) and die with their parent; if the
+parent is interrupted or fails, they are killed at once (pending pieces are never started), so no
+worker outlives the command. A worker that dies (killed by a signal, out of memory, crashed) stops
+the bootstrap at once with one line (``worker_failure``), never waiting on a piece that no process
+will finish.
 """
 
 import os
+import signal
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,12 +90,105 @@ def _refit_piece(task):
 
 
 def _worker_init():
+    """In a worker: signals as ``scalingplan.workers`` sets them, and numpy's warnings quiet."""
     import warnings
 
     from scalingplan.workers import worker_defaults
 
     worker_defaults()
     warnings.simplefilter("ignore")
+
+
+class WorkerDied(RuntimeError):
+    """A bootstrap worker process crashed (a bug: exit 3)."""
+
+
+def worker_failure(exitcode) -> Exception:
+    """Why the bootstrap stopped, from the dead worker's exit code: killed from outside (SIGKILL, which the
+    kernel's out-of-memory killer sends, or SIGTERM) is InputError (exit 2, one line); anything else
+    is a crash, ``WorkerDied`` (exit 3)."""
+    if exitcode in (-signal.SIGKILL, -signal.SIGTERM):
+        hint = "; out of memory? rerun with fewer --jobs" if exitcode == -signal.SIGKILL else ""
+        return InputError(f"the bootstrap stopped: a worker process was killed by "
+                          f"{signal.Signals(-exitcode).name}{hint}")
+    how = (f"died of {signal.Signals(-exitcode).name}" if exitcode is not None and exitcode < 0
+           else "ended unexpectedly" if exitcode is None else f"exited with status {exitcode}")
+    return WorkerDied(f"the bootstrap stopped: a worker process {how}")
+
+
+def _serve(conn) -> None:
+    """A worker: refit the pieces the parent sends until it closes the pipe; each answer is
+    (True, rows) or (False, the exception)."""
+    _worker_init()
+    while True:
+        try:
+            piece = conn.recv()
+        except EOFError:
+            return
+        try:
+            answer = (True, _refit_piece(piece))
+        except Exception as exc:  # noqa: BLE001 - raised again in the parent
+            answer = (False, exc)
+        conn.send(answer)
+
+
+def _run_pieces(pieces, jobs):
+    """(start, rows) per piece, in completion order, from ``jobs`` worker processes (forked where the
+    platform can: they share the parent's imports). Each worker has its own pipe and the parent waits
+    on the pipes and on the processes themselves, so a worker that dies is seen at once (a shared
+    queue would wait forever for its piece, or deadlock on a lock it died holding)."""
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    todo = iter(pieces)
+    workers, busy = [], {}
+
+    def give(conn, process) -> None:
+        """Send ``process`` its next piece, if any is left."""
+        piece = next(todo, None)
+        if piece is None:
+            return
+        try:
+            conn.send(piece)
+        except OSError:  # it died (a broken pipe here is not stdout's)
+            raise _dead(process) from None
+        busy[conn] = process
+
+    try:
+        for _ in range(min(jobs, len(pieces))):
+            conn, child = context.Pipe()
+            process = context.Process(target=_serve, args=(child,), daemon=True)
+            process.start()
+            child.close()
+            workers.append((process, conn))
+            give(conn, process)
+        while busy:
+            ready = wait([*busy, *(process.sentinel for process in busy.values())])
+            for conn in [c for c in busy if c in ready]:
+                process = busy.pop(conn)
+                try:
+                    ok, value = conn.recv()
+                except (EOFError, OSError):
+                    raise _dead(process) from None
+                if not ok:
+                    raise value
+                yield value
+                give(conn, process)
+            for process in busy.values():
+                if process.sentinel in ready:
+                    raise _dead(process)
+    finally:
+        for process, conn in workers:  # at the end idle; on an interrupt or a failure, killed at once
+            process.kill()
+            conn.close()
+        for process, _ in workers:
+            process.join()
+
+
+def _dead(process) -> Exception:
+    process.join(timeout=1)
+    return worker_failure(process.exitcode)
 
 
 MAX_RESAMPLES = 10_000
@@ -123,15 +219,7 @@ def bootstrap(fit: Approach3Fit | Approach2Fit, n_resamples: int, seed: int = 0,
     pieces = [(i, fit.runs, fit, seeds[i:i + chunk], budgets) for i in range(0, n_resamples, chunk)]
     rows = [None] * n_resamples
     done = 0
-    if jobs == 1:
-        results = map(_refit_piece, pieces)
-        pool = None
-    else:
-        import multiprocessing
-
-        pool = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods()
-                                           else None).Pool(jobs, initializer=_worker_init)
-        results = pool.imap_unordered(_refit_piece, pieces)
+    results = map(_refit_piece, pieces) if jobs == 1 else _run_pieces(pieces, jobs)
     try:
         for start, part in results:
             rows[start:start + len(part)] = part
@@ -139,9 +227,8 @@ def bootstrap(fit: Approach3Fit | Approach2Fit, n_resamples: int, seed: int = 0,
             if progress is not None:
                 progress(done, n_resamples)
     finally:
-        if pool is not None:
-            pool.terminate()  # at the end a no-op; on an interrupt it kills the workers at once
-            pool.join()
+        if hasattr(results, "close"):
+            results.close()  # the pool's cleanup runs now, also on an interrupt
     good = [[row[name] for name in names] for row in rows if row is not None]
     if len(good) < 2:
         raise InputError(f"the bootstrap failed: only {len(good)} of {n_resamples} resamples could be refitted")

@@ -11,6 +11,19 @@ from scalingplan.errors import InputError
 from scalingplan.laws.base import tokens_for
 from scalingplan.fitting.runs import Runs, make_runs
 
+MAX_RUNS = 100
+"""Runs a design may shape at most (``--budgets`` × ``--per-budget``, ``suggest --runs``). Hoffmann et
+al.'s IsoFLOP sweep trained 9 budgets of about 10 sizes each; each run costs one shape search."""
+MAX_RUN_PARAMS = 1e12
+"""Largest model a design shapes, in parameters: the runs a law is fitted on are small, and the shape
+search grows with the model (its depth bound is (N/10·32²)^(1/3) layers)."""
+
+
+def check_run_count(count: int, flag: str) -> None:
+    """InputError unless 1 <= ``count`` <= MAX_RUNS; checked before any work."""
+    if not 1 <= count <= MAX_RUNS:
+        raise InputError(f"{flag}: must be 1 to {MAX_RUNS} runs, got {count:,}")
+
 
 def isoflop_design(law, low: float, high: float, n_budgets: int, per_budget: int, spread: float = 1.0):
     """(flops, params, tokens), one entry per run: ``n_budgets`` budgets log-spaced over [low, high],
@@ -23,8 +36,14 @@ def isoflop_design(law, low: float, high: float, n_budgets: int, per_budget: int
         raise InputError(f"--per-budget: need at least 3 sizes per budget for a parabola, got {per_budget}")
     if not 0 < spread <= 4:
         raise InputError(f"--spread: must be in (0, 4] decades, got {spread:g}")
+    if n_budgets * per_budget > MAX_CANDIDATES:
+        raise InputError(f"--budgets × --per-budget: at most {MAX_CANDIDATES:,} runs, got {n_budgets * per_budget:,}")
     budgets = np.geomspace(low, high, n_budgets)
-    centre = np.asarray(law.allocate(budgets)[0], dtype=float)
+    with np.errstate(all="ignore"):
+        centre = np.asarray(law.allocate(budgets)[0], dtype=float)
+    if not np.isfinite(centre).all() or not (centre > 0).all():
+        raise InputError(f"{law.name} gives no finite optimal size between {low:g} and {high:g} FLOPs; "
+                         "choose another law")
     offsets = np.linspace(-spread / 2, spread / 2, per_budget)
     params = (centre[:, None] * 10.0 ** offsets[None, :]).ravel()
     flops = np.repeat(budgets, per_budget)
@@ -40,6 +59,8 @@ def simulate_runs(law, params, tokens, noise: float, rng) -> Runs:
     return make_runs(params, loss, tokens=tokens, source={"file": "simulated"})
 
 
+MAX_CANDIDATES = 10_000
+"""Sizes a design may list before any is shaped (``suggest`` ranks such a grid)."""
 SHAPE_TOLERANCES = (0.02, 0.05, 0.1, 0.25)
 """Tolerances tried in turn: small models have few shapes, so the search widens until one fits."""
 
@@ -49,6 +70,9 @@ def shape_for(params: float) -> dict:
     (its default conventions: SwiGLU, head dim 128, width a multiple of 128, aspect near 128)."""
     from scalingplan.compute.shapes import propose
 
+    if params > MAX_RUN_PARAMS:
+        raise InputError(f"a run of {params:.3g} parameters is past the {MAX_RUN_PARAMS:.0e} a design shapes; "
+                         "lower the budgets (--to, --budget, --max-run-flops) or check the runs' units")
     for tolerance in SHAPE_TOLERANCES:
         found = propose(params, tolerance=tolerance, top=1)
         if found:
@@ -73,8 +97,14 @@ def shaped_run(budget: float, target: float, peak_flops=None, mfu=None) -> dict:
 
 
 def sweep_runs(law, low, high, n_budgets, per_budget, spread=1.0, peak_flops=None, mfu=None) -> list:
-    """The runs of an IsoFLOP sweep (``isoflop_design``), each shaped by ``shaped_run``."""
+    """The runs of an IsoFLOP sweep (``isoflop_design``), each shaped by ``shaped_run``; at most
+    MAX_RUNS runs of at most MAX_RUN_PARAMS parameters, checked before the first is shaped."""
+    if n_budgets * per_budget > MAX_RUNS:
+        raise InputError(f"--budgets × --per-budget: at most {MAX_RUNS} runs, got {n_budgets:,} × {per_budget:,}")
     flops, params, _ = isoflop_design(law, low, high, n_budgets, per_budget, spread)
+    if params.max() > MAX_RUN_PARAMS:
+        raise InputError(f"the sweep's largest run, {params.max():.3g} parameters at {flops[params.argmax()]:.3g} "
+                         f"FLOPs under {law.name}, is past the {MAX_RUN_PARAMS:.0e} a sweep shapes; lower --to or choose another --law")
     budgets = np.unique(flops)
     return [dict(shaped_run(budget, target, peak_flops, mfu), budget=int(np.searchsorted(budgets, budget)))
             for budget, target in zip(flops, params)]

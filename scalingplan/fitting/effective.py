@@ -19,19 +19,30 @@ def multiplier(law_a, law_b, flops: float) -> float:
 
 
 def sample_laws(law) -> list:
-    """Laws built from the bootstrap samples a fitted law file carries (empty when it has none)."""
-    samples = ((law.meta.get("provenance") or {}).get("bootstrap") or {}).get("samples")
-    if not samples:
+    """Laws built from the bootstrap samples a fitted law file carries (empty when it has none);
+    InputError naming the law when they are not lists of numbers, one per constant."""
+    from scalingplan.numbers import parse_number
+
+    where = f"{law.meta.get('source') or law.name}: provenance.bootstrap.samples"
+    samples = law.meta.get("provenance") or {}
+    for key in ("bootstrap", "samples"):
+        if not isinstance(samples, dict):
+            raise InputError(f"{where}: expected a mapping of each constant to a list of numbers")
+        samples = samples.get(key) or {}
+    if not isinstance(samples, dict):
+        raise InputError(f"{where}: expected a mapping of each constant to a list of numbers")
+    names = type(law).constant_names
+    if not samples or any(name not in samples for name in names):
         return []
-    cls = type(law)
-    names = cls.constant_names
-    if any(name not in samples for name in names):
-        return []
-    count = min(len(samples[name]) for name in names)
+    columns = {}
+    for name in names:
+        if not isinstance(samples[name], list):
+            raise InputError(f"{where}.{name}: expected a list of numbers")
+        columns[name] = [parse_number(value, f"{where}.{name}") for value in samples[name]]
     laws = []
-    for i in range(count):
+    for i in range(min(len(column) for column in columns.values())):
         try:
-            laws.append(cls(law.name, {name: samples[name][i] for name in names}))
+            laws.append(type(law)(law.name, {name: columns[name][i] for name in names}))
         except ValueError:  # a resample outside the form's domain
             continue
     return laws

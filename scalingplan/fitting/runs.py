@@ -229,3 +229,23 @@ def check_fit_input(runs: Runs, n_parameters: int, method: str = "approach3") ->
         raise InputError(f"line {runs.lines[worst]}: loss {runs.loss[worst]:g} is {ratio[worst]:.3g}x "
                          f"{'above' if runs.loss[worst] > median else 'below'} the median loss {median:.4g}, "
                          "a data error rather than a run; fix it or leave it out (--max-loss, --drop-highest-loss)")
+
+
+def check_law(what: str, build, constants: dict) -> None:
+    """InputError unless ``build(constants)`` makes a law (``what``: "chinchilla law", ...): runs whose
+    loss does not fall with size and data, such as swapped columns or values in the wrong units, fit
+    constants no law can have (a negative exponent), and are refused with the constant and why."""
+    import re
+
+    try:
+        if not all(np.isfinite(value) for value in constants.values()):
+            raise ValueError("a constant that is not finite")
+        build(constants)
+    except ValueError as exc:
+        reason = str(exc).removeprefix("constants.")
+        parts = re.fullmatch(r"(\w+): (must .*), got (.*)", reason)
+        if parts:
+            reason = f"{parts[1]} = {parts[3]}, which {parts[2]}"
+        raise InputError(f"these runs do not determine a {what}: the best fit gives {reason}; check that the "
+                         "columns (--params-col, --tokens-col, --loss-col) hold parameters, tokens and loss, "
+                         "in plain units") from None

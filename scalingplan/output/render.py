@@ -1,7 +1,8 @@
 """All output formatting: rich tables for people; JSON, CSV and markdown for scripts and docs.
 
 A command builds a JSON-ready ``payload`` (its contract) and a list of ``Table``s describing what a
-person should see; ``render`` turns them into the requested format.
+person should see; ``render`` turns them into the requested format. Every string printed passes
+through ``output.inert`` (no control character or CI command from an input file reaches the output).
 """
 
 import json
@@ -9,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from scalingplan.numbers import special_text, human_count, sci  # noqa: F401 - formatters for every command
+from scalingplan.output.inert import inert, json_text
 
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -123,7 +125,7 @@ def to_jsonable(value):
 
 
 def render_json(payload: dict) -> str:
-    return json.dumps(to_jsonable(payload), indent=2, allow_nan=False, ensure_ascii=False)
+    return json_text(json.dumps(to_jsonable(payload), indent=2, allow_nan=False, ensure_ascii=False))
 
 
 # --- CSV and markdown --------------------------------------------------------------------------------
@@ -135,26 +137,26 @@ def render_csv(tables: list) -> str:
     table = tables[0]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([c.key for c in table.columns])
+    writer.writerow([inert(c.key) for c in table.columns])
     for row in table.rows:
-        writer.writerow(["" if row.get(c.key) is None else to_jsonable(row.get(c.key))
-                         for c in table.columns])
+        values = ("" if row.get(c.key) is None else to_jsonable(row.get(c.key)) for c in table.columns)
+        writer.writerow([inert(v) if isinstance(v, str) else v for v in values])
     return buffer.getvalue().rstrip("\n")
 
 
 def _cells(table: Table) -> list:
-    return [[KINDS[c.kind](c.cell(row)) for c in table.columns] for row in table.rows]
+    return [[inert(KINDS[c.kind](c.cell(row))) for c in table.columns] for row in table.rows]
 
 
 def render_markdown(tables: list) -> str:
     parts = []
     for table in tables:
         if table.title:
-            parts.append(f"**{table.title}**\n")
-        parts.append("| " + " | ".join(c.header for c in table.columns) + " |")
+            parts.append(f"**{inert(table.title)}**\n")
+        parts.append("| " + " | ".join(inert(c.header) for c in table.columns) + " |")
         parts.append("|" + "|".join("---" if c.kind == "text" else "---:" for c in table.columns) + "|")
         parts.extend("| " + " | ".join(cells) + " |" for cells in _cells(table))
-        parts.extend(f"\n- {note}" for note in table.notes)
+        parts.extend(f"\n- {inert(note)}" for note in table.notes)
         parts.append("")
     return "\n".join(parts).rstrip("\n")
 
@@ -223,15 +225,17 @@ def use_ascii_fallbacks(*streams) -> None:
 
 
 def _rich_table(title: str, columns: list, cells: list):
+    """A rich table of ``cells`` (inert strings), shown as plain text: no rich markup is read in them."""
     from rich import box
     from rich.table import Table as RichTable
+    from rich.text import Text
 
-    table = RichTable(title=title or None, box=box.SIMPLE_HEAD, title_justify="left")
+    table = RichTable(title=Text(inert(title)) if title else None, box=box.SIMPLE_HEAD, title_justify="left")
     for column in columns:
-        table.add_column(column.header, justify="left" if column.kind == "text" else "right",
+        table.add_column(Text(inert(column.header)), justify="left" if column.kind == "text" else "right",
                          no_wrap=not column.wrap, overflow="fold")
     for row in cells:
-        table.add_row(*row)
+        table.add_row(*map(Text, row))
     return table
 
 
@@ -282,7 +286,15 @@ def print_tables(tables: list) -> None:
             title = table.title if len(groups) == 1 else f"{table.title} ({number}/{len(groups)})".strip()
             out.print(_rich_table(title, [table.columns[i] for i in group], [[row[i] for i in group] for row in cells]))
         for note in table.notes:
-            out.print(Padding(Text(note, style="dim"), (0, 0, 0, 2), expand=False))
+            out.print(Padding(Text(inert(note), style="dim"), (0, 0, 0, 2), expand=False))
+
+
+def check_results(payload: dict, tables: list, csv_table: Table | None = None) -> None:
+    """InputError if any number in the payload or the tables is not finite (``check_finite``)."""
+    check_finite(payload)
+    for table in tables + ([csv_table] if csv_table else []):
+        check_finite([[row.get(c.key) for c in table.columns if c.kind != "text"] for row in table.rows],
+                     table.title or "table")
 
 
 def render(fmt: str, payload: dict, tables: list, csv_table: Table | None = None) -> str | None:
@@ -291,10 +303,7 @@ def render(fmt: str, payload: dict, tables: list, csv_table: Table | None = None
     CSV holds one table: ``csv_table`` if given, else the first. InputError if any number in the
     payload or the tables is not finite (``check_finite``).
     """
-    check_finite(payload)
-    for table in tables + ([csv_table] if csv_table else []):
-        check_finite([[row.get(c.key) for c in table.columns if c.kind != "text"] for row in table.rows],
-                     table.title or "table")
+    check_results(payload, tables, csv_table)
     if fmt == "json":
         return render_json(payload)
     if fmt == "csv":
@@ -308,14 +317,16 @@ def render(fmt: str, payload: dict, tables: list, csv_table: Table | None = None
 # --- standard output that fails cleanly ---------------------------------------------------------------
 class GuardedStream:
     """Standard output that goes quiet when the reader has gone (``scalingplan laws | head -1``) and
-    turns any other write failure (a full disk, an I/O error) into one InputError line.
+    turns any other write failure (a full disk, an I/O error) into one InputError line; with
+    ``quiet`` (standard error) every failure goes quiet, as nothing is left to report it on.
 
     After a closed pipe the command still runs to its end and keeps its exit code (a failed check is
     still 1); its descriptor is pointed at /dev/null so nothing complains at exit.
     """
 
-    def __init__(self, stream):
+    def __init__(self, stream, quiet: bool = False):
         self._stream = stream
+        self.quiet = quiet
         self.reader_gone = False
 
     def _guard(self, action, *args):
@@ -323,15 +334,15 @@ class GuardedStream:
             return None
         try:
             return action(*args)
-        except BrokenPipeError:
-            self.reader_gone = True
+        except (OSError, ValueError) as exc:  # ValueError: the stream was closed
+            if not isinstance(exc, OSError) and not self.quiet:
+                raise
             silence(self._stream)
-            return None
-        except OSError as exc:
+            self.reader_gone = True
+            if self.quiet or isinstance(exc, BrokenPipeError):
+                return None
             from scalingplan.errors import InputError
 
-            silence(self._stream)
-            self.reader_gone = True
             raise InputError(f"cannot write the output: {exc.strerror or exc}") from None
 
     def write(self, text):

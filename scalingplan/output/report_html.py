@@ -13,6 +13,7 @@ import io
 import re
 from html import escape
 
+from scalingplan.output.inert import inert
 from scalingplan.output.render import KINDS, Table, human_count, plain, sci
 
 GB = 1e9
@@ -106,8 +107,9 @@ def write_page(path, text: str, option: str = "--output") -> int:
 
 
 def esc(value) -> str:
-    """Text made inert for HTML, in element content and in quoted attributes."""
-    return escape("" if value is None else str(value), quote=True)
+    """Text made inert for HTML, in element content and in quoted attributes: control and
+    bidirectional characters written as visible escapes (``inert``), then HTML-escaped."""
+    return escape(inert("" if value is None else value), quote=True)
 
 
 def number_attr(value) -> str:
