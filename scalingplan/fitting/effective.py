@@ -21,22 +21,24 @@ def multiplier(law_a, law_b, flops: float) -> float:
 def sample_laws(law) -> list:
     """Laws built from the bootstrap samples a fitted law file carries (empty when it has none);
     InputError naming the law when they are not lists of numbers, one per constant."""
+    from collections.abc import Mapping
+
     from scalingplan.numbers import parse_number
 
     where = f"{law.meta.get('source') or law.name}: provenance.bootstrap.samples"
     samples = law.meta.get("provenance") or {}
     for key in ("bootstrap", "samples"):
-        if not isinstance(samples, dict):
+        if not isinstance(samples, Mapping):  # a law's metadata is read-only
             raise InputError(f"{where}: expected a mapping of each constant to a list of numbers")
         samples = samples.get(key) or {}
-    if not isinstance(samples, dict):
+    if not isinstance(samples, Mapping):  # a law's metadata is read-only
         raise InputError(f"{where}: expected a mapping of each constant to a list of numbers")
     names = type(law).constant_names
     if not samples or any(name not in samples for name in names):
         return []
     columns = {}
     for name in names:
-        if not isinstance(samples[name], list):
+        if not isinstance(samples[name], (list, tuple)):
             raise InputError(f"{where}.{name}: expected a list of numbers")
         columns[name] = [parse_number(value, f"{where}.{name}") for value in samples[name]]
     laws = []
