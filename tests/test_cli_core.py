@@ -93,7 +93,7 @@ def test_unreachable_loss(cli):
 
 
 def test_budget_given_twice_or_not_at_all(cli):
-    assert_one_line_error(cli("allocate", "--flops", "1e21", "--params", "1e9"), "exactly one")
+    assert_one_line_error(cli("allocate", "--flops", "1e21", "--loss", "2.0"), "exactly one")
     assert_one_line_error(cli("allocate"), "exactly one")
 
 

@@ -200,7 +200,7 @@ def test_params_kind_in_json_and_footnotes(cli):
             assert row["params_kind"] == kinds.get(row["law"], "total")
     (model,) = as_json(cli("assess", "gopher", "--json"))["models"]
     assert {a["law"]: a["params_kind"] for a in model["assessments"]}["kaplan2020"] == "non-embedding"
-    for args in (("allocate", "--flops", "1e21"), ("compare", "--points", "2"), ("assess", "gopher")):
+    for args in (("allocate", "--flops", "1e21", "--explain"), ("compare", "--points", "2"), ("assess", "gopher")):
         text = cli(*args).stdout
         assert "Params: non-embedding parameters (kaplan2020); M/6" in text and "(deepseek2024)" in text, args
 

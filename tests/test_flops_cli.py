@@ -53,7 +53,7 @@ def test_gpt3_by_name(cli):
 
 def test_user_shapes_override_and_headline_method_is_named(cli):
     out = run_json(cli, "flops", "--params", "1e9", "--tokens", "20e9", "--method", "kaplan", "--layers", "24",
-                   "--d-model", "2048", "--heads", "16", "--vocab", "32000", "--seq-len", "2048")
+                   "--d-model", "2048", "--heads", "16", "--vocab", "32000", "--seq-len", "2048", "--mlp", "gelu")
     kaplan = next(c for c in out["counts"] if c["method"] == "kaplan")
     assert out["method"] == "kaplan" and out["flops"] == kaplan["flops"]
     nonembedding = 12 * 24 * 2048 ** 2
@@ -66,7 +66,7 @@ def test_user_shapes_override_and_headline_method_is_named(cli):
 
 def test_architecture_without_params_uses_its_total(cli):
     out = run_json(cli, "flops", "--tokens", "1e9", "--layers", "2", "--d-model", "64", "--kv-size", "16",
-                   "--vocab", "100", "--seq-len", "32")
+                   "--vocab", "100", "--seq-len", "32", "--mlp", "gelu", "--embeddings", "tied", "--norm", "none")
     assert out["params"] == 12 * 2 * 64 ** 2 + 100 * 64
 
 
@@ -91,8 +91,7 @@ def test_table_and_markdown_name_the_method(cli):
       "--vocab", "32000", "--seq-len", "2048"], "does not divide"),
     (["--params", "7e9", "--tokens", "1e12", "--layers", "-24", "--d-model", "2048", "--heads", "16",
       "--vocab", "32000", "--seq-len", "2048"], "--layers"),
-    (["--params", "7e9", "--tokens", "1e12", "--layers", "24", "--d-model", "2048", "--heads", "16"],
-     "--vocab, --seq-len"),
+    (["--params", "7e9", "--tokens", "1e12", "--d-model", "2048", "--heads", "16"], "--layers"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message, cli):
     result = cli("flops", *args)
@@ -123,3 +122,15 @@ def test_no_scipy_or_matplotlib(args):
     done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parents[1], env={**os.environ, "COLUMNS": "200"})
     assert done.returncode == 0, done.stderr
+
+
+def test_flags_share_the_commands_defaults_and_count_without_tokens(cli):
+    """Llama 2 7B from its shape alone (Touvron et al. 2023: 32 layers, d_model 4096, 32 heads, SwiGLU
+    11008, untied 32,000 vocabulary, RMSNorm): 6,738,415,616 weights, no --seq-len or --tokens needed."""
+    out = run_json(cli, "flops", "--layers", "32", "--d-model", "4096", "--heads", "32")
+    assert out["parameters"]["total"] == 6_738_415_616
+    assert out["architecture"]["ffw_size"] == 11008 and out["architecture"]["mlp"] == "swiglu"
+    from scalingplan.compute.shapes import propose
+
+    best = propose(6.738e9)[0]  # shape proposes under the same defaults
+    assert (best["layers"], best["d_model"], best["params"]) == (32, 4096, 6_738_415_616)

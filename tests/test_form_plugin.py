@@ -62,7 +62,7 @@ def test_allocate_uses_the_form(cli, toy_law):
 
 
 def test_table_shows_the_forms_column_and_note(cli, toy_law):
-    result = cli("allocate", "--flops", "6e20", "--law", toy_law)
+    result = cli("allocate", "--flops", "6e20", "--law", toy_law, "--explain")
     assert result.exit_code == 0, result.output
     assert "Ratio r" in result.stdout and "a toy law with a fixed ratio" in result.stdout
 

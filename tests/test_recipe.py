@@ -153,7 +153,7 @@ def test_rows_that_do_not_fit_say_so(cli):
 
 def test_steplaw_rule_and_cost_in_the_table(cli):
     result = cli("allocate", "--flops", "1e23", "--gpu", "h100", "--count", "64", "--hparams", "steplaw",
-                 "--price-per-hour", "2.5", "--law", "chinchilla-3")
+                 "--price-per-hour", "2.5", "--law", "chinchilla-3", "--explain")
     assert result.exit_code == 0, result.output
     assert "Step Law" in result.stdout and "Cost" in result.stdout
 
@@ -269,10 +269,14 @@ def test_the_docs_example_512_h100s_for_three_weeks(cli):
     assert row["shape"] == {"layers": 48, "d_model": 6144, "heads": 48, "seq_len": 4096, "assumed": True}
     # DeepSeek's M counts no embeddings: 2 × 32,000 × 6144 untied embedding parameters come off N.
     compute = (6 * (n - 2 * 32000 * 6144) + 12 * 48 * 6144 * 4096) * d
-    assert row["batch_sequences"] == round(0.2920 * compute ** 0.3271 / 4096) == 3407
-    assert row["learning_rate"] == pytest.approx(0.3118 * compute ** -0.125)
-    assert row["steps"] == math.ceil(d / (3407 * 4096))
+    assert row["batch_rounded_from"] == round(0.2920 * compute ** 0.3271 / 4096) == 3407
+    # rounded to whole micro-batches on the layout's data-parallel ranks: 3407 / (dp x micro) to a whole number
     layout = row["memory"]["layout"]
+    per_pass = layout["dp"] * layout["micro_batch"]
+    accumulation = max(1, round(3407 / per_pass))
+    assert row["batch_sequences"] == accumulation * per_pass and row["accumulation_steps"] == accumulation
+    assert row["learning_rate"] == pytest.approx(0.3118 * compute ** -0.125)
+    assert row["steps"] == math.ceil(d / (accumulation * per_pass * 4096))
     assert layout["dp"] * layout["tp"] * layout["pp"] * row["throughput"]["layout"]["cp"] == 512
     assert layout["per_gpu"]["total"] <= 80e9 and row["throughput"]["memory"]["fits"]
     # a budget stated in GPU time keeps the MFU it was read at

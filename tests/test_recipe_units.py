@@ -49,7 +49,7 @@ def test_moe_rule_sees_the_active_parameters(cli):
     assert row["params"] > 40 * active
     assert (active / (12 * 128 ** 2)) ** (1 / 3) == pytest.approx(35.8, abs=0.1)
     batch, lr = eq_1((6 * active + 12 * 32 * 4096 * 4096) * row["tokens"])
-    assert row["batch_sequences"] == round(batch / 4096)
+    assert row["batch_rounded_from"] == round(batch / 4096)  # the rule's batch, before whole micro-batches
     assert row["learning_rate"] == pytest.approx(lr)
     assert row["batch_tokens"] < 5e6
 
@@ -61,7 +61,7 @@ def test_deepseek_m6_rows_are_not_counted_twice(cli):
     compute = (72 * 30 * 4096 ** 2 + 12 * 30 * 4096 * 4096) * 2e12
     (row,) = rows(cli, "--flops", repr(compute), "--law", "deepseek2024", *H100_CLUSTER)
     assert round(eq_1(compute)[0] / 4096) == 2252
-    assert row["batch_sequences"] == 2252
+    assert row["batch_rounded_from"] == 2252  # before rounding to whole micro-batches per rank
     assert row["learning_rate"] == pytest.approx(eq_1(compute)[1])
 
 

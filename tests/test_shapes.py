@@ -32,14 +32,15 @@ def test_llama_2_7b_is_the_first_proposal_for_its_size():
 
 
 def brute_force(target, tolerance=0.02, **kw):
-    """Every (layers, width) in the aspect range, multiple of 128, whose total is within tolerance."""
+    """Every (layers, width) in the aspect range, multiple of 128, whose total is within tolerance; from
+    1B parameters up only widths of a multiple of 8 heads."""
     low, high = ASPECT_RANGE
     found = set()
     for layers in range(1, 1000):
         widths = [d for d in range(WIDTH_MULTIPLE, int(high * layers) + 1, WIDTH_MULTIPLE) if d >= low * layers]
         for d in widths:
             heads, kv = d // 128, kw.get("kv_heads")
-            if kv and heads % kv:
+            if (kv and heads % kv) or (target * (1 + tolerance) >= 1e9 and heads % 8):
                 continue
             arch = make_architecture(layers, d, heads=heads, kv_heads=kv, ffw_size=ffw_for(d, "swiglu"), vocab=32000,
                                      seq_len=4096, mlp="swiglu", embeddings="untied", norm="rmsnorm")
@@ -69,6 +70,9 @@ def test_every_candidate_keeps_the_conventions(target, kv_heads, mlp, head_dim):
         assert ASPECT_RANGE[0] <= c["d_model"] / c["layers"] <= ASPECT_RANGE[1]
         assert c["d_model"] % 128 == 0 and c["heads"] * c["head_dim"] == c["d_model"] == c["heads"] * head_dim
         assert c["heads"] % c["kv_heads"] == 0 and (kv_heads is None or c["kv_heads"] == kv_heads)
+        assert c["total_params"] < 1e9 or c["heads"] % 8 == 0
+        assert c["pipeline_splits"] == [pp for pp in (1, 2, 4, 8, 16, 32, 64) if c["layers"] % pp == 0
+                                        and pp <= c["layers"]]
         assert c["ffw_size"] == ffw_for(c["d_model"], mlp)
         arch = make_architecture(c["layers"], c["d_model"], heads=c["heads"], kv_heads=c["kv_heads"],
                                  ffw_size=c["ffw_size"], vocab=32000, seq_len=4096, mlp=mlp, embeddings="untied",
@@ -90,10 +94,10 @@ def test_mixture_of_experts_targets_active_or_total():
 
 
 def test_non_embedding_target():
-    c = propose(1e9, count="non-embedding")[0]
+    c = propose(2e9, count="non-embedding")[0]
     arch = make_architecture(c["layers"], c["d_model"], heads=c["heads"], ffw_size=c["ffw_size"], vocab=32000,
                              seq_len=4096, mlp="swiglu", embeddings="untied", norm="rmsnorm")
-    assert counted(arch, "non-embedding") == c["params"] == pytest.approx(1e9, rel=0.02)
+    assert counted(arch, "non-embedding") == c["params"] == pytest.approx(2e9, rel=0.02)
 
 
 def test_shape_cli_json(cli):
@@ -158,3 +162,49 @@ def test_modern_answers_match_their_schemas(cli, command, args):
         result = cli(command, "llama-3-70b", "deepseek-v3", "--json")
     assert result.exit_code == 0, result.output
     jsonschema.validate(json.loads(result.stdout), schema(command), cls=jsonschema.Draft202012Validator)
+
+
+@pytest.mark.parametrize("target", [1e9, 7e9, 7e10, 4e11, 1e12])
+def test_every_shape_from_1b_splits_over_8_way_tensor_parallelism(target):
+    for c in propose(target, top=50) + propose(target, kv_heads=8, top=50) + propose(target, head_dim=64, top=50):
+        assert c["heads"] % 8 == 0 and c["heads"] % c["kv_heads"] == 0 and c["head_dim"] in (64, 128)
+
+
+def test_sweep_shapes_grow_monotonically():
+    from scalingplan.compute.shapes import propose_series
+
+    targets = [1.2e9, 4e8, 2.5e9, 9e8, 6e9, 3e9, 1.5e10]
+    shapes = propose_series(targets)
+    ordered = [shapes[i] for i in sorted(range(len(targets)), key=targets.__getitem__)]
+    for small, big in zip(ordered, ordered[1:]):
+        assert big["layers"] >= small["layers"] and big["d_model"] >= small["d_model"]
+    for target, shape in zip(targets, shapes):
+        assert abs(shape["total_params"] / target - 1) <= 0.25
+
+
+@pytest.mark.parametrize("args, message", [
+    (["shape", "--params", "1e20"], "--params"),
+    (["shape", "--params", "1e100"], "--params"),
+    (["shape", "--params", "7e9", "--aspect-min", "1e-100"], "--aspect-min"),
+    (["shape", "--params", "7e9", "--aspect-max", "1e100"], "--aspect-max"),
+    (["shape", "--params", "1e14", "--aspect-min", "4", "--aspect-max", "4096", "--tolerance", "0.9"], "--tolerance"),
+    (["allocate", "--flops", "1e100", "--shapes"], "--shapes"),
+])
+def test_shape_search_bounds_refuse_in_one_line(main_cli, args, message):
+    assert_one_line_error(main_cli(*args), message)
+
+
+def test_largest_target_answers_quickly():
+    # The bound is the whole range: the largest accepted target is searched in a few counts per depth.
+    found = propose(1e14, top=3)
+    assert found and all(abs(c["error"]) <= 0.02 for c in found)
+
+
+def test_sweep_runs_grow_within_each_budget(cli):
+    result = cli("sweep", "--from", "1e19", "--to", "1e21", "--budgets", "3", "--per-budget", "5", "--json")
+    runs = json.loads(result.stdout)["runs"]
+    for budget in {run["budget"] for run in runs}:
+        ordered = sorted((r for r in runs if r["budget"] == budget), key=lambda r: r["target_params"])
+        for small, big in zip(ordered, ordered[1:]):
+            assert big["layers"] >= small["layers"] and big["d_model"] >= small["d_model"]
+        assert all(r["heads"] % 8 == 0 for r in ordered if r["params"] >= 1e9)

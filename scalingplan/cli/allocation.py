@@ -12,8 +12,9 @@ from scalingplan.output.allocations import (allocation_notes, basis_notes, colum
                                             table_rows)
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.common import lazy_module, warn, warn_once
-from scalingplan.cli.options import (HARDWARE, LAW_SETTINGS, RECIPE, Flops, Laws, PfDays, budget_and_recipe,
-                                     chosen_laws, with_options)
+from scalingplan.cli.options import (HARDWARE, LAW_SETTINGS, RECIPE, Flops, Laws, Model, ModelConfig, PfDays,
+                                     budget_and_recipe, chosen_laws, configured_first_law, model_params, with_options)
+from scalingplan.output.headline import lead
 
 planning = lazy_module("scalingplan.planning.allocation")
 planner = lazy_module("scalingplan.planning.planner")
@@ -48,16 +49,23 @@ def allocation(
         "--tokens-per-param", help="Train on M tokens per parameter instead of the optimum (over-training): "
                                    "the model that spends the budget, with its loss penalty.")] = None,
     pf_days: PfDays = None,
+    model: Model = None,
+    config: ModelConfig = None,
     shapes: Annotated[bool, typer.Option(
         "--shapes", help="Add a proposed shape (layers, width, heads, ffw) to each allocation; see 'scalingplan shape'.")] = False,
+    explain: Annotated[bool, typer.Option(
+        "--explain", help="Show the notes: conventions, extrapolation, each law's caveats.")] = False,
     hardware: dict = None,
     settings: dict = None,
     recipe: dict = None,
 ) -> tuple:
-    """allocate's answer to its options: (the JSON payload, the tables to show)."""
+    """allocate's answer to its options: (the JSON payload, the tables a person is shown (the headline
+    first; notes with --explain), every table whole (the allocation table first, CSV's))."""
+    params = model_params(params, model, config)  # --model and --config name a fixed size too
     budget, recipe_spec = budget_and_recipe(flops, pf_days, hardware, recipe)
     asked = [name for name, given in (("a budget", budget), ("--params", params), ("--loss", loss)) if given]
-    if len(asked) != 1:
+    fixed = asked == ["a budget", "--params"]  # a fixed size on a budget: the tokens it buys
+    if len(asked) != 1 and not fixed:
         raise InputError("give exactly one of a budget (--flops, --pf-days or --gpu ...), --params or --loss"
                          + (f"; got {' and '.join(asked)}" if asked else ""))
     unique = None if unique_tokens is None else parse_positive(unique_tokens, "--unique-tokens")
@@ -88,6 +96,7 @@ def allocation(
         warn(message)
     plans = list(found.allocations)
     rows = [p.as_dict() for p in plans]
+    shapes_in_range(rows, shapes)
     warn_once(planning.extrapolation_warning(rows))
     table_columns, notes, title = layout(query, budget)
     payload = {"query": {key: value for key, value in (
@@ -98,14 +107,20 @@ def allocation(
 
     info = add_recipe([], recipe_spec.rule, recipe_spec.seq_len, recipe_spec.cluster)
     payload["recipe"] = info
-    return payload, ([Table(table_columns + law_columns(plans), table_rows(rows), title,
-                            allocation_notes(plans) + basis_notes(plans) + notes)]
-                     + recipe_tables(info, rows) + shape_tables(rows, shapes))
+    main = Table(table_columns + law_columns(plans), table_rows(rows), title,
+                 allocation_notes(plans) + basis_notes(plans) + notes)
+    full = [main] + recipe_tables(info, rows) + shape_tables(rows, shapes)
+    return payload, lead(payload, full, explain, configured_first_law()), full
 
 
 def layout(query, budget) -> tuple:
     """(columns, notes, title) of the allocation table for the query's path."""
     path = query.path
+    if path == "fixed-size":
+        title = f"A {human_count(query.params)}-parameter model on {sci(query.flops)} FLOPs: D = C/(6N)"
+        if "hardware" in budget:
+            title += f" ({budget['description']})"
+        return columns(*LEAD, "loss", "flops", "pf_days"), [], title
     if path in ("plain", "params", "loss"):
         if path == "plain":
             title = f"Compute-optimal allocation for {sci(query.flops)} FLOPs ({budget['pf_days']:,.1f} PF-days)"
@@ -145,6 +160,17 @@ def layout(query, budget) -> tuple:
     return shown, notes, title
 
 
+def shapes_in_range(rows: list, wanted: bool) -> None:
+    """With --shapes: every plan's size within the shape search's range, before any work."""
+    from scalingplan.compute.shapes import PARAMS_RANGE
+
+    sizes = [float(row["params"]) for row in rows] if wanted else []
+    outside = [n for n in sizes if not PARAMS_RANGE[0] <= n <= PARAMS_RANGE[1]]
+    if outside:
+        raise InputError(f"--shapes: shapes are proposed for {PARAMS_RANGE[0]:.0e} to {PARAMS_RANGE[1]:.0e} "
+                         f"parameters; a plan has {outside[0]:.3g}")
+
+
 def shape_tables(rows: list, wanted: bool) -> list:
     """With --shapes: each row gains ``proposed_shape``, the best candidate of ``scalingplan shape``
     (default conventions) for its parameters (non-embedding ones for a law that counts those); and a
@@ -153,6 +179,7 @@ def shape_tables(rows: list, wanted: bool) -> list:
         return []
     from scalingplan.compute.shapes import propose
 
+    shapes_in_range(rows, wanted)
     shown = []
     for row in rows:
         # A law that counts non-embedding parameters, or DeepSeek's M/6 (their non-embedding FLOPs per
@@ -161,22 +188,24 @@ def shape_tables(rows: list, wanted: bool) -> list:
         found = propose(float(row["params"]), count=count, top=1)
         row["proposed_shape"] = dict(found[0], count=count) if found else None
         if found:
-            shown.append(dict(row["proposed_shape"], law=row["law"], error_percent=100 * found[0]["error"]))
+            shown.append(dict(row["proposed_shape"], law=row["law"], error_percent=100 * found[0]["error"],
+                              pipeline=",".join(map(str, found[0]["pipeline_splits"]))))
     note = ("Shapes: SwiGLU, untied embeddings, vocab 32,000, head dim 128, d_model/n_layer near 128 (see "
             "'scalingplan shape'); a law counting non-embedding parameters or M/6 is matched by non-embedding ones.")
     columns = [Column("Law", "law", "text"), Column("Layers", "layers", "exact"), Column("d_model", "d_model", "exact"),
                Column("Heads", "heads", "exact"), Column("FFW", "ffw_size", "exact"), Column("Params", "params", "count"),
-               Column("Error %", "error_percent", "plain")]
+               Column("Error %", "error_percent", "plain"), Column("PP", "pipeline", "text")]
     return [Table(columns, shown, "Proposed shapes", [note])]
 
 
-def with_allocate_options(*bundles):
-    """Give a command allocate's options (those of ``allocation`` and its bundles) besides its own
-    and ``bundles``'; it takes them as ``**options``, ready for ``allocation(**options)``."""
+def with_allocate_options(*bundles, without: tuple = ()):
+    """Give a command allocate's options (those of ``allocation`` and its bundles, less the ones named
+    in ``without``, which the command sets itself) besides its own and ``bundles``'; it takes them as
+    ``**options``, ready for ``allocation(**options)``."""
 
     def decorate(command):
         own = [p for p in inspect.signature(command).parameters.values() if p.kind != inspect.Parameter.VAR_KEYWORD]
-        names = {bundle.name for bundle in BUNDLES}
+        names = {bundle.name for bundle in BUNDLES} | set(without)
         taken = [p for p in inspect.signature(allocation).parameters.values() if p.name not in names]
         parameters = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own + taken]
         command.__signature__ = inspect.Signature(parameters)

@@ -240,7 +240,8 @@ def _run() -> int:
             raise exc.__cause__ from None
         if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
             raise
-        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `scalingplan`: the help was shown
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `scalingplan` or group: show its usage
+            sys.stdout.write(exc.format_message().rstrip("\n") + "\n")
             return 0
         sys.stderr.write(f"scalingplan: error: {inert(exc.format_message())} (see {hint})\n")
         return exc.exit_code

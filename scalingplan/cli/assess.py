@@ -10,7 +10,8 @@ from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.output.allocations import basis_notes, columns, convention_notes, table_rows
 from scalingplan.cli.common import emit, lazy_module, warn_once
-from scalingplan.cli.options import LAW_SETTINGS, OUTPUT, Laws, chosen_laws, with_options
+from scalingplan.cli.options import (LAW_SETTINGS, OUTPUT, Laws, Model, ModelConfig, chosen_laws, config_architecture,
+                                     with_options)
 
 planning = lazy_module("scalingplan.planning.allocation")
 planner = lazy_module("scalingplan.planning.planner")
@@ -18,10 +19,18 @@ planner = lazy_module("scalingplan.planning.planner")
 COLUMNS = columns("law", "loss", "optimal_params", "optimal_tokens", "params_ratio", "optimal_loss")
 
 
-def assessed_models(names, params, tokens) -> list:
-    """(name, params, tokens, source, note) for catalogue names and/or an explicit --params/--tokens model.
-    A mixture of experts is assessed by its active parameters, its total shown in the name."""
+def assessed_models(names, params, tokens, config=None) -> list:
+    """(name, params, tokens, source, note) for catalogue names and/or an explicit --params/--tokens model,
+    or a --config model with --tokens. A mixture of experts is assessed by its active parameters, its
+    total shown in the name."""
     models = []
+    if config is not None:
+        if tokens is None or params is not None:
+            raise InputError("--config goes with --tokens (the model's training tokens), without --params")
+        arch = config_architecture(config)
+        label = f"{config} ({human_count(arch.params_total)} total, by active params)" if arch.is_moe else str(config)
+        models.append((label, arch.params_active, parse_positive(tokens, "--tokens"), "config.json", None))
+        tokens = None
     for name in names or []:
         entry = find_model(name)
         label = entry.get("display", entry["name"])
@@ -90,14 +99,17 @@ def assess(
     unique_tokens: Annotated[Optional[str], typer.Option(
         "--unique-tokens", help="Unique tokens the run's --tokens repeat; data-constrained laws "
                                 "(muennighoff2023, added by default) discount the repeats.")] = None,
+    model: Model = None,
+    config: ModelConfig = None,
     law: Laws = None,
     settings: dict = None,
     fmt: str = "table",
 ):
     """Assess trained models against each law: loss, the optimum at the same compute, size ratio.
 
-    Example: scalingplan assess gopher chinchilla  (or: --params 280e9 --tokens 300e9; --law krajewski2024
-    --granularity 8; --law kumar2024 --precision int8 --post-train-bits 4)
+    Example: scalingplan assess gopher chinchilla  (or: --params 280e9 --tokens 300e9; --model gopher;
+    --config Meta-Llama-3-8B --tokens 15e12; --law krajewski2024 --granularity 8; --law kumar2024
+    --precision int8 --post-train-bits 4)
     """
     law = chosen_laws(law)
     if settings:
@@ -110,7 +122,8 @@ def assess(
 
         laws = resolve_for_data_limit(law)
     results, tables = [], []
-    for name, n, d, source, note in assessed_models(models, params, tokens):
+    for name, n, d, source, note in assessed_models(list(models or []) + ([model] if model else []), params,
+                                                    tokens, config):
         found = planner.plan_all(laws, planner.Query(params=n, tokens=d, unique_tokens=unique, settings=settings or {}))
         assessments = [a.as_dict() for a in found.allocations]
         flops = 6.0 * n * d

@@ -31,8 +31,8 @@ CHECK_OUTPUT = output_bundle("table, json, csv, markdown, or github (table plus 
                              "the default when GITHUB_ACTIONS=true)", check_format)
 
 COLUMNS = [
-    Column("Check", "name", "text"),
-    Column("Law", "law", "text"),
+    Column("Check", "name", "text", names_row=True),
+    Column("Law", "law", "text", names_row=True),
     Column("Value", "value_text", "text"),
     Column("Limit", "limit_text", "text"),
     Column("Result", "result", "text"),
@@ -87,6 +87,31 @@ def annotations(results: list) -> list:
     return lines
 
 
+def malformed_annotation(path: str, error: InputError) -> str:
+    """The `::error` line for a plan file that cannot be read: at its file and, when the error names
+    one ('path:line: message'), its line."""
+    text, where = str(error), f"file={escape(path, True)}"
+    if text.startswith(f"{path}:"):
+        text = text[len(path) + 1:]
+        line, _, rest = text.partition(": ")
+        if line.isdigit():
+            where, text = f"{where},line={line}", rest
+    return f"::error {where},title={escape('scalingplan check: malformed plan', True)}::{escape(text.strip())}"
+
+
+def load_plans(paths: list, github: bool) -> list:
+    """Every plan file, loaded; with github annotations a malformed one is also an `::error` line."""
+    loaded = []
+    for path in paths:
+        try:
+            loaded.append(plans_module.load_plan(path))
+        except InputError as exc:
+            if github:
+                sys.stdout.write(malformed_annotation(str(path), exc) + "\n")
+            raise
+    return loaded
+
+
 @with_options(CHECK_OUTPUT)
 def check(
     plans: Annotated[List[str], typer.Argument(help="Plan files (YAML), e.g. plans/*.yaml.",
@@ -109,7 +134,7 @@ def check(
         from scalingplan.catalogues.yamlfile import check_writable
 
         check_writable(report, "--report")
-    loaded = [plans_module.load_plan(path) for path in plans]
+    loaded = load_plans(plans, github)
     results = []
     for plan in loaded:
         checks = [c.as_dict() for c in plans_module.evaluate(plan)]

@@ -32,8 +32,9 @@ def fit(
 ):
     """Fit a scaling law to your own training runs, with optional bootstrap intervals.
 
-    Example: scalingplan fit runs.csv --bootstrap 200 --budget 5.76e23 -o mylaw.yaml
-    (Chinchilla's digitised runs: --params-col "Model Size" --flops-col "Training FLOP" --drop-highest-loss 5).
+    Example: scalingplan fit runs.csv --budget 5.76e23 -o mylaw.yaml
+    (add --bootstrap 200 for confidence intervals; Chinchilla's digitised runs: --params-col "Model Size"
+    --flops-col "Training FLOP" --drop-highest-loss 5).
     """
     from scalingplan.fitting import report
     from scalingplan.fitting.approach2 import check_tolerance

@@ -5,13 +5,13 @@ from typing import Annotated, Optional
 import typer
 
 from scalingplan.compute import counting
-from scalingplan.compute.breakdown import METHOD_NAMES, breakdown
+from scalingplan.compute.breakdown import METHOD_NAMES, breakdown, conventions, parameter_counts
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.constants import PF_DAY
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, Model, architecture_of, shape_option, with_options
+from scalingplan.cli.options import OUTPUT, Model, ModelConfig, described_architecture, shape_option, with_options
 
 COLUMNS = [
     Column("Method", "name", "text", wrap=True),
@@ -42,6 +42,13 @@ PARAM_NAMES = {
 RECOMPUTE_NAMES = {"none": "none", "selective": "selective (S×S attention)", "full": "full (one more forward)"}
 
 
+def parameter_tables(arch: counting.Architecture) -> tuple:
+    """(the parameter counts, their table): what counting needs no tokens for."""
+    parameters = parameter_counts(arch)
+    rows = [{"name": name, "value": parameters[k]} for k, name in PARAM_NAMES.items()]
+    return parameters, Table(PARAM_COLUMNS, rows, "Parameter counts", [f"Counted with: {conventions(arch)}."])
+
+
 @with_options(OUTPUT)
 def flops(
     params: Annotated[Optional[str], typer.Option(
@@ -50,6 +57,7 @@ def flops(
     tokens: Annotated[Optional[str], typer.Option(
         "--tokens", help="Training tokens D, e.g. 1.4e12 or 1.4T. Default: the --model's.")] = None,
     model: Model = None,
+    config: ModelConfig = None,
     method: Annotated[str, typer.Option(
         "--method", help="Count for the headline figure: 6nd, kaplan or chinchilla (the last two need an architecture).")] = "6nd",
     causal: Annotated[bool, typer.Option(
@@ -61,17 +69,17 @@ def flops(
     head_dim: shape_option("--head-dim", "Size per head. Default: d-model / heads.") = None,
     kv_heads: shape_option("--kv-heads", "Key/value heads: fewer than --heads is grouped-query attention, 1 "
                                          "multi-query. Default: --heads.") = None,
-    ffw_size: shape_option("--ffw-size", "Feed-forward width. Default: 4 × d-model.") = None,
-    mlp: shape_option("--mlp", "gelu (2 matrices), swiglu or geglu (3 matrices). Default: gelu.") = None,
-    embeddings: shape_option("--embeddings", "tied (one vocab × d-model matrix) or untied (two). Default: tied.") = None,
-    norm: shape_option("--norm", "Norms to count: none, rmsnorm or layernorm. Default: none.") = None,
+    ffw_size: shape_option("--ffw-size", "Feed-forward width. Default: 4 × d-model (GELU), 8/3 × d-model up to a multiple of 256 (gated).") = None,
+    mlp: shape_option("--mlp", "gelu (2 matrices), swiglu or geglu (3 matrices). Default: swiglu.") = None,
+    embeddings: shape_option("--embeddings", "tied (one vocab × d-model matrix) or untied (two). Default: untied.") = None,
+    norm: shape_option("--norm", "Norms to count: none, rmsnorm or layernorm. Default: rmsnorm.") = None,
     experts: shape_option("--experts", "Routed experts per MoE layer (mixture of experts).") = None,
     active_experts: shape_option("--active-experts", "Routed experts each token uses (top-k).") = None,
     shared_experts: shape_option("--shared-experts", "Experts every token uses besides the routed ones.") = None,
     expert_ffw_size: shape_option("--expert-ffw-size", "Width of each expert. Default: --ffw-size.") = None,
     dense_layers: shape_option("--dense-layers", "Leading layers with a dense MLP instead of experts.") = None,
-    vocab: shape_option("--vocab", "Vocabulary size.") = None,
-    seq_len: shape_option("--seq-len", "Training context length in tokens.") = None,
+    vocab: shape_option("--vocab", "Vocabulary size. Default: 32000.") = None,
+    seq_len: shape_option("--seq-len", "Training context length in tokens. Default: 4096.") = None,
     fmt: str = "table",
 ):
     """Training FLOPs: 6ND, and with an architecture Kaplan's and Chinchilla's counts and parameter counts.
@@ -85,6 +93,8 @@ def flops(
     scalingplan flops --params 1e9 --tokens 20e9 --layers 24 --d-model 2048 --heads 16 --vocab 32000 --seq-len 2048
 
     scalingplan flops --model mixtral-8x7b --tokens 8e12
+
+    scalingplan flops --config Meta-Llama-3-8B
 
     scalingplan flops --tokens 15e12 --layers 80 --d-model 8192 --heads 64 --kv-heads 8 --ffw-size 28672 --mlp swiglu --embeddings untied --vocab 128256 --seq-len 8192
     """
@@ -100,7 +110,15 @@ def flops(
                  ffw_size=ffw_size, mlp=mlp, embeddings=embeddings, norm=norm, experts=experts,
                  active_experts=active_experts, shared_experts=shared_experts, expert_ffw_size=expert_ffw_size,
                  dense_layers=dense_layers, vocab=vocab, seq_len=seq_len)
-    arch = architecture_of(entry, given)
+    arch = described_architecture(entry, given, config)
+    if arch is not None and tokens is None and entry is None and params is None:
+        parameters, table = parameter_tables(arch)
+        table.title = (f"Parameters: {parameters['total']:,.0f} total"
+                       + (f", {parameters['active']:,.0f} active" if arch.is_moe else ""))
+        table.notes.append("Give --tokens for the training FLOPs.")
+        emit(fmt, {"architecture": arch.shape(), "parameters": parameters,
+                   "parameter_convention": conventions(arch)}, [table])
+        return
     moe = arch is not None and arch.is_moe
     if params is not None:
         n, n_source = parse_positive(params, "--params"), "given"

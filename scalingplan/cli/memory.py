@@ -10,7 +10,7 @@ from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive, parse_whole
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, Model, shape_option, with_options
+from scalingplan.cli.options import OUTPUT, Model, ModelConfig, config_architecture, shape_option, with_options
 
 GB = 1e9
 PARTS = {
@@ -43,15 +43,22 @@ def whole(value, flag: str, default=None):
     return default if value is None else parse_whole(value, flag)
 
 
-def model_and_shape(params=None, model=None, seq_len=None, **shape_flags) -> tuple:
-    """(parameters, counting.Architecture, Shape, note, params override) from --params, --model and/or
-    the architecture flags of `flops`. With --params alone the shape is the default one for that
-    count (``memory.default_shape``) and the parameters are the given count."""
+def model_and_shape(params=None, model=None, seq_len=None, config=None, **shape_flags) -> tuple:
+    """(parameters, counting.Architecture, Shape, note, params override) from --params, --model, --config
+    and/or the architecture flags of `flops` (with their defaults). With --params alone the shape is the
+    default one for that count (``memory.default_shape``) and the parameters are the given count."""
     from scalingplan.cli.options import architecture_of
     from scalingplan.compute.throughput import architecture
 
     seq = whole(seq_len, "--seq-len")
     entry = None
+    if config is not None:  # a Hugging Face config.json describes the whole model
+        if model is not None or any(v is not None for v in shape_flags.values()):
+            raise InputError("--config describes the whole model: give it without --model or shape flags")
+        arch = config_architecture(config, seq)
+        shape = mem.Shape(arch.layers, arch.d_model, arch.heads, arch.seq_len)
+        value = parse_positive(params, "--params") if params is not None else arch.params_total
+        return value, arch, shape, f"Shape: {shape.describe()}, from {config}.", value if params else None
     if model is not None:
         from scalingplan.catalogues.models import find_model
 
@@ -68,7 +75,8 @@ def model_and_shape(params=None, model=None, seq_len=None, **shape_flags) -> tup
         extra = {"vocab": known.get("vocab", mem.DEFAULT_VOCAB)}
         if seq is not None or "seq_len" not in known:
             extra["seq_len"] = seq if seq is not None else mem.DEFAULT_SEQ_LEN
-        arch = architecture_of({"architecture": {**known, **extra}}, given)
+        # a catalogue model's own architecture, or every command's defaults for a model given by flags
+        arch = architecture_of({"architecture": {**known, **extra}} if entry else None, {**extra, **given})
         shape = mem.Shape(arch.layers, arch.d_model, arch.heads, arch.seq_len)
         note = f"Shape: {shape.describe()}."
         if value is None:
@@ -101,15 +109,17 @@ def memory(
     gpu: Annotated[str, typer.Option("--gpu", help="Accelerator, e.g. h100 (memory per chip: 'scalingplan hardware').")],
     params: Annotated[Optional[str], typer.Option("--params", help="Parameters, e.g. 70e9 or 70B.")] = None,
     model: Model = None,
+    config: ModelConfig = None,
     layers: shape_option("--layers", "Number of transformer layers.") = None,
     d_model: shape_option("--d-model", "Residual stream width.") = None,
     heads: shape_option("--heads", "Attention (query) heads.") = None,
     kv_size: shape_option("--kv-size", "Query/key size per head (same as --head-dim).") = None,
     head_dim: shape_option("--head-dim", "Size per head. Default: d-model / heads.") = None,
     kv_heads: shape_option("--kv-heads", "Key/value heads (grouped-query attention when fewer).") = None,
-    ffw_size: shape_option("--ffw-size", "Feed-forward width. Default: 4 × d-model.") = None,
-    mlp: shape_option("--mlp", "gelu, swiglu or geglu. Default: gelu.") = None,
-    embeddings: shape_option("--embeddings", "tied or untied. Default: tied.") = None,
+    ffw_size: shape_option("--ffw-size", "Feed-forward width. Default: 4 × d-model (GELU), 8/3 × d-model "
+                                         "up to a multiple of 256 (gated).") = None,
+    mlp: shape_option("--mlp", "gelu, swiglu or geglu. Default: swiglu.") = None,
+    embeddings: shape_option("--embeddings", "tied or untied. Default: untied.") = None,
     experts: shape_option("--experts", "Routed experts per MoE layer.") = None,
     active_experts: shape_option("--active-experts", "Routed experts each token uses.") = None,
     shared_experts: shape_option("--shared-experts", "Experts every token uses.") = None,
@@ -149,7 +159,7 @@ def memory(
 
     entry = find_accelerator(gpu)
     value, arch, shape, shape_note, override = model_and_shape(
-        params, model, seq_len, layers=layers, d_model=d_model, heads=heads, kv_size=kv_size, head_dim=head_dim,
+        params, model, seq_len, config, layers=layers, d_model=d_model, heads=heads, kv_size=kv_size, head_dim=head_dim,
         kv_heads=kv_heads, ffw_size=ffw_size, mlp=mlp, embeddings=embeddings, experts=experts,
         active_experts=active_experts, shared_experts=shared_experts, expert_ffw_size=expert_ffw_size,
         dense_layers=dense_layers, vocab=vocab)

@@ -22,15 +22,23 @@ Laws = Annotated[Optional[List[str]], typer.Option(
 Flops = Annotated[Optional[str], typer.Option("--flops", help="Training budget in FLOPs, e.g. 5.8e23.")]
 PfDays = Annotated[Optional[str], typer.Option("--pf-days", help="Training budget in PF-days (8.64e19 FLOPs each).")]
 Model = Annotated[Optional[str], typer.Option("--model", "-m", help="A catalogue model (see 'scalingplan models').")]
+ModelConfig = Annotated[Optional[str], typer.Option(
+    "--config", help="A Hugging Face config.json, or a model folder holding one (Llama, Mistral, Mixtral, "
+                     "Qwen2, Gemma 2, OLMo 2, DeepSeek-V2/V3, Falcon, GPT-NeoX, GPT-2).")]
 def shape_option(flag: str, text: str):
     """An architecture flag (--layers, --d-model, ...), listed under its own heading in --help."""
     return Annotated[Optional[str], typer.Option(flag, help=text, rich_help_panel="Architecture")]
 
 
 def architecture_of(model: Optional[dict], given: dict):
-    """The catalogue model's architecture with any shape the user gave on top, or None."""
+    """The catalogue model's architecture with any shape the user gave on top, or None. A model
+    described by flags alone takes what they leave out from ``counting.COMMAND_DEFAULTS``."""
+    from scalingplan.compute.counting import COMMAND_DEFAULTS
+
     shapes = dict((model or {}).get("architecture") or {})
     given = {k: v for k, v in given.items() if v is not None}
+    if model is None and given:
+        given = {**COMMAND_DEFAULTS, **given}
     if given.keys() & {"kv_size", "head_dim"}:  # the same size under two names: the user's wins
         shapes.pop("kv_size", None)
         shapes.pop("head_dim", None)
@@ -40,6 +48,16 @@ def architecture_of(model: Optional[dict], given: dict):
     from scalingplan.compute.counting import make_architecture
 
     return make_architecture(**shapes)
+
+
+def described_architecture(model: Optional[dict], given: dict, config=None):
+    """The model a command was given: a --config file's (with --seq-len at most), else
+    ``architecture_of`` the catalogue model and the shape flags."""
+    if config is None:
+        return architecture_of(model, given)
+    if model is not None or any(v is not None for k, v in given.items() if k != "seq_len"):
+        raise InputError("--config describes the whole model: give it without --model or shape flags (except --seq-len)")
+    return config_architecture(config, given.get("seq_len"))
 
 
 PricePerHour = Annotated[Optional[str], typer.Option(
@@ -87,6 +105,57 @@ def with_options(*bundles: Bundle):
         return wrapper
 
     return decorate
+
+
+def config_architecture(path, seq_len=None):
+    """The architecture a --config file describes (scalingplan.compute.hf_config)."""
+    from scalingplan.compute.hf_config import load_architecture
+
+    return load_architecture(path, seq_len)[0]
+
+
+def model_params(params=None, model=None, config=None):
+    """A fixed model size from --params, --model (a catalogue model) or --config (a config.json), at
+    most one of them: as given, or the model's parameter count (active for a mixture of experts)."""
+    given = [flag for flag, value in (("--params", params), ("--model", model), ("--config", config)) if value]
+    if len(given) > 1:
+        raise InputError(f"give one of --params, --model and --config; got {' and '.join(given)}")
+    if model:
+        from scalingplan.catalogues.models import counted_params, find_model
+
+        return repr(float(counted_params(find_model(model))))
+    if config:
+        return repr(float(config_architecture(config).params_active))
+    return params
+
+
+# --- shape conventions (shape --like, sweep --config) ------------------------------------------------
+def shape_settings(mlp="swiglu", kv_heads=None, head_dim="128", vocab="32000", embeddings="untied", norm="rmsnorm",
+                   seq_len="4096", experts=None, active_experts=None) -> dict:
+    """Validated keyword arguments for ``shapes.propose`` (through ``make_architecture``'s checks)."""
+    from scalingplan.compute.counting import make_architecture
+    from scalingplan.numbers import parse_number, parse_whole
+
+    probe = make_architecture(layers=1, d_model=int(parse_number(head_dim, "--head-dim")), head_dim=head_dim,
+                              vocab=vocab, seq_len=seq_len, mlp=mlp, embeddings=embeddings, norm=norm,
+                              experts=experts, active_experts=active_experts)
+    kv = None if kv_heads is None else parse_whole(kv_heads, "kv_heads")
+    return dict(mlp=probe.mlp, kv_heads=None if kv is None else int(kv), head_dim=probe.head_dim, vocab=probe.vocab,
+                embeddings=probe.embeddings, norm=probe.norm, seq_len=probe.seq_len, experts=probe.experts,
+                active_experts=probe.active_experts)
+
+
+def like_settings(path: str) -> dict:
+    """The conventions of a config.json's model for ``shape_settings``: MLP, vocabulary, embeddings,
+    norms, key/value heads, experts, and its head size where the search allows it (64 or 128)."""
+    from scalingplan.compute.shapes import HEAD_DIMS
+
+    arch = config_architecture(path)
+    return dict(mlp=arch.mlp, kv_heads=str(arch.n_kv_heads) if arch.n_kv_heads != arch.heads else None,
+                head_dim=str(arch.head_dim if arch.head_dim in HEAD_DIMS else 128), vocab=str(arch.vocab),
+                embeddings=arch.embeddings, norm=arch.norm,
+                experts=str(arch.experts) if arch.experts else None,
+                active_experts=str(arch.active_experts) if arch.experts else None)
 
 
 # --- output ----------------------------------------------------------------------------------------
@@ -144,6 +213,14 @@ def hardware_given(**given) -> dict:
     if "gpu" in given and "mfu" not in given and setting("mfu") is not None:
         given["mfu"] = setting("mfu")
     return given
+
+
+def configured_first_law() -> str | None:
+    """The first of the user's configured laws (``laws = [...]`` in the config file), or None."""
+    from scalingplan.cli.settings import setting
+
+    configured = setting("laws") or []
+    return str(configured[0]) if configured else None
 
 
 def chosen_laws(laws) -> list | None:

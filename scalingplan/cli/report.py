@@ -97,7 +97,7 @@ def sources(payload: dict, laws: list, hardware: dict) -> list:
     return found
 
 
-@with_allocate_options()
+@with_allocate_options(without=("explain",))
 def report(output: HtmlOutput, **options):
     """A plan as one self-contained HTML page: the answer first, the laws side by side with the
     frontier, the recipe, the cluster (memory and step time), warnings, sources and the JSON answer.
@@ -112,11 +112,11 @@ def report(output: HtmlOutput, **options):
     from scalingplan.output.report_html import command_line, plan_page, write_page
 
     check_output(output)
-    payload, tables = allocation(**options)
+    payload, _, tables = allocation(**options)  # every table whole, with its notes
     json_text = render("json", versioned(payload), tables)
     fig, laws, left_out = frontier(payload, options)
-    sections = {"laws": next(t for t in tables if t.columns), "recipe": pick(tables, "shape_text"),
-                "cluster": pick(tables, "layout_text"), "shapes": pick(tables, "ffw_size")}
+    sections = {"laws": tables[0], "recipe": pick(tables, "shape_text"),
+                "cluster": pick(tables, "layout_text"), "shapes": pick(tables, "pipeline")}
     text = plan_page(payload, sections, fig, left_out=left_out, sources=sources(payload, laws, options["hardware"]),
                      command=command_line(sys.argv), version=__version__, json_text=json_text,
                      default_mfu_source=load_catalogue()["default_mfu_source"])

@@ -6,7 +6,7 @@ import typer
 
 from scalingplan.output.render import Column, Table, sci
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, Gpu, Mfu, budget_range, device as device_of, with_options
+from scalingplan.cli.options import OUTPUT, Gpu, Mfu, ModelConfig, budget_range, device as device_of, with_options
 
 COLUMNS = [
     Column("Budget", "flops", "flops"),
@@ -30,21 +30,27 @@ def sweep(
     law: Annotated[Optional[str], typer.Option("--law", "-l", help=f"Prior law whose optimum centres each budget (default {DEFAULT_LAW}).")] = None,
     gpu: Gpu = None,
     mfu: Mfu = None,
+    config: ModelConfig = None,
     budget_range=None,
     fmt: str = "table",
 ):
     """An IsoFLOP sweep: model sizes around a prior law's optimum at each budget, with shapes and cost.
 
     Example: scalingplan sweep --from 1e18 --to 1e20 --budgets 5 --per-budget 9 --gpu h100
-    (--format csv writes a runs file for 'scalingplan fit', with an empty loss column to fill in).
+    (--config Meta-Llama-3-8B shapes the runs like that model; --format csv writes a runs file for 'scalingplan fit', with an empty loss column to fill in).
     """
     from scalingplan.catalogues.registry import load_law
     from scalingplan.fitting.design import sweep_runs
 
     prior = load_law(law or DEFAULT_LAW)
     device = device_of(gpu, mfu)
+    conventions = None
+    if config is not None:  # shapes of the config.json's family: its MLP, vocabulary, heads, embeddings
+        from scalingplan.cli.options import like_settings, shape_settings
+
+        conventions = shape_settings(seq_len="4096", **like_settings(config))
     runs = sweep_runs(prior, budget_range.low, budget_range.high, budgets, per_budget,
-                      spread, device.get("peak_flops"), device.get("mfu"))
+                      spread, device.get("peak_flops"), device.get("mfu"), conventions)
     total_flops = sum(run["flops"] for run in runs)
     total_hours = sum(run["gpu_hours"] for run in runs) if device else None
     payload = {"law": prior.name, "spread_decades": spread,
@@ -56,8 +62,11 @@ def sweep(
                 "; give --gpu for GPU-hours."),
              f"Sizes span {spread:g} decade{'' if spread == 1 else 's'} around {prior.name}'s N_opt at each "
              "budget; tokens D = C/(6N).",
-             "Shapes from 'scalingplan shape' conventions (SwiGLU, head dim 128, width a multiple of 128, "
-             "aspect near 128, vocabulary 32,000, untied); Params is the shape's total count."]
+             ("Shapes from 'scalingplan shape' conventions (SwiGLU, head dim 128, width a multiple of 128, "
+              "aspect near 128, vocabulary 32,000, untied)" if conventions is None else
+              f"Shapes like {config}: {conventions['mlp']}, head dim {conventions['head_dim']}, vocabulary "
+              f"{conventions['vocab']:,}, {conventions['embeddings']}, aspect near 128")
+             + "; depth and width grow with size in each budget; Params is the shape's total count."]
     columns = COLUMNS if device else COLUMNS[:-1]
     table = Table(columns, runs, f"IsoFLOP sweep: {len(payload['budgets'])} budgets × {per_budget} sizes",
                   notes)

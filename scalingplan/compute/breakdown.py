@@ -23,8 +23,20 @@ def conventions(arch: counting.Architecture) -> str:
         parts.append(f"{arch.experts} experts, {arch.active_experts} active, {arch.shared_experts} shared, "
                      f"router per MoE layer")
     parts.append("no norms counted" if arch.norm == "none" else f"{arch.norm} weights counted")
-    parts.append("QKV biases" if arch.qkv_bias else "no biases")
+    biases = [name for name, has in (("QKV", arch.qkv_bias), ("output", arch.out_bias), ("MLP", arch.mlp_bias)) if has]
+    parts.append(f"{', '.join(biases)} biases" if biases else "no biases")
+    if arch.position_embeddings:
+        parts.append(f"{arch.position_embeddings:,} learned positions")
     return "; ".join(parts)
+
+
+def parameter_counts(arch: counting.Architecture) -> dict:
+    """total, active, embedding and non_embedding counts, Kaplan's 12·n_layer·d_model², and the total
+    with relative-position projections (Gopher's and Chinchilla's convention)."""
+    parameters = arch.parameters()
+    parameters.update(kaplan_nonembedding=counting.kaplan_nonembedding_params(arch.layers, arch.d_model),
+                      total_with_relative_position=arch.params_relative)
+    return parameters
 
 
 def breakdown(arch: counting.Architecture, params: float, tokens: float, causal: bool = False) -> dict:
@@ -47,9 +59,7 @@ def breakdown(arch: counting.Architecture, params: float, tokens: float, causal:
                           "share": training / totals["chinchilla"]})
     hardware = [{"recompute": mode, "hardware_flops": (hw := counting.hardware_training_flops(arch, tokens, mode, causal)),
                  "ratio_to_model": hw / totals["chinchilla"]} for mode in counting.RECOMPUTE]
-    parameters = arch.parameters()
-    parameters.update(kaplan_nonembedding=counting.kaplan_nonembedding_params(arch.layers, arch.d_model),
-                      total_with_relative_position=arch.params_relative)
+    parameters = parameter_counts(arch)
     json_only = {"nonembedding": arch.params_nonembedding}  # the old key of non_embedding, deprecated
     return {
         "architecture": arch.shape(),

@@ -29,6 +29,13 @@ from dataclasses import dataclass, fields
 from scalingplan.errors import InputError
 from scalingplan.numbers import parse_number, parse_whole
 
+#: What every command assumes of a model described by flags, for what the flags leave out: a
+#: Llama-style decoder (Touvron et al. 2023 §2.2: SwiGLU, RMSNorm pre-normalisation; untied
+#: embeddings as in Llama 2 and 3), a 32,000-token vocabulary (Llama 1 and 2) and a 4,096-token
+#: context. ``flops``, ``memory``, ``shape`` and ``sweep`` share it; the library's
+#: ``make_architecture`` keeps the papers' conventions (GELU, tied, norms uncounted).
+COMMAND_DEFAULTS = {"mlp": "swiglu", "embeddings": "untied", "norm": "rmsnorm", "vocab": 32000, "seq_len": 4096}
+
 #: Feed-forward width as a multiple of d_model when none is given (Kaplan 2020 §2.1; GPT-3 Table 2.1;
 #: Chinchilla Table 4).
 FFW_MULTIPLE = 4
@@ -45,7 +52,7 @@ NORM_WEIGHTS = {"none": 0, "rmsnorm": 1, "layernorm": 2}
 RECOMPUTE = ("none", "selective", "full")
 #: Shape keys that are words or flags, not counts.
 WORD_KEYS = {"mlp": tuple(MLP_MATRICES), "embeddings": EMBEDDINGS, "norm": tuple(NORM_WEIGHTS)}
-FLAG_KEYS = ("qkv_bias", "qk_norm", "router_bias")
+FLAG_KEYS = ("qkv_bias", "out_bias", "mlp_bias", "qk_norm", "router_bias")
 
 
 def six_nd(params: float, tokens: float) -> float:
@@ -70,7 +77,9 @@ class Architecture:
     DeepSeek's multi-head latent attention (MLA): K and V come from a rank-kv_lora_rank latent,
     Q from a rank-q_lora_rank one (0: a full projection), plus rope_head_dim decoupled RoPE
     dimensions per query head and one shared RoPE key. v_head_dim (default kv_size) is the value
-    size per head.
+    size per head. qkv_bias, out_bias and mlp_bias add the biases of the Q/K/V projections, the
+    attention output projection and the MLP matrices (GPT-2 and GPT-NeoX have all three, Qwen2 the
+    first). position_embeddings > 0 is a learned table of that many absolute positions (GPT-2).
     """
 
     layers: int
@@ -97,6 +106,9 @@ class Architecture:
     kv_lora_rank: int = 0
     rope_head_dim: int = 0
     v_head_dim: int | None = None
+    out_bias: bool = False
+    mlp_bias: bool = False
+    position_embeddings: int = 0
 
     # -- derived sizes ---------------------------------------------------------------------------
     @property
@@ -145,6 +157,8 @@ class Architecture:
         extras = 0
         if self.qkv_bias:
             extras += self.d_attn + self.n_kv_heads * (self.kv_size + self.v_dim)
+        if self.out_bias:
+            extras += self.d_model
         weight = NORM_WEIGHTS[self.norm]
         if self.qk_norm:
             extras += weight * (self.d_attn + self.n_kv_heads * self.kv_size)
@@ -154,6 +168,22 @@ class Architecture:
 
     def mlp_weights(self, width: int) -> int:
         return MLP_MATRICES[self.mlp] * self.d_model * width
+
+    def mlp_biases(self, width: int) -> int:
+        """Biases of one MLP of this width: one per output of each matrix (the gated MLP's two input
+        matrices give 2 x width), d_model for the output matrix."""
+        return (MLP_MATRICES[self.mlp] - 1) * width + self.d_model if self.mlp_bias else 0
+
+    def ffw_biases(self, active: bool) -> float:
+        """MLP biases over all layers, counted like ``ffw_weights``."""
+        if not self.mlp_bias:
+            return 0.0
+        dense_layers = self.layers - self.moe_layers
+        total = float(dense_layers) * self.mlp_biases(self.ffw_size)
+        if self.is_moe:
+            used = (self.active_experts if active else self.experts) + self.shared_experts
+            total += float(self.moe_layers) * used * self.mlp_biases(self.expert_ffw_size or self.ffw_size)
+        return total
 
     @property
     def router_weights(self) -> int:
@@ -184,7 +214,7 @@ class Architecture:
     def _nonembedding(self, active: bool) -> float:
         router_bias = self.experts if self.router_bias else 0
         extras = float(self.layers) * self.attention_extras() + self.params_norms + float(self.moe_layers) * router_bias
-        return self.matrix_params(active) + extras
+        return self.matrix_params(active) + extras + self.ffw_biases(active)
 
     @property
     def params_nonembedding(self) -> float:
@@ -200,8 +230,10 @@ class Architecture:
 
     @property
     def params_embedding(self) -> float:
-        """vocab x d_model token embedding, twice when the output projection is untied."""
-        return float(self.vocab) * self.d_model * (2 if self.embeddings == "untied" else 1)
+        """vocab x d_model token embedding, twice when the output projection is untied, plus a learned
+        position table (position_embeddings x d_model) if the model has one."""
+        tables = self.vocab * (2 if self.embeddings == "untied" else 1) + self.position_embeddings
+        return float(tables) * self.d_model
 
     @property
     def params_total(self) -> float:
@@ -237,7 +269,7 @@ class Architecture:
 SHAPE_KEYS = tuple(f.name for f in fields(Architecture)) + ("head_dim",)
 #: Counts that may be zero.
 _ZERO_OK = ("experts", "active_experts", "shared_experts", "dense_layers", "q_lora_rank", "kv_lora_rank",
-            "rope_head_dim", "norms_per_layer")
+            "rope_head_dim", "norms_per_layer", "position_embeddings")
 
 
 def _flag(key: str, value) -> bool:
@@ -263,13 +295,22 @@ def _checked(key: str, value):
     return parse_whole(value, key, low=0 if key in _ZERO_OK else 1, high=1e12)
 
 
+def default_ffw(d_model: int, mlp: str) -> int:
+    """Feed-forward width when none is given: 4 d_model for a GELU MLP (Kaplan 2020 §2.1); for a
+    gated MLP 2/3 of that, rounded up to a multiple of 256 (Touvron et al. 2023, LLaMA §2.2 and its
+    code: 11008 for d_model 4096), so the weights match a GELU MLP's."""
+    if MLP_MATRICES[mlp] == 2:
+        return FFW_MULTIPLE * d_model
+    return 256 * -(-int(8 * d_model / 3) // 256)
+
+
 def make_architecture(layers=None, d_model=None, heads=None, kv_size=None, ffw_size=None,
                       vocab=None, seq_len=None, **shape) -> Architecture:
     """Validate shapes and fill the derivable ones.
 
     heads and kv_size (alias head_dim): either both (d_attn = heads x kv_size may differ from
     d_model, as in some Chinchilla Table A9 models and Gemma 2), or one of them dividing d_model
-    exactly (the other is d_model / it). ffw_size defaults to 4 d_model. Further keys: see
+    exactly (the other is d_model / it). ffw_size defaults to ``default_ffw``. Further keys: see
     ``Architecture``. Raises InputError with a one-line message otherwise.
     """
     unknown = sorted(set(shape) - set(SHAPE_KEYS))
@@ -300,7 +341,7 @@ def make_architecture(layers=None, d_model=None, heads=None, kv_size=None, ffw_s
             raise InputError(f"{h} does not divide {{0}} {d}: give {{1}} as well", "heads", ("d_model", "kv_size"))
         k = d // h
     checked.update(heads=h, kv_size=k)
-    checked.setdefault("ffw_size", FFW_MULTIPLE * d)
+    checked.setdefault("ffw_size", default_ffw(d, checked.get("mlp", "gelu")))
     _check_consistent(checked)
     return Architecture(**checked)
 

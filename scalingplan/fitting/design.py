@@ -81,13 +81,13 @@ def shape_for(params: float) -> dict:
                      "narrow --spread or raise --from")
 
 
-def shaped_run(budget: float, target: float, peak_flops=None, mfu=None) -> dict:
+def shaped_run(budget: float, target: float, peak_flops=None, mfu=None, shape=None) -> dict:
     """One run at ``budget`` for a model near ``target`` parameters: the shape's parameter count is the
     run's N and its tokens spend the budget exactly (D = C/(6N)); GPU-hours = C/(peak·MFU)/3600 when a
     peak is given."""
     from scalingplan.compute.hardware import gpu_hours_for
 
-    shape = shape_for(float(target))
+    shape = shape or shape_for(float(target))
     run = {"flops": float(budget), "params": float(shape["params"]),
            "tokens": float(tokens_for(budget, shape["params"])), "target_params": float(target),
            **{k: shape[k] for k in ("layers", "d_model", "heads", "kv_heads", "head_dim", "ffw_size")}}
@@ -96,9 +96,11 @@ def shaped_run(budget: float, target: float, peak_flops=None, mfu=None) -> dict:
     return run
 
 
-def sweep_runs(law, low, high, n_budgets, per_budget, spread=1.0, peak_flops=None, mfu=None) -> list:
+def sweep_runs(law, low, high, n_budgets, per_budget, spread=1.0, peak_flops=None, mfu=None,
+               conventions=None) -> list:
     """The runs of an IsoFLOP sweep (``isoflop_design``), each shaped by ``shaped_run``; at most
-    MAX_RUNS runs of at most MAX_RUN_PARAMS parameters, checked before the first is shaped."""
+    MAX_RUNS runs of at most MAX_RUN_PARAMS parameters, checked before the first is shaped.
+    ``conventions`` are keyword arguments of ``compute.shapes.candidates`` (MLP, vocabulary, heads...)."""
     if n_budgets * per_budget > MAX_RUNS:
         raise InputError(f"--budgets × --per-budget: at most {MAX_RUNS} runs, got {n_budgets:,} × {per_budget:,}")
     flops, params, _ = isoflop_design(law, low, high, n_budgets, per_budget, spread)
@@ -106,5 +108,16 @@ def sweep_runs(law, low, high, n_budgets, per_budget, spread=1.0, peak_flops=Non
         raise InputError(f"the sweep's largest run, {params.max():.3g} parameters at {flops[params.argmax()]:.3g} "
                          f"FLOPs under {law.name}, is past the {MAX_RUN_PARAMS:.0e} a sweep shapes; lower --to or choose another --law")
     budgets = np.unique(flops)
-    return [dict(shaped_run(budget, target, peak_flops, mfu), budget=int(np.searchsorted(budgets, budget)))
-            for budget, target in zip(flops, params)]
+    from scalingplan.compute.shapes import propose_series
+
+    runs = []
+    for index, budget in enumerate(budgets):
+        # Within a budget, depth and width grow with the model (compute.shapes.propose_series).
+        targets = params[flops == budget]
+        for target, shape in zip(targets, propose_series([float(t) for t in targets], tolerances=SHAPE_TOLERANCES,
+                                                             **(conventions or {}))):
+            if shape is None:
+                raise InputError(f"no transformer shape within {SHAPE_TOLERANCES[-1]:.0%} of {target:.3g} "
+                                 "parameters growing with the sweep; narrow --spread or raise --from")
+            runs.append(dict(shaped_run(budget, target, peak_flops, mfu, shape), budget=index))
+    return runs

@@ -28,10 +28,10 @@ def sample_laws(law) -> list:
     where = f"{law.meta.get('source') or law.name}: provenance.bootstrap.samples"
     samples = law.meta.get("provenance") or {}
     for key in ("bootstrap", "samples"):
-        if not isinstance(samples, Mapping):  # a law's metadata is read-only
+        if not isinstance(samples, Mapping):
             raise InputError(f"{where}: expected a mapping of each constant to a list of numbers")
         samples = samples.get(key) or {}
-    if not isinstance(samples, Mapping):  # a law's metadata is read-only
+    if not isinstance(samples, Mapping):
         raise InputError(f"{where}: expected a mapping of each constant to a list of numbers")
     names = type(law).constant_names
     if not samples or any(name not in samples for name in names):

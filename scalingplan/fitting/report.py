@@ -115,6 +115,14 @@ def fit_summary(fit: Approach3Fit | Approach2Fit, budgets=DEFAULT_BUDGETS, boot=
     return payload
 
 
+def validity_of(runs) -> dict:
+    """The budgets and model sizes the runs span, as a law file's ``validity`` (so that planning
+    past them is flagged as extrapolation, like the registry's laws)."""
+    return {"flops": [float(runs.flops.min()), float(runs.flops.max())],
+            "params": [float(runs.params.min()), float(runs.params.max())],
+            "source": f"the {len(runs)} runs fitted ({runs.source.get('file', 'runs')})"}
+
+
 def law_file(fit: Approach3Fit | Approach2Fit, name: str, boot=None, today=None) -> dict:
     """A law file for the registry (``--law path.yaml``), with the data's provenance."""
     today = today or datetime.date.today().isoformat()
@@ -152,6 +160,7 @@ def law_file(fit: Approach3Fit | Approach2Fit, name: str, boot=None, today=None)
             "exclusions": source.get("exclusions", []), "method": method, "date": today,
         },
     }
+    data["validity"] = validity_of(fit.runs)
     if isinstance(fit, Approach3Fit) and fit.form.name == GADRE.name:
         fitted = dict(fit.constants, **derived(GADRE, fit.constants))
         data["fitted_form"] = {"name": "gadre", "equation": GADRE.equation,

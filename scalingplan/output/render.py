@@ -74,6 +74,8 @@ class Column:
     kind: str = "plain"
     wrap: bool = False
     shown: str = ""
+    names_row: bool = False
+    """Part of what names a row: repeated in every part of a folded table."""
 
     def cell(self, row: dict):
         """The value a person sees in this column of ``row``."""
@@ -153,9 +155,10 @@ def render_markdown(tables: list) -> str:
     for table in tables:
         if table.title:
             parts.append(f"**{inert(table.title)}**\n")
-        parts.append("| " + " | ".join(inert(c.header) for c in table.columns) + " |")
-        parts.append("|" + "|".join("---" if c.kind == "text" else "---:" for c in table.columns) + "|")
-        parts.extend("| " + " | ".join(cells) + " |" for cells in _cells(table))
+        if table.columns:  # a table without columns is a title and notes: a headline
+            parts.append("| " + " | ".join(inert(c.header) for c in table.columns) + " |")
+            parts.append("|" + "|".join("---" if c.kind == "text" else "---:" for c in table.columns) + "|")
+            parts.extend("| " + " | ".join(cells) + " |" for cells in _cells(table))
         parts.extend(f"\n- {inert(note)}" for note in table.notes)
         parts.append("")
     return "\n".join(parts).rstrip("\n")
@@ -230,7 +233,9 @@ def _rich_table(title: str, columns: list, cells: list):
     from rich.table import Table as RichTable
     from rich.text import Text
 
-    table = RichTable(title=Text(inert(title)) if title else None, box=box.SIMPLE_HEAD, title_justify="left")
+    # As wide as the title (within the console) so that a long title does not wrap into a column.
+    table = RichTable(title=Text(inert(title)) if title else None, box=box.SIMPLE_HEAD, title_justify="left",
+                      min_width=len(title or ""))
     for column in columns:
         table.add_column(Text(inert(column.header)), justify="left" if column.kind == "text" else "right",
                          no_wrap=not column.wrap, overflow="fold")
@@ -252,15 +257,17 @@ def _min_width(out, columns: list, cells: list) -> int:
 
 
 def fold_columns(out, table: Table) -> list:
-    """Column groups that each fit the console: the leading columns up to the first text column
-    (what names a row) repeat in every group; the others are taken in order while they fit."""
+    """Column groups that each fit the console: the columns that name a row (``names_row``; by
+    default the leading columns up to the first text column) repeat in every group; the others are
+    taken in order while they fit."""
     cells = _cells(table)
     if len(table.columns) < 2 or _min_width(out, table.columns, cells) <= out.width:
         return [list(range(len(table.columns)))]
+    named = [i for i, column in enumerate(table.columns) if column.names_row]
     texts = [i for i, column in enumerate(table.columns) if column.kind == "text"]
-    key = list(range((texts[0] if texts else 0) + 1))
+    key = named or list(range((texts[0] if texts else 0) + 1))
     groups, current = [], list(key)
-    for index in range(len(key), len(table.columns)):
+    for index in (i for i in range(len(table.columns)) if i not in key):
         trial = current + [index]
         picked = [table.columns[i] for i in trial]
         if len(current) > len(key) and _min_width(out, picked, [[row[i] for i in trial] for row in cells]) > out.width:
@@ -280,6 +287,12 @@ def print_tables(tables: list) -> None:
 
     out = console()
     for table in tables:
+        if not table.columns:  # a headline: its title, then its notes
+            out.print(Text(inert(table.title), style="bold"))
+            for note in table.notes:
+                out.print(Text(inert(note)))
+            out.print()
+            continue
         cells = _cells(table)
         groups = fold_columns(out, table)
         for number, group in enumerate(groups, 1):

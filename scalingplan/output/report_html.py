@@ -220,28 +220,13 @@ def bars_description(rows: list, parts: list, unit: str, digits: str = ".3g") ->
 
 
 # --- a plan ------------------------------------------------------------------------------------------
-def spread_of(rows: list) -> dict:
-    """Min and max of parameters and tokens over the laws' rows (the contract's ``spread``)."""
-    return {key: {"min": min(r[key] for r in rows), "max": max(r[key] for r in rows)} for key in ("params", "tokens")}
-
-
-def median_recommendation(rows: list) -> dict:
-    """For a payload without ``recommended``: the row of median model size among the laws asked (the
-    lower median for an even count), described as such; no law is preferred over another."""
-    ordered = sorted(rows, key=lambda r: r["params"])
-    row = ordered[(len(ordered) - 1) // 2]
-    return {"law": row["law"], "params": row["params"], "tokens": row["tokens"], "loss": row.get("loss"),
-            "reason": f"the median model size of the {len(rows)} laws asked"}
-
-
 def number_span(key: str, value, text: str) -> str:
     return f'<span data-key="{esc(key)}" data-value="{number_attr(value)}">{esc(text)}</span>'
 
 
 def answer_section(payload: dict) -> str:
     rows = payload["allocations"]
-    chosen = payload.get("recommended") or median_recommendation(rows)
-    spread = payload.get("spread") or spread_of(rows)
+    chosen, spread = payload["recommended"], payload["spread"]
     row = next((r for r in rows if r["law"] == chosen["law"]), {})
     flops = row.get("flops")
     parts = [f'Train a {number_span("params", chosen["params"], human_count(chosen["params"]))}-parameter model '
@@ -386,7 +371,7 @@ def cluster_section(payload: dict, table_html: str, default_mfu_source: str) -> 
             "docs/throughput.md)." if any((r.get("throughput") or {}).get("breakdown") for r in rows) else
             "Seconds per optimiser step: the model's FLOPs at the GPUs' peak, and the time the utilisation "
             "used loses below peak."))
-    chosen = (payload.get("recommended") or median_recommendation(payload["allocations"]))["law"]
+    chosen = payload["recommended"]["law"]
     first = next((r for r in rows if r["law"] == chosen), rows[0] if rows else {})
     layout = layout_of(first) or {}
     facts = [("Accelerators", f"{cluster['count']:,} × {cluster['gpu']} ({plain(cluster['memory_bytes'] / GB)} GB, "

@@ -64,6 +64,10 @@ LAYOUT = record({
 RECIPE_KEYS = {
     "batch_tokens": described(NUMBER, "batch size in tokens by the recipe's rule, whole sequences"),
     "batch_sequences": NUMBER,
+    "accumulation_steps": described(INTEGER, "on a cluster: micro-batches per data-parallel rank and step "
+                                             "(gradient accumulation); batch_sequences = dp × micro-batch × this"),
+    "batch_rounded_from": described(NUMBER, "on a cluster: the rule's batch in sequences before it was rounded "
+                                            "to whole micro-batches on every data-parallel rank"),
     "learning_rate": described(NUMBER, "peak learning rate by the recipe's rule"),
     "hparams_rule": {"enum": ["deepseek", "steplaw"]},
     "hparams_extrapolation_decades": described(NUMBER, "decades outside the range the batch/lr rule was "
@@ -144,7 +148,9 @@ COMMANDS = {
         "recommended": described(record({"law": STRING, "params": NUMBER, "tokens": NUMBER, "loss": NUMBER_OR_NULL,
                                          "reason": STRING}, extra=EXTRA_VALUE, nullable=True),
                                  "the one plan to start from"),
-        "spread": described({"type": "object"}, "min and max of params and tokens over the laws' rows")}),
+        "spread": described({**record({"params": record({"min": NUMBER, "max": NUMBER}),
+                                        "tokens": record({"min": NUMBER, "max": NUMBER})}),
+                             "type": ["object", "null"]}, "min and max of params and tokens over the laws' rows")}),
     "memory": record({
         "model": record({"params": NUMBER, "shape": {"type": "object"}, "shape_note": STRING}),
         "gpu": record({"name": STRING, "count": INTEGER, "memory_bytes": NUMBER, "source": STRING}),
@@ -181,11 +187,12 @@ COMMANDS = {
         "params_kind": STRING,
         "validity": described({"type": "object"}, "flops and params as [lo, hi] (null: not stated), source")},
         extra=EXTRA_VALUE),
-    "flops": record({
-        "flops": described(NUMBER, "the headline count, by 'method'"), "pf_days": NUMBER, "method": STRING,
+    "flops": record({}, {
+        "flops": described(NUMBER, "the headline count, by 'method' (without --tokens: only the parameters)"),
+        "pf_days": NUMBER, "method": STRING,
         "params": described(NUMBER, "N of 6ND: given, the model's (active for a mixture of experts) or the "
                                     "architecture's active count"), "tokens": NUMBER,
-    }, {"model": STRING, "architecture": {"type": "object"},
+        "model": STRING, "architecture": {"type": "object"},
         "parameters": record({
             "total": NUMBER, "active": described(NUMBER, "what one token passes through; = total if dense"),
             "embedding": NUMBER, "non_embedding": NUMBER}, {

@@ -68,14 +68,15 @@ class Query:
         if isinstance(self.settings, dict):
             object.__setattr__(self, "settings", tuple((k, v) for k, v in self.settings.items() if v is not None))
         asked = [name for name in ("flops", "params", "loss") if getattr(self, name) is not None]
-        if len(asked) != 1:
+        fixed = asked == ["flops", "params"] and self.tokens is None  # a given size on a given budget
+        if len(asked) != 1 and not fixed:
             raise InputError("give exactly one of a budget (flops), a model size (params) or a target loss (loss)"
                              + (f"; got {' and '.join(asked)}" if asked else ""))
         if self.tokens is not None and self.params is None:
             raise InputError("tokens go with params: a trained model to assess")
         limits = [name for name in ("tokens_per_param", "unique_tokens", "inference_tokens")
                   if getattr(self, name) is not None]
-        if self.tokens_per_param is not None and (self.flops is None or len(limits) > 1):
+        if self.tokens_per_param is not None and (self.flops is None or len(limits) > 1 or fixed):
             raise InputError("tokens_per_param goes with a budget alone, not with unique_tokens, "
                              "inference_tokens, params or loss")
         if self.tokens is not None and self.inference_tokens is not None:
@@ -91,7 +92,7 @@ class Query:
 
     @property
     def path(self) -> str:
-        """plain, params, loss, over-trained, data-limited, inference or assess."""
+        """plain, params, loss, fixed-size, over-trained, data-limited, inference or assess."""
         if self.tokens is not None:
             return "assess"
         if self.inference_tokens is not None:
@@ -100,6 +101,8 @@ class Query:
             return "data-limited"
         if self.tokens_per_param is not None:
             return "over-trained"
+        if self.params is not None and self.flops is not None:
+            return "fixed-size"
         return "params" if self.params is not None else "loss" if self.loss is not None else "plain"
 
 
@@ -387,6 +390,14 @@ def _size(law, query) -> Allocation:
     return replace(best, params=query.params, path="params")
 
 
+def _fixed_size(law, query) -> Allocation:
+    """A given size on a given budget (a cluster until a deadline): the tokens it buys, D = C/(6N), and
+    their loss L(N, D)."""
+    tokens = float(query.flops) / (6.0 * float(query.params))
+    loss = law.loss(float(query.params), tokens) if law.predicts_loss else None
+    return _answer(law, "fixed-size", query.flops, query.params, tokens, loss)
+
+
 def _target(law, query) -> Allocation:
     needs_loss(law, "target-loss")
     flops = law.loss_budget(query.loss)
@@ -573,7 +584,7 @@ def _assess(law, query) -> Allocation:
 
 PATHS = {"plain": lambda law, q: _plain(law, q.flops), "params": _size, "loss": _target,
          "over-trained": _overtrained, "data-limited": lambda law, q: _limited(law, q.flops, q.unique_tokens),
-         "inference": _inference, "assess": _assess}
+         "inference": _inference, "assess": _assess, "fixed-size": _fixed_size}
 """Each path of the planner. A new path is one function here and one branch of ``Query.path``."""
 
 

@@ -328,9 +328,13 @@ def add_recipe(rows: list, rule: str = "deepseek", seq_len: int = mem.DEFAULT_SE
 
     Every row gains batch_tokens, batch_sequences, learning_rate, steps and hparams_rule (a law's own
     batch keys, such as Kaplan's frontier_batch_tokens, stay beside them). With a cluster: hardware_flops, gpu_hours,
-    days, cost, energy_kwh, co2_kg and memory ({fits, layout}). ``shape`` is the model's shape when
+    days, cost, energy_kwh, co2_kg and memory ({fits, layout}); with a layout the batch is rounded to
+    whole micro-batches on every data-parallel rank (accumulation_steps, batch_rounded_from; see
+    planning.launch). ``shape`` is the model's shape when
     known; otherwise each row assumes ``memory.default_shape``. Returns what the rows assumed.
     """
+    from scalingplan.planning.launch import launchable
+
     rule = check_rule(rule)
     for row in rows:
         row_shape = shape or mem.default_shape(float(row["params"]), seq_len)
@@ -343,6 +347,7 @@ def add_recipe(rows: list, rule: str = "deepseek", seq_len: int = mem.DEFAULT_SE
             row.update(on_cluster(row["flops"], cluster, predicted))
             row["memory"] = memory_on_cluster(row["params"], row["batch_sequences"], cluster, row_shape, predicted)
             row["throughput"] = None if predicted is None else throughput_summary(predicted)
+            launchable(row, seq_len)  # whole micro-batches on every data-parallel rank
     info = {"hparams_rule": rule, "hparams_source": RULE_TEXT[rule], "seq_len": seq_len,
             "hparams_extrapolation": extrapolation_note(rows, rule),
             "shape": shape.describe() if shape else
