@@ -281,6 +281,30 @@ def plan_warnings(payload: dict, left_out: list = ()) -> list:
     return found
 
 
+def recipe_facts(payload: dict) -> str:
+    """The recommended plan's recipe as a description list: shape, batch (as the headline composes it
+    on a cluster), peak learning rate and steps."""
+    from scalingplan.output.headline import recommendation_text
+
+    chosen = payload["recommended"]
+    row = next((r for r in payload["allocations"] if r["law"] == chosen["law"]), None)
+    if row is None or row.get("batch_tokens") is None:
+        return ""
+    recipe = payload.get("recipe") or {}
+    batch = next((line[len("Batch: "):] for line in recommendation_text(chosen, payload["spread"], row)
+                  if line.startswith("Batch: ")), None)
+    shape = row.get("shape") or {}
+    facts = []
+    if shape:
+        facts.append(("Shape", f"{shape['layers']} layers × d_model {shape['d_model']}, {shape['heads']} heads, "
+                               f"sequences of {shape['seq_len']:,} tokens" + (" (assumed from the parameters)"
+                                                                            if shape.get("assumed") else "")))
+    facts += [("Batch", batch or f"{row['batch_sequences']:,.0f} sequences, {human_count(row['batch_tokens'])} tokens"),
+              ("Peak learning rate", f"{plain(row['learning_rate'])} ({recipe.get('hparams_source', row.get('hparams_rule', ''))})"),
+              ("Steps", f"{row['steps']:,.0f}")]
+    return f"<h3>The recommended plan ({esc(chosen['law'])})</h3>" + definitions(facts)
+
+
 def frontier_section(table_html: str, figure_html: str) -> str:
     return (f'<section id="laws" aria-labelledby="laws-h"><h2 id="laws-h">The laws side by side</h2>'
             f"{table_html}{figure_html}</section>")
@@ -424,7 +448,7 @@ def plan_page(payload: dict, tables: dict, frontier, *, left_out: list, sources:
     recipe = ""
     if tables.get("recipe") is not None:
         recipe = (f'<section id="recipe" aria-labelledby="recipe-h"><h2 id="recipe-h">The training recipe</h2>'
-                  f'{html_table(tables["recipe"], "recipe-table")}'
+                  f'{recipe_facts(payload)}{html_table(tables["recipe"], "recipe-table")}'
                   + (html_table(tables["shapes"], "shapes-table") if tables.get("shapes") is not None else "")
                   + "</section>")
     cluster_html = html_table(tables["cluster"], "cluster-table") if tables.get("cluster") is not None else ""
