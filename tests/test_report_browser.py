@@ -148,3 +148,24 @@ def test_dark_mode_and_print_styles_apply(loaded):
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "", "features": []})
     assert dark == "rgb(13, 17, 23)" and driver.execute_script(background) == "rgb(255, 255, 255)"
     assert printed == "visible"
+
+
+def test_the_check_page_fits_a_phone(loaded, tmp_path):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from scalingplan.cli.app import build_app
+
+    driver, _, path = loaded
+    plans = sorted((Path(__file__).resolve().parents[1] / "configs" / "plans").glob("*.yaml"))
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(build_app(["check"]), ["check", *map(str, plans), "--json", "--report", str(out)])
+    assert result.exit_code == 1, result.output  # one of the example plans fails
+    driver.get(out.as_uri())
+    at_width(driver, 390)
+    sizes = driver.execute_script("const d = document.documentElement; return [d.scrollWidth, d.clientWidth]")
+    assert sizes[0] <= sizes[1]
+    assert len(driver.find_elements("css selector", "section[data-file] h2 .fail")) == 1
+    assert driver.execute_script(RESOURCES) == []
+    driver.get(path.as_uri())
