@@ -15,7 +15,8 @@ is the time of the slowest pipeline stage:
   and runs at ``ATTENTION_EFFICIENCY``; eager attention (``attention="eager"``) runs the score GEMMs
   with head_dim-wide inner products and moves the s² scores through HBM.
 - **memory-bound work** (norms, residual adds, dropout, activation functions, the cross-entropy,
-  Adam's update) moves bytes through HBM at ``HBM_EFFICIENCY`` of its bandwidth.
+  Adam's update; under ZeRO-3 each micro-batch's gradient cast and division before its
+  reduce-scatter) moves bytes through HBM at ``HBM_EFFICIENCY`` of its bandwidth.
 - **communication**, time α + bytes ÷ (bandwidth × ``LINK_EFFICIENCY``) per ring step, over NVLink
   inside a node and over the network between nodes: tensor parallelism's two all-reduces per layer
   and pass (reduce-scatter + all-gather with sequence parallelism), exposed in the forward pass and
@@ -150,6 +151,17 @@ def _link(wires: Wires, span: int) -> tuple:
     if span <= wires.gpus_per_node:
         return wires.link_bandwidth, NVLINK_LATENCY
     return wires.network_bandwidth, NETWORK_LATENCY
+
+
+def zero3_gradient_bytes(grad_bytes: float) -> float:
+    """HBM bytes per weight that ZeRO-3 moves each micro-batch before reduce-scattering the unsharded
+    gradient: a cast of the 16-bit gradient to the reduction precision (read 2, write ``grad_bytes``)
+    when they differ, and the division by the data-parallel size (read and write). PyTorch FSDP's
+    post-backward hook does both on every micro-batch (torch.distributed.fsdp, ``_reduce_grad``:
+    ``reduce_dtype`` cast, ``gradient_predivide_factor``); DeepSpeed ZeRO-3 likewise averages
+    each micro-batch's partitioned gradients."""
+    cast = 2.0 + grad_bytes if grad_bytes != ACTIVATION_BYTES else 0.0
+    return cast + 2.0 * grad_bytes
 
 
 def model_flops_per_token(arch) -> float:
@@ -296,13 +308,15 @@ def step_time(arch, wires: Wires, layout: Layout, global_batch: float, attention
     loss = 3.0 * tokens * arch.vocab / t * 4.0 / (wires.hbm_bandwidth * HBM_EFFICIENCY)  # fp32 logits
     work = fwd["compute"] + bwd["compute"] + extra["compute"] + 3.0 * logits
     memory = fwd["memory"] + bwd["memory"] + extra["memory"] + loss
+    params_gpu = _params_per_gpu(arch, layout)[0]
+    if layout.zero == 3:  # every micro-batch's whole 16-bit gradient is prepared for its reduce-scatter
+        memory += params_gpu * zero3_gradient_bytes(grad_bytes) / (wires.hbm_bandwidth * HBM_EFFICIENCY)
     # Exposed communication per micro-batch. Tensor-parallel forward collectives and expert all-to-alls
     # wait on their results; the backward collectives hide behind the weight-gradient GEMMs; context-
     # parallel K/V passes and ZeRO-3 gathers behind the rest of the micro-batch's work.
     tp_exposed = fwd["tp"] + extra["tp"] + _hidden(tp_backward, wgrad)
     ep_exposed = fwd["ep"] + bwd["ep"] + extra["ep"]
     cp_raw = fwd["cp"] + bwd["cp"] + extra["cp"]
-    params_gpu = _params_per_gpu(arch, layout)[0]
     replicas = layout.dp * c
     dp_bw, dp_latency = _link(wires, layout.gpus)
     zero_raw = 0.0
