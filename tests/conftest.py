@@ -6,6 +6,11 @@ os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="scalingplan-test-cache-"
 os.environ["SCALINGPLAN_CONFIG"] = os.path.join(tempfile.mkdtemp(prefix="scalingplan-test-config-"), "empty.toml")
 open(os.environ["SCALINGPLAN_CONFIG"], "w").close()
 
+# One BLAS thread per process: the suite runs one xdist worker per core, and BLAS threads on top
+# oversubscribe the cores and spin waiting for work (set before numpy is imported).
+for _threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_threads, "1")
+
 # Deterministic CLI output: no colour, no terminal detection, a fixed width.
 os.environ.setdefault("_TYPER_FORCE_DISABLE_TERMINAL", "1")
 os.environ.setdefault("TERMINAL_WIDTH", "200")
@@ -24,15 +29,23 @@ settings.load_profile("scalingplan")
 @pytest.fixture(scope="session")
 def cli():
     """Run the full `scalingplan` app in-process: cli("allocate", "--flops", "1e21")."""
+    import typer.main
+    import typer.testing
+
     from scalingplan.cli.app import build_app
 
     app = build_app()
+    # Typer turns the app into a click command on every invoke (~50 ms for all the commands); turn it
+    # once. The command keeps no state between invocations.
+    command, convert = typer.main.get_command(app), typer.testing._get_command
+    typer.testing._get_command = lambda target: command if target is app else convert(target)
     runner = CliRunner()
 
     def invoke(*args):
         return runner.invoke(app, [str(a) for a in args])
 
-    return invoke
+    yield invoke
+    typer.testing._get_command = convert
 
 
 class MainResult:

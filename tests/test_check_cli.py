@@ -145,15 +145,11 @@ def test_internal_error_exits_3(cli, plans, monkeypatch):
     assert "internal error" in result.stderr and "Traceback" not in result.output
 
 
-# --- the installed command on the example plans -------------------------------------------------------
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "scalingplan", *args], capture_output=True, text=True)
-
-
-def test_example_plans_verdicts():
-    result = run("check", str(PLANS / "chinchilla.yaml"), str(PLANS / "gopher.yaml"),
-                 str(PLANS / "h100-cluster.yaml"), "--json")
-    assert result.returncode == 1, result.stderr
+# --- the entry point on the example plans; the installed command ------------------------------------
+def test_example_plans_verdicts(main_cli):
+    result = main_cli("check", str(PLANS / "chinchilla.yaml"), str(PLANS / "gopher.yaml"),
+                      str(PLANS / "h100-cluster.yaml"), "--json")
+    assert result.exit_code == 1, result.stderr
     verdicts = {Path(p["file"]).stem: p for p in json.loads(result.stdout)["plans"]}
     assert verdicts["chinchilla"]["passed"] and verdicts["h100-cluster"]["passed"]
     gopher = verdicts["gopher"]
@@ -165,8 +161,8 @@ def test_example_plans_verdicts():
     assert ("max_budget_use", None) not in failed
     h100 = {c["name"] for c in verdicts["h100-cluster"]["checks"]}
     assert {"max_days", "max_epochs", "max_loss"} <= h100
-    assert run("check", str(PLANS / "chinchilla.yaml")).returncode == 0
-    assert run("check", str(PLANS / "gopher.yaml")).returncode == 1
+    assert main_cli("check", str(PLANS / "chinchilla.yaml")).exit_code == 0
+    assert main_cli("check", str(PLANS / "gopher.yaml")).exit_code == 1
 
 
 def test_console_script():

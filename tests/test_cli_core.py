@@ -200,9 +200,9 @@ def test_no_color_and_plain_output_when_piped():
     (["allocate", "--flopz", "1"], "No such option"),
     (["nosuch"], "No such command"),
 ])
-def test_parser_errors_are_one_line_from_the_installed_command(args, fragment):
-    result = run_module(*args)
-    assert result.returncode == 2
+def test_parser_errors_are_one_line_from_the_entry_point(main_cli, args, fragment):
+    result = main_cli(*args)
+    assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1 and fragment in result.stderr
 
 

@@ -29,9 +29,7 @@ def _registry() -> dict:
     """name -> parsed file for every registry file, oldest publication first (loaded once per process)."""
     from scalingplan.catalogues.yamlfile import read_yaml_cached
 
-    docs = read_yaml_cached(sorted(_laws_dir().glob("*.yaml")), "registry", "law file")
-    for doc in docs:
-        check_metadata(doc)
+    docs = read_yaml_cached(sorted(_laws_dir().glob("*.yaml")), "registry", "law file", check_metadata)
     docs.sort(key=lambda doc: (str((doc.data.get("citation") or {}).get("year", "")), doc.path))
     registry: dict = {}
     for doc in docs:

@@ -259,7 +259,8 @@ def read_yaml(path, what: str = "file") -> YamlDoc:
 
 
 # --- the cache of parsed shipped files ----------------------------------------------------------------
-CACHE_VERSION = 2
+CACHE_VERSION = 3
+"""Bump when the parse or a caller's check of the documents changes: a cache holds checked documents."""
 
 
 def _cache_dir_fd() -> int | None:
@@ -289,9 +290,9 @@ def sha256_hex(data: bytes) -> str:
     return sha256(data).hexdigest()
 
 
-def _digest(key, entries) -> str:
-    """A checksum over the cached documents, so a damaged or hand-edited cache is not believed."""
-    return sha256_hex(json.dumps([key, entries]).encode())
+DOCS_MARK = b', "docs": '
+"""What precedes the documents in a cache file, which ends with them. (Outside a JSON string only: a
+quote inside one is escaped.)"""
 
 
 def _load_cache(dir_fd: int, name: str, key: list, paths: list):
@@ -307,12 +308,13 @@ def _load_cache(dir_fd: int, name: str, key: list, paths: list):
                 or info.st_size > 8 * MAX_YAML_BYTES):
             return None
         with os.fdopen(os.dup(fd), "rb") as handle:
-            stored = json.loads(handle.read(8 * MAX_YAML_BYTES + 1))
+            raw = handle.read(8 * MAX_YAML_BYTES + 1)
+        stored = json.loads(raw)
         if stored.get("version") != CACHE_VERSION or stored.get("key") != key:
             return None
-        docs = stored["docs"]
-        if stored.get("digest") != _digest(key, docs):
+        if stored.get("digest") != sha256_hex(raw.partition(DOCS_MARK)[2][:-1]):
             return None
+        docs = stored["docs"]
         if len(docs) != len(paths):
             return None
         out = []
@@ -335,9 +337,12 @@ def _load_cache(dir_fd: int, name: str, key: list, paths: list):
 
 def _store_cache(dir_fd: int, name: str, key: list, docs: list) -> None:
     """Write the cache atomically: a fresh file (O_EXCL, never through a symlink), then rename."""
-    entries = [{"path": d.path, "data": d.data, "lines": [[list(k), v] for k, v in d._lines.items()]}
-               for d in docs]
-    text = json.dumps({"version": CACHE_VERSION, "key": key, "digest": _digest(key, entries), "docs": entries})
+    entries = json.dumps([{"path": d.path, "data": d.data, "lines": [[list(k), v] for k, v in d._lines.items()]}
+                          for d in docs])
+    # The checksum covers the documents' text as stored, so a damaged or hand-edited cache is not
+    # believed, and checking it needs no second serialisation.
+    head = json.dumps({"version": CACHE_VERSION, "key": key, "digest": sha256_hex(entries.encode())})
+    text = head[:-1] + DOCS_MARK.decode() + entries + "}"
     temporary = f".{name}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(temporary, flags, 0o600, dir_fd=dir_fd)
@@ -353,8 +358,9 @@ def _store_cache(dir_fd: int, name: str, key: list, docs: list) -> None:
         raise
 
 
-def read_yaml_cached(paths, name: str, what: str = "file") -> list:
-    """``read_yaml`` for several files through a JSON cache keyed on their content (SHA-256).
+def read_yaml_cached(paths, name: str, what: str = "file", check=None) -> list:
+    """``read_yaml`` for several files through a JSON cache keyed on their content (SHA-256);
+    ``check(doc)``, if given, runs on each document when it is parsed, before it is cached.
 
     Parsing JSON is several times cheaper than importing PyYAML and parsing YAML, which matters for a
     command run on every CI commit. The cache lives in $XDG_CACHE_HOME/scalingplan (or ~/.cache),
@@ -370,6 +376,9 @@ def read_yaml_cached(paths, name: str, what: str = "file") -> list:
         docs = None if dir_fd is None else _load_cache(dir_fd, name, key, paths)
         if docs is None:
             docs = [parse_yaml(_decode(b, p, what), p) for p, b in zip(paths, raw)]
+            if check is not None:
+                for doc in docs:
+                    check(doc)
             if dir_fd is not None:
                 try:
                     _store_cache(dir_fd, name, key, docs)

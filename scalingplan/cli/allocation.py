@@ -162,9 +162,11 @@ def layout(query, budget) -> tuple:
 
 def shapes_in_range(rows: list, wanted: bool) -> None:
     """With --shapes: every plan's size within the shape search's range, before any work."""
+    if not wanted:
+        return
     from scalingplan.compute.shapes import PARAMS_RANGE
 
-    sizes = [float(row["params"]) for row in rows] if wanted else []
+    sizes = [float(row["params"]) for row in rows]
     outside = [n for n in sizes if not PARAMS_RANGE[0] <= n <= PARAMS_RANGE[1]]
     if outside:
         raise InputError(f"--shapes: shapes are proposed for {PARAMS_RANGE[0]:.0e} to {PARAMS_RANGE[1]:.0e} "

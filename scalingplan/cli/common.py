@@ -43,7 +43,7 @@ def emit(fmt: str, payload: dict, tables: list, csv_table=None) -> None:
 
 def versioned(payload: dict) -> dict:
     """The payload as --json writes it: ``schema_version`` first."""
-    from scalingplan.output.schemas import SCHEMA_VERSION
+    from scalingplan.output import SCHEMA_VERSION
 
     return {"schema_version": SCHEMA_VERSION, **{k: v for k, v in payload.items() if k != "schema_version"}}
 
@@ -123,8 +123,9 @@ def handles_errors(command):
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             from scalingplan.cli.signals import exit_code_of, message_of, unreported
 
-            if unreported() is not None:  # a signal that an import wrapped in another error
-                fail(message_of(unreported()), exit_code_of(unreported()))
+            signalled = unreported()
+            if signalled is not None:  # a signal that an import wrapped in another error
+                fail(message_of(signalled), exit_code_of(signalled))
             if os.environ.get("SCALINGPLAN_DEBUG"):
                 raise
             fail(f"internal error: {type(exc).__name__}: {exc} "

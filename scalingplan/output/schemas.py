@@ -5,7 +5,8 @@ its schema; ``docs/json.md`` is generated from them. Every answer carries ``sche
 changes when a key is renamed or removed (adding keys keeps the version).
 """
 
-SCHEMA_VERSION = 2
+from scalingplan.output import SCHEMA_VERSION
+
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 NUMBER = {"type": "number"}

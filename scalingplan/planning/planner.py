@@ -18,6 +18,7 @@ over-training); see ``frontier_minimises_loss``.
 import math
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
+from typing import NamedTuple
 
 from scalingplan.constants import FLOPS_PER_PARAM_TOKEN, INFERENCE_FLOPS_PER_PARAM_TOKEN, pf_days
 from scalingplan.errors import InputError
@@ -34,10 +35,10 @@ SERVING_SHARE = INFERENCE_FLOPS_PER_PARAM_TOKEN / FLOPS_PER_PARAM_TOKEN
 
 
 # --- the question --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Recipe:
+class Recipe(NamedTuple):
     """How to train the plan: the batch/learning-rate rule, the sequence length, an optional model
-    shape (``memory.Shape``) and an optional cluster (``recipe.Cluster``) for days, cost and memory."""
+    shape (``memory.Shape``) and an optional cluster (``recipe.Cluster``) for days, cost and memory.
+    (A plain record; a named tuple costs start-up a tenth of what a dataclass does.)"""
 
     rule: str = "deepseek"
     seq_len: int | None = None
@@ -265,8 +266,10 @@ def smallest_budget(law) -> float:
 def check_budget(law, flops) -> None:
     """InputError when a budget (or any of an array of them) is too small for ``law`` to answer."""
     check_positive(flops, "budget (FLOPs)")
-    least = smallest_budget(law)
     low = float(flops.min()) if hasattr(flops, "min") else float(flops)
+    if min(law.allocate(low)) >= MIN_COUNT:  # the counts grow with the budget: no need to find the least
+        return
+    least = smallest_budget(law)
     if low < least * (1 - 1e-9):
         raise InputError(f"a budget of {sci(low)} FLOPs is too small for '{law.name}': its optimum would "
                          f"have fewer than {MIN_COUNT:,.0f} parameters or tokens; the smallest budget it "
@@ -614,8 +617,7 @@ def plan(law, query: Query) -> Allocation:
     return with_recipe(answer, query.recipe) if query.recipe is not None else answer
 
 
-@dataclass(frozen=True)
-class Plans:
+class Plans(NamedTuple):
     """Every law's answer to one query: the allocations, the laws left out because they predict no
     loss, and the warnings a reader needs."""
 
