@@ -244,3 +244,11 @@ def test_root_help_lists_every_command_without_importing_them():
     for name in COMMANDS:
         assert f"  {name} " in result.stdout, name
     assert result.stderr.strip() == "[]"
+
+
+def test_a_warning_about_several_models_is_said_once(cli):
+    """Gopher and Chinchilla both lie far outside Kaplan's fitted budgets: one line, not one per model."""
+    result = cli("assess", "gopher", "chinchilla", "--law", "kaplan2020")
+    assert result.exit_code == 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "kaplan2020" in lines[0] and "decades" in lines[0], lines

@@ -69,7 +69,9 @@ _warnings = []
 def warn(message: str) -> None:
     """One line on stderr that does not change the exit code, written once the command answers
     (``emit``, or exit 0 or 1): bad input is one line, the error alone."""
-    _warnings.append(f"scalingplan: warning: {inert(message)}\n")
+    line = f"scalingplan: warning: {inert(message)}\n"
+    if line not in _warnings:  # the same warning for several rows or models is said once
+        _warnings.append(line)
 
 
 def _write_warnings(answered: bool) -> None:
