@@ -1,6 +1,7 @@
 """Regenerate the figure gallery: docs/img/*.png and docs/gallery.md.
 
-Run from the repository root with the plot extra installed:
+Run from the repository root with the plot and test extras installed (and Debian's chromium and
+chromium-driver, for the screenshots of `scalingplan report`):
     python docs/make_gallery.py [path/to/chinchilla_fig4_extracted.csv]
 The IsoFLOP and IsoLoss figures need the digitised Chinchilla Figure 4 runs (columns 'Model Size',
 'Training FLOP', 'loss'); without the file only the frontier figures are made.
@@ -34,16 +35,65 @@ def frontier(spec, name):
     plotting.save_figure(fig, IMAGES / name, DPI)
 
 
+REPORT = ["--flops", "5.8e23", "--gpu", "h100", "--count", "512", "-o", "plan.html"]
+
+
+def shrink(path: Path) -> None:
+    """Rewrite a screenshot PNG with a 256-colour palette: a page of text and flat figures loses
+    nothing visible and the file a good part of its size."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+    small.save(path, optimize=True)
+
+
+def report_screenshots() -> None:
+    """img/report.png (the whole page, 1280 px wide) and img/report-phone.png (the first screen of a
+    390 px phone) of `scalingplan report REPORT`, drawn by headless Chromium (Debian chromium and
+    chromium-driver) through selenium, with the network off."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    with tempfile.TemporaryDirectory() as folder:
+        subprocess.run(["scalingplan", "report", *REPORT], cwd=folder, check=True)
+        options = Options()
+        options.binary_location = shutil.which("chromium")
+        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    "--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND"):
+            options.add_argument(arg)
+        driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+        try:
+            for name, width, whole in (("report.png", 1280, True), ("report-phone.png", 390, False)):
+                metrics = {"width": width, "height": 844, "deviceScaleFactor": 1, "mobile": width < 600}
+                driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+                driver.get((Path(folder) / "plan.html").as_uri())
+                if whole:
+                    metrics["height"] = driver.execute_script("return document.documentElement.scrollHeight")
+                    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+                driver.save_screenshot(str(IMAGES / name))
+                shrink(IMAGES / name)
+        finally:
+            driver.quit()
+
+
 def main(data: Path) -> None:
     IMAGES.mkdir(exist_ok=True)
     frontier(FIGURE1, "frontier.png")
     frontier(RECENT, "frontier-recent.png")
+    report_screenshots()
     text = plotting.frontier_text(load_laws(FIGURE1["laws"]), budget=FIGURE1["budget"])
     sections = [
         "# Gallery",
         "",
-        "Figures made by `scalingplan plot`; regenerate them with `python docs/make_gallery.py`",
-        "(needs `pip install 'scalingplan[plot]'`).",
+        "Figures made by `scalingplan plot` and `scalingplan report`; regenerate them with",
+        "`python docs/make_gallery.py` (needs `pip install -e '.[test,plot]'` and Debian's chromium",
+        "and chromium-driver for the report's screenshots).",
         "",
         "## The frontier of the laws (`scalingplan plot frontier`)",
         "",
@@ -68,6 +118,21 @@ def main(data: Path) -> None:
         "```text",
         text,
         "```",
+    ]
+    sections += [
+        "",
+        "## A plan to share (`scalingplan report`)",
+        "",
+        f"`scalingplan report {' '.join(REPORT)}` writes one self-contained HTML file: the",
+        "recommended plan first with the spread across the laws, warnings, the laws side by side with",
+        "their frontier, the training recipe, the cluster (memory per GPU and where the step time goes),",
+        "the sources and the command, and the `allocate --json` answer embedded as data. Here as",
+        "headless Chromium draws it, 1280 pixels wide (the whole page) and on a 390-pixel phone",
+        "(the first screen; tables and the frontier scroll sideways inside the page).",
+        "",
+        "![The report of 5.8e23 FLOPs on 512 H100s](img/report.png)",
+        "",
+        "![The same report on a phone](img/report-phone.png)",
     ]
     if data.exists():
         options = dict(params_col="Model Size", flops_col="Training FLOP")

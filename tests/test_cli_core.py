@@ -244,3 +244,28 @@ def test_root_help_lists_every_command_without_importing_them():
     for name in COMMANDS:
         assert f"  {name} " in result.stdout, name
     assert result.stderr.strip() == "[]"
+
+
+def test_a_warning_about_several_models_is_said_once(cli):
+    """Gopher and Chinchilla both lie far outside Kaplan's fitted budgets: one line, not one per model."""
+    result = cli("assess", "gopher", "chinchilla", "--law", "kaplan2020")
+    assert result.exit_code == 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "kaplan2020" in lines[0] and "decades" in lines[0], lines
+
+
+def test_every_command_that_describes_a_model_takes_the_same_architecture_flags():
+    """flops, memory and throughput describe a model with one set of flags, help texts included."""
+    import typer.main
+
+    from scalingplan.cli.app import build_app
+    from scalingplan.cli.options import ARCHITECTURE_FLAGS
+
+    group = typer.main.get_command(build_app())
+    wanted = {flag for _, flag, _ in ARCHITECTURE_FLAGS}
+    helps = {}
+    for name in ("flops", "memory", "throughput"):
+        options = {opt: param.help for param in group.commands[name].params for opt in param.opts}
+        assert wanted <= set(options), (name, sorted(wanted - set(options)))
+        helps[name] = {flag: options[flag] for flag in wanted}
+    assert helps["flops"] == helps["memory"] == helps["throughput"]

@@ -261,7 +261,7 @@ def test_fuzz_signals_during_start_up(signum, delay, args):
 def test_a_signal_wrapped_in_another_error_keeps_its_own_exit_code(main_cli, monkeypatch, signalled):
     """A signal that lands in an import is raised nowhere and reaches the command wrapped in another
     error; the command still ends with that signal's line and code (143 for SIGTERM, 130 for SIGINT)."""
-    from scalingplan.cli import allocate, signals
+    from scalingplan.cli import allocation, signals
 
     exc = getattr(signals, signalled)()
 
@@ -269,7 +269,7 @@ def test_a_signal_wrapped_in_another_error_keeps_its_own_exit_code(main_cli, mon
         signals._unreported.append(exc)
         raise ImportError("a module's import was cut short")
 
-    monkeypatch.setattr(allocate, "parse_positive", wrapped)
+    monkeypatch.setattr(allocation, "parse_positive", wrapped)  # allocate's options are read there
     monkeypatch.setattr(signals, "install", lambda: None)
     result = main_cli("allocate", "--flops", "1e21", "--params", "7e9")
     assert result.exit_code == exc.exit_code, result.output

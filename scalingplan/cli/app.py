@@ -24,6 +24,7 @@ COMMANDS = {
     "fit": ("fit", "fit", "Fit a scaling law to your own runs, with bootstrap intervals."),
     "plot": ("plot", "app", "Figures: the laws' frontier, IsoFLOP and IsoLoss plots."),
     "check": ("check", "check", "Budget checks of plan files for CI (exit 1 if one fails)."),
+    "report": ("report", "report", "A plan as one self-contained HTML page, with figures and sources."),
     "reconcile": ("reconcile", "reconcile", "Why Kaplan's exponent is 0.73 and Chinchilla's 0.5."),
     "hardware": ("catalogues", "hardware", "The accelerator catalogue, with sources."),
     "models": ("catalogues", "models", "The catalogue of trained models, with sources."),

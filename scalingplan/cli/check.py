@@ -2,7 +2,8 @@
 
 import os
 import sys
-from typing import Annotated, List
+from pathlib import Path
+from typing import Annotated, List, Optional
 
 import typer
 
@@ -115,6 +116,8 @@ def load_plans(paths: list, github: bool) -> list:
 def check(
     plans: Annotated[List[str], typer.Argument(help="Plan files (YAML), e.g. plans/*.yaml.",
                                                metavar="PLAN.yaml...", show_default=False)],
+    report: Annotated[Optional[Path], typer.Option(
+        "--report", help="Also write one HTML page with every plan's verdict and reasons, e.g. report.html.")] = None,
     fmt: tuple = ("table", False),
 ):
     """Check training plans against their budgets, scaling laws and limits; exit 1 if any check fails.
@@ -124,9 +127,13 @@ def check(
     budget: {flops: 6e23}; model: {params: 70e9, tokens: 1.4e12}; law: chinchilla-1;
     limits: {max_budget_use: 1.0, max_params_ratio: 2.0}
 
-    Example: scalingplan check plans/*.yaml --format github
+    Example: scalingplan check plans/*.yaml --format github (--report report.html for one HTML page)
     """
     fmt, github = fmt
+    if report is not None:
+        from scalingplan.catalogues.yamlfile import check_writable
+
+        check_writable(report, "--report")
     loaded = load_plans(plans, github)
     results = []
     for plan in loaded:
@@ -142,6 +149,14 @@ def check(
     flat = Table(CSV_COLUMNS, [dict(c, file=r["file"], plan=r["plan"]["name"]) for r in results
                                for c in r["checks"]])
     emit(fmt, payload, tables, csv_table=flat)
+    if report is not None:
+        from scalingplan import __version__
+        from scalingplan.cli.common import versioned
+        from scalingplan.output.render import render_json
+        from scalingplan.output.report_html import checks_page, command_line, write_page
+
+        write_page(report, checks_page(payload, tables, command=command_line(sys.argv), version=__version__,
+                                       json_text=render_json(versioned(payload))), "--report")
     if github:
         lines = annotations(results)
         if lines:

@@ -33,14 +33,19 @@ def lazy_module(name: str):
 def emit(fmt: str, payload: dict, tables: list, csv_table=None) -> None:
     """Write the command's result to stdout in ``fmt``; JSON answers carry ``schema_version``
     (their schemas: ``scalingplan schema COMMAND``)."""
-    from scalingplan.output import SCHEMA_VERSION
-
-    payload = {"schema_version": SCHEMA_VERSION, **{k: v for k, v in payload.items() if k != "schema_version"}}
+    payload = versioned(payload)
     check_results(payload, tables, csv_table)
     _write_warnings(True)  # the command answers: its warnings come first, as they were raised
     text = render(fmt, payload, tables, csv_table)
     if text is not None:
         sys.stdout.write(text + "\n")
+
+
+def versioned(payload: dict) -> dict:
+    """The payload as --json writes it: ``schema_version`` first."""
+    from scalingplan.output import SCHEMA_VERSION
+
+    return {"schema_version": SCHEMA_VERSION, **{k: v for k, v in payload.items() if k != "schema_version"}}
 
 
 @contextlib.contextmanager
@@ -64,7 +69,9 @@ _warnings = []
 def warn(message: str) -> None:
     """One line on stderr that does not change the exit code, written once the command answers
     (``emit``, or exit 0 or 1): bad input is one line, the error alone."""
-    _warnings.append(f"scalingplan: warning: {inert(message)}\n")
+    line = f"scalingplan: warning: {inert(message)}\n"
+    if line not in _warnings:  # the same warning for several rows or models is said once
+        _warnings.append(line)
 
 
 def _write_warnings(answered: bool) -> None:

@@ -11,7 +11,7 @@ from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.constants import PF_DAY
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, Model, ModelConfig, described_architecture, shape_option, with_options
+from scalingplan.cli.options import ARCHITECTURE, OUTPUT, Model, ModelConfig, described_architecture, shape_option, with_options
 
 COLUMNS = [
     Column("Method", "name", "text", wrap=True),
@@ -49,7 +49,7 @@ def parameter_tables(arch: counting.Architecture) -> tuple:
     return parameters, Table(PARAM_COLUMNS, rows, "Parameter counts", [f"Counted with: {conventions(arch)}."])
 
 
-@with_options(OUTPUT)
+@with_options(OUTPUT, ARCHITECTURE)
 def flops(
     params: Annotated[Optional[str], typer.Option(
         "--params", help="Parameters N, e.g. 70e9 or 70B. Default: the --model's (active for a mixture of "
@@ -62,24 +62,8 @@ def flops(
         "--method", help="Count for the headline figure: 6nd, kaplan or chinchilla (the last two need an architecture).")] = "6nd",
     causal: Annotated[bool, typer.Option(
         "--causal", help="Count attention under a causal mask (half the context terms).")] = False,
-    layers: shape_option("--layers", "Number of transformer layers.") = None,
-    d_model: shape_option("--d-model", "Residual stream width.") = None,
-    heads: shape_option("--heads", "Attention (query) heads; d_attn = heads × head-dim.") = None,
-    kv_size: shape_option("--kv-size", "Query/key size per head (same as --head-dim).") = None,
-    head_dim: shape_option("--head-dim", "Size per head. Default: d-model / heads.") = None,
-    kv_heads: shape_option("--kv-heads", "Key/value heads: fewer than --heads is grouped-query attention, 1 "
-                                         "multi-query. Default: --heads.") = None,
-    ffw_size: shape_option("--ffw-size", "Feed-forward width. Default: 4 × d-model (GELU), 8/3 × d-model up to a multiple of 256 (gated).") = None,
-    mlp: shape_option("--mlp", "gelu (2 matrices), swiglu or geglu (3 matrices). Default: swiglu.") = None,
-    embeddings: shape_option("--embeddings", "tied (one vocab × d-model matrix) or untied (two). Default: untied.") = None,
-    norm: shape_option("--norm", "Norms to count: none, rmsnorm or layernorm. Default: rmsnorm.") = None,
-    experts: shape_option("--experts", "Routed experts per MoE layer (mixture of experts).") = None,
-    active_experts: shape_option("--active-experts", "Routed experts each token uses (top-k).") = None,
-    shared_experts: shape_option("--shared-experts", "Experts every token uses besides the routed ones.") = None,
-    expert_ffw_size: shape_option("--expert-ffw-size", "Width of each expert. Default: --ffw-size.") = None,
-    dense_layers: shape_option("--dense-layers", "Leading layers with a dense MLP instead of experts.") = None,
-    vocab: shape_option("--vocab", "Vocabulary size. Default: 32000.") = None,
     seq_len: shape_option("--seq-len", "Training context length in tokens. Default: 4096.") = None,
+    architecture: dict = None,
     fmt: str = "table",
 ):
     """Training FLOPs: 6ND, and with an architecture Kaplan's and Chinchilla's counts and parameter counts.
@@ -106,10 +90,7 @@ def flops(
         from scalingplan.catalogues.models import find_model
 
         entry = find_model(model)
-    given = dict(layers=layers, d_model=d_model, heads=heads, kv_size=kv_size, head_dim=head_dim, kv_heads=kv_heads,
-                 ffw_size=ffw_size, mlp=mlp, embeddings=embeddings, norm=norm, experts=experts,
-                 active_experts=active_experts, shared_experts=shared_experts, expert_ffw_size=expert_ffw_size,
-                 dense_layers=dense_layers, vocab=vocab, seq_len=seq_len)
+    given = dict(architecture, seq_len=seq_len)
     arch = described_architecture(entry, given, config)
     if arch is not None and tokens is None and entry is None and params is None:
         parameters, table = parameter_tables(arch)

@@ -7,7 +7,7 @@ import typer
 from scalingplan.errors import InputError
 from scalingplan.laws.base import tokens_for
 from scalingplan.catalogues.registry import expand, law_document, load_law
-from scalingplan.output.render import Column, Table, human_count, sci
+from scalingplan.output.render import Column, Table, citation_text, human_count, sci
 from scalingplan.cli.common import emit
 from scalingplan.cli.options import OUTPUT, choose_format, with_options
 
@@ -76,20 +76,6 @@ def constant_rows(data: dict, law) -> list:
         rows.append({"name": name, "value": value, "unit": entry.get("unit", ""),
                      "meaning": entry.get("meaning", "")})
     return rows
-
-
-def citation_text(citation) -> str:
-    if not isinstance(citation, dict):
-        return str(citation or "")
-    parts = [citation.get("authors"), citation.get("year"), citation.get("title")]
-    text = ", ".join(str(p) for p in parts if p)
-    if citation.get("arxiv"):
-        text += f", arXiv:{citation['arxiv']}"
-    if citation.get("table"):
-        text += f"; {citation['table']}"
-    if citation.get("variant"):
-        text += f" ({citation['variant']})"
-    return text
 
 
 @app.callback()

@@ -10,7 +10,7 @@ from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive, parse_whole
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, Model, ModelConfig, config_architecture, shape_option, with_options
+from scalingplan.cli.options import ARCHITECTURE, OUTPUT, Model, ModelConfig, config_architecture, shape_option, with_options
 
 GB = 1e9
 PARTS = {
@@ -104,28 +104,12 @@ def layout_row(entry: dict) -> dict:
                 mfu_text=f"{entry['mfu']:.0%}")
 
 
-@with_options(OUTPUT)
+@with_options(OUTPUT, ARCHITECTURE)
 def memory(
     gpu: Annotated[str, typer.Option("--gpu", help="Accelerator, e.g. h100 (memory per chip: 'scalingplan hardware').")],
     params: Annotated[Optional[str], typer.Option("--params", help="Parameters, e.g. 70e9 or 70B.")] = None,
     model: Model = None,
     config: ModelConfig = None,
-    layers: shape_option("--layers", "Number of transformer layers.") = None,
-    d_model: shape_option("--d-model", "Residual stream width.") = None,
-    heads: shape_option("--heads", "Attention (query) heads.") = None,
-    kv_size: shape_option("--kv-size", "Query/key size per head (same as --head-dim).") = None,
-    head_dim: shape_option("--head-dim", "Size per head. Default: d-model / heads.") = None,
-    kv_heads: shape_option("--kv-heads", "Key/value heads (grouped-query attention when fewer).") = None,
-    ffw_size: shape_option("--ffw-size", "Feed-forward width. Default: 4 × d-model (GELU), 8/3 × d-model "
-                                         "up to a multiple of 256 (gated).") = None,
-    mlp: shape_option("--mlp", "gelu, swiglu or geglu. Default: swiglu.") = None,
-    embeddings: shape_option("--embeddings", "tied or untied. Default: untied.") = None,
-    experts: shape_option("--experts", "Routed experts per MoE layer.") = None,
-    active_experts: shape_option("--active-experts", "Routed experts each token uses.") = None,
-    shared_experts: shape_option("--shared-experts", "Experts every token uses.") = None,
-    expert_ffw_size: shape_option("--expert-ffw-size", "Width of each expert.") = None,
-    dense_layers: shape_option("--dense-layers", "Leading layers with a dense MLP.") = None,
-    vocab: shape_option("--vocab", f"Vocabulary size (default {mem.DEFAULT_VOCAB}).") = None,
     seq_len: SeqLen = None,
     count: Whole("--count", "GPUs (default: dp × tp × pp × cp).") = None,
     dp: Whole("--dp", "Data-parallel ranks (default: count ÷ (tp × pp × cp)).") = None,
@@ -147,6 +131,7 @@ def memory(
     optimizer_bytes: Annotated[str, typer.Option(
         "--optimizer-bytes", help="Optimizer bytes per parameter K (12: mixed-precision Adam's fp32 "
                                   "master weights, momentum and variance).")] = "12",
+    architecture: dict = None,
     fmt: str = "table",
 ):
     """Memory per GPU (weights, gradients, optimizer, activations, logits, buffers) of a layout, whether
@@ -158,11 +143,7 @@ def memory(
     from scalingplan.compute.hardware import check_count, find_accelerator, wires_for
 
     entry = find_accelerator(gpu)
-    value, arch, shape, shape_note, override = model_and_shape(
-        params, model, seq_len, config, layers=layers, d_model=d_model, heads=heads, kv_size=kv_size, head_dim=head_dim,
-        kv_heads=kv_heads, ffw_size=ffw_size, mlp=mlp, embeddings=embeddings, experts=experts,
-        active_experts=active_experts, shared_experts=shared_experts, expert_ffw_size=expert_ffw_size,
-        dense_layers=dense_layers, vocab=vocab)
+    value, arch, shape, shape_note, override = model_and_shape(params, model, seq_len, config, **architecture)
     wires = wires_for(entry)
     tp, pp, cp = whole(tp, "--tp", 1), whole(pp, "--pp", 1), whole(cp, "--cp", 1)
     if arch.heads % tp:

@@ -107,6 +107,33 @@ def with_options(*bundles: Bundle):
     return decorate
 
 
+ARCHITECTURE_FLAGS = (
+    ("layers", "--layers", "Number of transformer layers."),
+    ("d_model", "--d-model", "Residual stream width."),
+    ("heads", "--heads", "Attention (query) heads; d_attn = heads × head-dim."),
+    ("kv_size", "--kv-size", "Query/key size per head (same as --head-dim)."),
+    ("head_dim", "--head-dim", "Size per head. Default: d-model / heads."),
+    ("kv_heads", "--kv-heads", "Key/value heads: fewer than --heads is grouped-query attention, 1 multi-query. "
+                               "Default: --heads."),
+    ("ffw_size", "--ffw-size", "Feed-forward width. Default: 4 × d-model (GELU), 8/3 × d-model up to a multiple "
+                               "of 256 (gated)."),
+    ("mlp", "--mlp", "gelu (2 matrices), swiglu or geglu (3 matrices). Default: swiglu."),
+    ("embeddings", "--embeddings", "tied (one vocab × d-model matrix) or untied (two). Default: untied."),
+    ("norm", "--norm", "Norms to count: none, rmsnorm or layernorm. Default: rmsnorm."),
+    ("experts", "--experts", "Routed experts per MoE layer (mixture of experts)."),
+    ("active_experts", "--active-experts", "Routed experts each token uses (top-k)."),
+    ("shared_experts", "--shared-experts", "Experts every token uses besides the routed ones."),
+    ("expert_ffw_size", "--expert-ffw-size", "Width of each expert. Default: --ffw-size."),
+    ("dense_layers", "--dense-layers", "Leading layers with a dense MLP instead of experts."),
+    ("vocab", "--vocab", "Vocabulary size. Default: 32000."),
+)
+ARCHITECTURE = Bundle("architecture", tuple(
+    keyword_option(name, shape_option(flag, text)) for name, flag, text in ARCHITECTURE_FLAGS),
+    lambda **given: given)
+"""The architecture flags, the same in every command that describes a model; the command receives
+``architecture={name: value or None}``."""
+
+
 def config_architecture(path, seq_len=None):
     """The architecture a --config file describes (scalingplan.compute.hf_config)."""
     from scalingplan.compute.hf_config import load_architecture

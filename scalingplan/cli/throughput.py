@@ -9,7 +9,7 @@ from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive, parse_whole
 from scalingplan.output.render import Column, Table, human_count
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import OUTPUT, Model, ModelConfig, described_architecture, shape_option, with_options
+from scalingplan.cli.options import ARCHITECTURE, OUTPUT, Model, ModelConfig, described_architecture, shape_option, with_options
 
 Opt = lambda flag, text, panel="Layout": Annotated[Optional[str], typer.Option(flag, help=text, rich_help_panel=panel)]  # noqa: E731
 PARTS = ("compute", "memory_bound", "tp_comm", "pp_comm", "dp_comm", "zero_comm", "cp_comm", "ep_comm", "bubble",
@@ -27,29 +27,12 @@ def _whole(value, flag):
     return None if value is None else parse_whole(value, flag)
 
 
-@with_options(OUTPUT)
+@with_options(OUTPUT, ARCHITECTURE)
 def throughput(
     gpu: Annotated[str, typer.Option("--gpu", help="Accelerator, e.g. h100 (see 'scalingplan hardware').")],
     count: Annotated[str, typer.Option("--count", help="Number of accelerators.")],
     model: Model = None,
     config: ModelConfig = None,
-    layers: shape_option("--layers", "Number of transformer layers.") = None,
-    d_model: shape_option("--d-model", "Residual stream width.") = None,
-    heads: shape_option("--heads", "Attention (query) heads.") = None,
-    kv_size: shape_option("--kv-size", "Query/key size per head (same as --head-dim).") = None,
-    head_dim: shape_option("--head-dim", "Size per head. Default: d-model / heads.") = None,
-    kv_heads: shape_option("--kv-heads", "Key/value heads (grouped-query attention when fewer).") = None,
-    ffw_size: shape_option("--ffw-size", "Feed-forward width. Default: 4 × d-model (GELU), 8/3 × d-model "
-                                         "up to a multiple of 256 (gated).") = None,
-    mlp: shape_option("--mlp", "gelu, swiglu or geglu. Default: swiglu.") = None,
-    embeddings: shape_option("--embeddings", "tied or untied. Default: untied.") = None,
-    norm: shape_option("--norm", "none, rmsnorm or layernorm. Default: rmsnorm.") = None,
-    experts: shape_option("--experts", "Routed experts per MoE layer.") = None,
-    active_experts: shape_option("--active-experts", "Routed experts each token uses.") = None,
-    shared_experts: shape_option("--shared-experts", "Experts every token uses.") = None,
-    expert_ffw_size: shape_option("--expert-ffw-size", "Width of each expert.") = None,
-    dense_layers: shape_option("--dense-layers", "Leading layers with a dense MLP.") = None,
-    vocab: shape_option("--vocab", "Vocabulary size. Default: 32000.") = None,
     seq_len: shape_option("--seq-len", "Training context length in tokens. Default: 4096.") = None,
     tp: Opt("--tp", "Tensor-parallel size (default: searched).") = None,
     pp: Opt("--pp", "Pipeline stages (default: searched).") = None,
@@ -71,6 +54,7 @@ def throughput(
     link_gbps: Opt("--link-gbps", "Override the NVLink (ICI) bandwidth per GPU, one way, GB/s.", "Wires") = None,
     gpus_per_node: Opt("--gpus-per-node", "Override the GPUs per NVLink domain.", "Wires") = None,
     network_gbps: Opt("--network-gbps", "Override the network bandwidth per GPU, one way, GB/s.", "Wires") = None,
+    architecture: dict = None,
     fmt: str = "table",
 ):
     """Predicted step time, tokens/s, MFU and HFU, and where the time goes; layout options left out are
@@ -88,10 +72,7 @@ def throughput(
         from scalingplan.catalogues.models import find_model
 
         entry = find_model(model)
-    given = dict(layers=layers, d_model=d_model, heads=heads, kv_size=kv_size, head_dim=head_dim, kv_heads=kv_heads,
-                 ffw_size=ffw_size, mlp=mlp, embeddings=embeddings, norm=norm, experts=experts,
-                 active_experts=active_experts, shared_experts=shared_experts, expert_ffw_size=expert_ffw_size,
-                 dense_layers=dense_layers, vocab=vocab, seq_len=seq_len)
+    given = dict(architecture, seq_len=seq_len)
     arch = described_architecture(entry, given, config)
     if arch is None:
         raise InputError("give the model: --model, --config, or --layers, --d-model and --heads")

@@ -65,6 +65,11 @@ def save_figure(fig, path, dpi: int = 150) -> Path:
     return path
 
 
+def inert(text) -> str:
+    """A name from a file as literal figure text: a ``$`` would otherwise start matplotlib mathtext."""
+    return str(text).replace("$", r"\$")
+
+
 def model_flops(model: dict) -> float:
     """Training compute of a catalogue model, C = 6ND."""
     return six_nd(model["params"], model["tokens"])
@@ -74,7 +79,7 @@ def _label_models(ax, models, key: str, gap_dex: float = 0.32, shift_dex: float 
     """Models as stars at (6ND, ``key``), named by labels set ``shift_dex`` decades of compute to
     their left, stacked at least ``gap_dex`` decades apart and joined to their stars by thin lines
     (models of similar size and compute would otherwise write over each other)."""
-    points = sorted(((model_flops(m), m[key], str(m.get("display", m["name"]))) for m in models),
+    points = sorted(((model_flops(m), m[key], inert(m.get("display", m["name"]))) for m in models),
                     key=lambda p: (p[1], p[0]))
     placed = []
     for c, value, name in points:
@@ -103,7 +108,7 @@ def frontier_figure(laws, models=(), budget=None, flops_range=(1e17, 1e26), poin
     for ax, which, ylabel in ((ax_n, 0, PARAMS_LABEL), (ax_d, 1, TOKENS_LABEL)):
         for index, law in enumerate(laws):
             color = f"C{index % 10}"
-            ax.plot(flops, law.allocate(flops)[which], color=color, lw=2, label=law.params_label())
+            ax.plot(flops, law.allocate(flops)[which], color=color, lw=2, label=inert(law.params_label()))
             if budget is not None:
                 ax.plot([budget], [law.allocate(budget)[which]], "o", color=color, ms=5, zorder=3)
         if budget is not None:

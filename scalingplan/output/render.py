@@ -41,6 +41,23 @@ def exact(x) -> str:
     return special_text(x) or f"{float(x):.8g}"
 
 
+def citation_text(citation) -> str:
+    """A law file's ``citation`` (authors, year, title, arXiv id, table, variant) as one line."""
+    from collections.abc import Mapping
+
+    if not isinstance(citation, Mapping):
+        return str(citation or "")
+    parts = [citation.get("authors"), citation.get("year"), citation.get("title")]
+    text = ", ".join(str(p) for p in parts if p)
+    if citation.get("arxiv"):
+        text += f", arXiv:{citation['arxiv']}"
+    if citation.get("table"):
+        text += f"; {citation['table']}"
+    if citation.get("variant"):
+        text += f" ({citation['variant']})"
+    return text
+
+
 KINDS = {"count": human_count, "flops": sci, "plain": plain, "loss": loss_text, "exact": exact,
          "ratio": ratio_text, "text": lambda x: "-" if x is None else str(x)}
 
