@@ -454,6 +454,20 @@ def _children(pid):
     return found
 
 
+def start_bootstrap(tmp_path):
+    """A long bootstrap fit on two workers in its own process: (the process, its two worker pids)."""
+    runs = write_runs(tmp_path, synthetic_runs())
+    process = subprocess.Popen([sys.executable, "-m", "scalingplan", "fit", str(runs), "--method", "approach2",
+                                "--bootstrap", "10000", "--jobs", "2", "--json"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while len(_children(process.pid)) < 2 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    workers = _children(process.pid)
+    assert len(workers) == 2, "the bootstrap never started its workers"
+    return process, workers
+
+
 def _alive(pid):
     try:
         with open(f"/proc/{pid}/stat") as handle:
@@ -466,15 +480,7 @@ def _alive(pid):
 @pytest.mark.parametrize("signum, code, message", [(signal.SIGINT, 130, "interrupted"),
                                                    (signal.SIGTERM, 143, "terminated")])
 def test_a_signal_ends_the_bootstrap_at_once_with_no_worker_left(tmp_path, signum, code, message):
-    runs = write_runs(tmp_path, synthetic_runs())
-    process = subprocess.Popen([sys.executable, "-m", "scalingplan", "fit", str(runs), "--method", "approach2",
-                                "--bootstrap", "10000", "--jobs", "2", "--json"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while len(_children(process.pid)) < 2 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.05)
-    workers = _children(process.pid)
-    assert len(workers) == 2, "the bootstrap never started its workers"
+    process, workers = start_bootstrap(tmp_path)
     sent = time.monotonic()
     process.send_signal(signum)
     err = process.communicate(timeout=30)[1]
@@ -550,15 +556,7 @@ def test_searches_without_bounds_stop_before_work(tmp_path):
                                                     (signal.SIGSEGV, 3, "died of SIGSEGV")])
 def test_a_dead_bootstrap_worker_stops_the_fit_at_once(tmp_path, signum, code, fragment):
     """A worker killed by SIGKILL or SIGTERM left the parent waiting forever on its piece."""
-    runs = write_runs(tmp_path, synthetic_runs())
-    process = subprocess.Popen([sys.executable, "-m", "scalingplan", "fit", str(runs), "--method", "approach2",
-                                "--bootstrap", "10000", "--jobs", "2", "--json"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while len(_children(process.pid)) < 2 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.05)
-    workers = _children(process.pid)
-    assert len(workers) == 2, "the bootstrap never started its workers"
+    process, workers = start_bootstrap(tmp_path)
     os.kill(workers[0], signum)
     try:
         err = process.communicate(timeout=BOUND_SECONDS)[1]

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from cli_assertions import assert_one_line_error
+from report_pages import MUST_SHOW, report_and_answer
 from test_plot import run_without_matplotlib
 
 ROOT = Path(__file__).resolve().parent.parent
 PLANS = ROOT / "configs" / "plans"
-MUST_SHOW = ("--flops", "5.8e23", "--gpu", "h100", "--count", "512")
 MAX_BYTES = 3 * 1024 * 1024
 
 
@@ -69,18 +69,8 @@ def allocate_json(cli, *args) -> dict:
 @pytest.fixture(scope="module")
 def must_show(tmp_path_factory):
     """The page of the issue's command, and allocate --json's answer to the same options."""
-    from typer.testing import CliRunner
-
-    from scalingplan.cli.app import build_app
-
-    app, runner = build_app(["report", "allocate"]), CliRunner()
-    path = tmp_path_factory.mktemp("report") / "plan.html"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sys, "argv", ["scalingplan", "report", *MUST_SHOW, "-o", str(path)])
-        made = runner.invoke(app, ["report", *MUST_SHOW, "-o", str(path)])
-    assert made.exit_code == 0, made.output
-    answer = runner.invoke(app, ["allocate", *MUST_SHOW, "--json"])
-    return path, Page(path.read_text(encoding="utf-8")), json.loads(answer.stdout)
+    path, answer = report_and_answer(tmp_path_factory.mktemp("report"))
+    return path, Page(path.read_text(encoding="utf-8")), answer
 
 
 def test_the_embedded_json_is_allocate_json(must_show):

@@ -4,15 +4,14 @@ pixels wide are not blank), nothing overflows sideways, no request leaves the fi
 in the browser and the numbers it shows are allocate --json's. Without the browser these tests fail."""
 
 import io
-import json
 import shutil
-import sys
 
 import numpy as np
 import pytest
 
+from report_pages import report_and_answer
+
 WIDTHS = (1280, 390)
-ARGS = ("--flops", "5.8e23", "--gpu", "h100", "--count", "512")
 NOWHERE = "http://127.0.0.1:9"
 """The discard port: every request through this proxy fails (and --host-resolver-rules resolves no name)."""
 
@@ -55,17 +54,7 @@ def browser():
 @pytest.fixture(scope="module")
 def loaded(browser, tmp_path_factory):
     """The issue's page written by `scalingplan report`, loaded in the browser; and allocate --json."""
-    from typer.testing import CliRunner
-
-    from scalingplan.cli.app import build_app
-
-    app, runner = build_app(["report", "allocate"]), CliRunner()
-    path = tmp_path_factory.mktemp("browser") / "plan.html"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sys, "argv", ["scalingplan", "report", *ARGS, "-o", str(path)])
-        made = runner.invoke(app, ["report", *ARGS, "-o", str(path)])
-    assert made.exit_code == 0, made.output
-    answer = json.loads(runner.invoke(app, ["allocate", *ARGS, "--json"]).stdout)
+    path, answer = report_and_answer(tmp_path_factory.mktemp("browser"))
     browser.get(path.as_uri())
     return browser, answer, path
 
