@@ -4,6 +4,7 @@ Python API (budgets may be floats or numpy arrays)::
 
     import scalingplan
     scalingplan.allocate(5.76e23, ["chinchilla-3", "epoch2024"])
+    scalingplan.plan(scalingplan.load_law("epoch2024"), scalingplan.Query(flops=1e23, inference_tokens=2e12))
     law = scalingplan.load_law("chinchilla-3"); law.allocate(np.logspace(18, 26, 10**6))
 
 The names below load on first use, so a command that needs none of them (``scalingplan --help``)
@@ -21,6 +22,7 @@ _LAZY = {
     "assess": "scalingplan.planning.allocation", "compare": "scalingplan.planning.allocation",
     "available": "scalingplan.catalogues.registry", "load_law": "scalingplan.catalogues.registry",
     "load_laws": "scalingplan.catalogues.registry",
+    "Query": "scalingplan.planning.planner", "plan": "scalingplan.planning.planner",
 }
 
 __all__ = ["PF_DAY", "InputError", *_LAZY]

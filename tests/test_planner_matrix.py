@@ -293,3 +293,16 @@ def test_over_training_never_lowers_the_loss_on_the_command_line(cli):
     assert all(r["loss_penalty"] >= 0 for r in rows)
     kaplan = next(r for r in rows if r["law"] == "kaplan2020")
     assert kaplan["loss_penalty"] > 0  # 100 tokens per parameter is far from eq. 1.5's optimum
+
+
+def test_the_planner_is_the_python_api():
+    """`scalingplan.plan` and `scalingplan.Query` are the planner the commands use: a serving load of one
+    token leaves `scalingplan.allocate`'s plan as it is."""
+    import scalingplan
+
+    law = scalingplan.load_law("epoch2024")
+    served = scalingplan.plan(law, scalingplan.Query(flops=1e23, inference_tokens=1))
+    (plain,) = scalingplan.allocate(1e23, ["epoch2024"])
+    assert served.params == pytest.approx(plain.params, rel=1e-6)
+    assert served.tokens == pytest.approx(plain.tokens, rel=1e-6)
+    assert {"plan", "Query"} <= set(dir(scalingplan))

@@ -39,7 +39,7 @@ MFU = model FLOPs ÷ (step × GPUs × peak); HFU counts recomputation too (as th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from scalingplan.errors import InputError
 
@@ -377,11 +377,6 @@ def step_time(arch, wires: Wires, layout: Layout, global_batch: float, attention
         "micro_batches": m,
         "breakdown": breakdown,
     }
-
-
-def with_layout(layout: Layout, **changes) -> Layout:
-    """A copy of ``layout`` with ``changes``."""
-    return replace(layout, **changes)
 
 
 # --- memory of a layout ------------------------------------------------------------------------------
