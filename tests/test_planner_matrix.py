@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from scalingplan import available, load_law
 from scalingplan.errors import InputError
 from scalingplan.laws import FORMS
-from scalingplan.planning.planner import Query, optimum, plan
+from scalingplan.planning.planner import Query, least_loss, optimum, plan
 
 REGISTRY = sorted(available())
 LOSS_LAWS = [name for name in REGISTRY if load_law(name).predicts_loss]
@@ -86,10 +86,20 @@ def inference_splits_its_budget(law, flops):
     assert answer.loss_gain >= 0 and answer.loss <= answer.chinchilla_loss * (1 + 1e-12), law.name
 
 
+def the_frontier_is_what_the_form_declares(law, flops):
+    """A law that declares its plan the least L(N, D) at its compute (``frontier_minimises_loss``) is
+    checked against a search of L(N, D) over N at that compute."""
+    if law.frontier_minimises_loss:
+        fixed = law.at_budget(flops)
+        planned = float(fixed.loss(*fixed.allocate(flops)))
+        assert planned <= least_loss(law, flops)[2] * (1 + 1e-9), law.name
+
+
 def every_path(law, flops=BUDGET):
     spends_its_budget(law, flops)
     size_round_trip(law, flops)
     if law.predicts_loss:
+        the_frontier_is_what_the_form_declares(law, flops)
         over_training_spends_its_budget(law, flops)
         limits_that_never_bind_give_the_plain_plan(law, flops)
         no_optimum_is_beaten(law, flops)
@@ -200,6 +210,14 @@ def test_every_registered_form_has_a_strategy():
 
 
 # --- the papers' numbers through the planner ----------------------------------------------------------------
+def test_kaplans_frontier_is_not_the_least_loss_of_eq_1_5():
+    """Kaplan's Table 6 frontier (N ∝ C^0.73) and eq. 1.5 are separate fits, as the law declares: at
+    Gopher's compute eq. 1.5's least loss lies below the frontier's plan."""
+    law = load_law("kaplan2020")
+    planned = law.loss(*law.allocate(5.76e23))
+    assert not law.frontier_minimises_loss and least_loss(law, 5.76e23)[2] < planned
+
+
 def test_kaplan_at_1e21_is_hoffmann_d4s_reading():
     # Hoffmann et al. 2022 App. D.4: Kaplan's law gives a 4.68B model for 1e21 FLOPs (C = 2·C_min).
     assert plan(load_law("kaplan2020"), Query(flops=1e21)).params == pytest.approx(4.68e9, rel=2e-3)

@@ -122,6 +122,10 @@ class Law(metaclass=FrozenAfterInit):
     """Whether ``loss`` takes ``unique_tokens`` and discounts repeated data."""
     params_kind = "total"
     """What the law's parameter count counts (a key of ``PARAMS_KINDS`` or a stated convention)."""
+    frontier_minimises_loss = True
+    """Whether ``allocate``'s plan is the least ``loss`` (L(N, D)) at its compute: true where the plan
+    is derived from the loss; false where the frontier is a separate fit (Kaplan's Table 6 against eq.
+    1.5), and the planner then searches L(N, D) for the optimum a model is compared with."""
     extra_columns: tuple = ()
     """(header, key, kind) of the extra allocation keys worth a table column."""
     checked_methods = ("allocate", "params_budget", "loss", "loss_with_data", "frontier_loss",

@@ -32,6 +32,7 @@ class KaplanLaw(Law):
         "alpha_C_min", "C_c_min", "B_star", "alpha_B",
     )
     predicts_loss = True
+    frontier_minimises_loss = False  # Table 6's N_opt ∝ C^0.73 is fitted apart from eq. 1.5 (C^0.575)
     checked_methods = Law.checked_methods + ("frontier_batch", "frontier_steps", "loss_params",
                                              "loss_tokens", "loss_steps", "loss_compute",
                                              "critical_batch")

@@ -325,26 +325,10 @@ def least_loss(law, flops: float, unique_tokens=None, inference_tokens=None) -> 
     return params, float(tokens(params)), value
 
 
-_FRONTIER_CHECKS: dict = {}
-
-
 def frontier_minimises_loss(law) -> bool:
-    """Whether the law's compute-optimal plan is the least L(N, D) at its compute (true of every form
-    but Kaplan's, whose Table 6 frontier and eq. 1.5 are separate fits), checked at two budgets six
-    decades apart."""
-    if not law.predicts_loss:
-        return True
-    found = _FRONTIER_CHECKS.get(law_key(law))
-    if found is None:
-        low = max(1e20, 1e3 * smallest_budget(law))
-        found = True
-        for flops in (low, 1e6 * low):
-            params, tokens = law.at_budget(flops).allocate(flops)
-            planned = float(law.at_budget(flops).loss(params, tokens))
-            best = least_loss(law, flops)[2]
-            found = found and planned <= best + 1e-9 * abs(best) + 1e-12
-        _FRONTIER_CHECKS[law_key(law)] = found
-    return found
+    """Whether the law's compute-optimal plan is the least L(N, D) at its compute
+    (``Law.frontier_minimises_loss``; a law without a loss has nothing to compare)."""
+    return not law.predicts_loss or law.frontier_minimises_loss
 
 
 # --- the paths ---------------------------------------------------------------------------------------------
