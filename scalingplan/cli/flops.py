@@ -11,7 +11,8 @@ from scalingplan.numbers import parse_positive
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.constants import PF_DAY
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import ARCHITECTURE, OUTPUT, Model, ModelConfig, described_architecture, shape_option, with_options
+from scalingplan.cli.options import (Model, ModelConfig, OUTPUT, architecture_options,
+                                     described_architecture, shape_option, with_options)
 
 COLUMNS = [
     Column("Method", "name", "text", wrap=True),
@@ -49,7 +50,7 @@ def parameter_tables(arch: counting.Architecture) -> tuple:
     return parameters, Table(PARAM_COLUMNS, rows, "Parameter counts", [f"Counted with: {conventions(arch)}."])
 
 
-@with_options(OUTPUT, ARCHITECTURE)
+@with_options(OUTPUT, architecture_options())
 def flops(
     params: Annotated[Optional[str], typer.Option(
         "--params", help="Parameters N, e.g. 70e9 or 70B. Default: the --model's (active for a mixture of "

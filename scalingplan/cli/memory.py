@@ -10,7 +10,8 @@ from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive, parse_whole
 from scalingplan.output.render import Column, Table, human_count, sci
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import ARCHITECTURE, OUTPUT, Model, ModelConfig, config_architecture, shape_option, with_options
+from scalingplan.cli.options import Model, ModelConfig, OUTPUT, architecture_options, config_architecture, with_options
+
 
 GB = 1e9
 PARTS = {
@@ -104,7 +105,7 @@ def layout_row(entry: dict) -> dict:
                 mfu_text=f"{entry['mfu']:.0%}")
 
 
-@with_options(OUTPUT, ARCHITECTURE)
+@with_options(OUTPUT, architecture_options())
 def memory(
     gpu: Annotated[str, typer.Option("--gpu", help="Accelerator, e.g. h100 (memory per chip: 'scalingplan hardware').")],
     params: Annotated[Optional[str], typer.Option("--params", help="Parameters, e.g. 70e9 or 70B.")] = None,

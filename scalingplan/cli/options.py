@@ -127,11 +127,13 @@ ARCHITECTURE_FLAGS = (
     ("dense_layers", "--dense-layers", "Leading layers with a dense MLP instead of experts."),
     ("vocab", "--vocab", "Vocabulary size. Default: 32000."),
 )
-ARCHITECTURE = Bundle("architecture", tuple(
-    keyword_option(name, shape_option(flag, text)) for name, flag, text in ARCHITECTURE_FLAGS),
-    lambda **given: given)
-"""The architecture flags, the same in every command that describes a model; the command receives
-``architecture={name: value or None}``."""
+@functools.cache
+def architecture_options() -> Bundle:
+    """The architecture flags as one bundle, the same in every command that describes a model; the
+    command receives ``architecture={name: value or None}``. Built on first use: commands that take
+    no architecture do not pay for it at start-up."""
+    return Bundle("architecture", tuple(keyword_option(name, shape_option(flag, text))
+                                        for name, flag, text in ARCHITECTURE_FLAGS), lambda **given: given)
 
 
 def config_architecture(path, seq_len=None):

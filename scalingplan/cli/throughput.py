@@ -9,7 +9,8 @@ from scalingplan.errors import InputError
 from scalingplan.numbers import parse_positive, parse_whole
 from scalingplan.output.render import Column, Table, human_count
 from scalingplan.cli.common import emit
-from scalingplan.cli.options import ARCHITECTURE, OUTPUT, Model, ModelConfig, described_architecture, shape_option, with_options
+from scalingplan.cli.options import (Model, ModelConfig, OUTPUT, architecture_options,
+                                     described_architecture, shape_option, with_options)
 
 Opt = lambda flag, text, panel="Layout": Annotated[Optional[str], typer.Option(flag, help=text, rich_help_panel=panel)]  # noqa: E731
 PARTS = ("compute", "memory_bound", "tp_comm", "pp_comm", "dp_comm", "zero_comm", "cp_comm", "ep_comm", "bubble",
@@ -27,7 +28,7 @@ def _whole(value, flag):
     return None if value is None else parse_whole(value, flag)
 
 
-@with_options(OUTPUT, ARCHITECTURE)
+@with_options(OUTPUT, architecture_options())
 def throughput(
     gpu: Annotated[str, typer.Option("--gpu", help="Accelerator, e.g. h100 (see 'scalingplan hardware').")],
     count: Annotated[str, typer.Option("--count", help="Number of accelerators.")],
